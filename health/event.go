@@ -1,0 +1,227 @@
+package health
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+)
+
+// EventType names a marketplace event.
+type EventType string
+
+const (
+	OrderPlaced     EventType = "order_placed"
+	OrderShipped    EventType = "order_shipped"
+	TrackingScanned EventType = "tracking_scanned"
+	OrderDelivered  EventType = "order_delivered"
+	OrderCancelled  EventType = "order_cancelled"
+	AToZClaim       EventType = "a_to_z_claim"
+	Chargeback      EventType = "chargeback"
+	Feedback        EventType = "feedback"
+	BuyerMessage    EventType = "buyer_message"
+	MessageResponse EventType = "message_response"
+)
+
+// Claim outcomes and cancellers.
+const (
+	ClaimOpen         = "open"
+	ClaimGranted      = "granted"
+	ClaimDenied       = "denied"
+	CancelledBySeller = "seller"
+	CancelledByBuyer  = "buyer"
+)
+
+// MaxIDLength bounds every identifier an event carries.
+const MaxIDLength = 128
+
+// Event is one marketplace event, decoded and checked field by field.
+type Event struct {
+	ID             string
+	Type           EventType
+	At             time.Time
+	SellerID       string
+	OrderID        string
+	ShipBy         time.Time
+	DeliverBy      time.Time
+	TrackingNumber string
+	Carrier        string
+	By             string
+	Outcome        string
+	Rating         int
+	MessageID      string
+	NeedsResponse  bool
+}
+
+// RefersToOrder reports whether the event is about an order placed earlier.
+func (e Event) RefersToOrder() bool {
+	switch e.Type {
+	case OrderShipped, TrackingScanned, OrderDelivered, OrderCancelled, AToZClaim, Chargeback, Feedback:
+		return true
+	}
+	return false
+}
+
+// Problems maps a field name to what is wrong with it.
+type Problems map[string]string
+
+// DecodeEvent reads one event from its JSON object. It returns every problem it
+// finds, keyed by field name, so a client can fix a batch in one go. Fields that the
+// type does not use are ignored.
+func DecodeEvent(raw json.RawMessage) (Event, Problems) {
+	var obj map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &obj); err != nil || obj == nil {
+		return Event{}, Problems{"": "must be a JSON object"}
+	}
+	r := fieldReader{obj: obj, problems: Problems{}}
+	e := Event{
+		ID:   r.id("id"),
+		Type: EventType(r.str("type", true)),
+		At:   r.time("at"),
+	}
+	switch e.Type {
+	case OrderPlaced:
+		e.SellerID = r.id("seller_id")
+		e.OrderID = r.id("order_id")
+		e.ShipBy = r.time("ship_by")
+		e.DeliverBy = r.time("deliver_by")
+		if !e.ShipBy.IsZero() && !e.At.IsZero() && e.ShipBy.Before(e.At) {
+			r.problems["ship_by"] = "must not be before the order was placed (at)"
+		}
+		if !e.DeliverBy.IsZero() && !e.ShipBy.IsZero() && e.DeliverBy.Before(e.ShipBy) {
+			r.problems["deliver_by"] = "must not be before ship_by"
+		}
+	case OrderShipped:
+		e.OrderID = r.id("order_id")
+		e.TrackingNumber = r.str("tracking_number", false)
+		e.Carrier = r.str("carrier", false)
+		if len(e.TrackingNumber) > MaxIDLength {
+			r.problems["tracking_number"] = fmt.Sprintf("must be at most %d characters", MaxIDLength)
+		}
+		if len(e.Carrier) > MaxIDLength {
+			r.problems["carrier"] = fmt.Sprintf("must be at most %d characters", MaxIDLength)
+		}
+	case TrackingScanned, OrderDelivered, Chargeback:
+		e.OrderID = r.id("order_id")
+	case OrderCancelled:
+		e.OrderID = r.id("order_id")
+		e.By = r.oneOf("by", CancelledBySeller, CancelledByBuyer)
+	case AToZClaim:
+		e.OrderID = r.id("order_id")
+		e.Outcome = r.oneOf("outcome", ClaimOpen, ClaimGranted, ClaimDenied)
+	case Feedback:
+		e.OrderID = r.id("order_id")
+		e.Rating = r.rating("rating")
+	case BuyerMessage:
+		e.SellerID = r.id("seller_id")
+		e.MessageID = r.id("message_id")
+		e.NeedsResponse = r.boolean("needs_response")
+	case MessageResponse:
+		e.MessageID = r.id("message_id")
+	case "":
+		// already reported as missing
+	default:
+		r.problems["type"] = fmt.Sprintf("unknown event type %q", e.Type)
+	}
+	if len(r.problems) == 0 {
+		return e, nil
+	}
+	return e, r.problems
+}
+
+type fieldReader struct {
+	obj      map[string]json.RawMessage
+	problems Problems
+}
+
+func (r fieldReader) raw(name string) (json.RawMessage, bool) {
+	v, ok := r.obj[name]
+	if !ok || string(v) == "null" {
+		return nil, false
+	}
+	return v, true
+}
+
+func (r fieldReader) str(name string, required bool) string {
+	v, ok := r.raw(name)
+	if !ok {
+		if required {
+			r.problems[name] = "is required"
+		}
+		return ""
+	}
+	var s string
+	if err := json.Unmarshal(v, &s); err != nil {
+		r.problems[name] = "must be a string"
+		return ""
+	}
+	if required && s == "" {
+		r.problems[name] = "must not be empty"
+	}
+	return s
+}
+
+func (r fieldReader) id(name string) string {
+	s := r.str(name, true)
+	if len(s) > MaxIDLength {
+		r.problems[name] = fmt.Sprintf("must be at most %d characters", MaxIDLength)
+	}
+	return s
+}
+
+func (r fieldReader) time(name string) time.Time {
+	s := r.str(name, true)
+	if s == "" {
+		return time.Time{}
+	}
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		r.problems[name] = fmt.Sprintf("%q is not an RFC 3339 time such as 2026-03-01T12:00:00Z", s)
+		return time.Time{}
+	}
+	if t.Year() < 2000 || t.Year() > 2200 {
+		r.problems[name] = "must be a year between 2000 and 2200"
+		return time.Time{}
+	}
+	return t.UTC()
+}
+
+func (r fieldReader) oneOf(name string, allowed ...string) string {
+	s := r.str(name, true)
+	if s == "" {
+		return ""
+	}
+	for _, a := range allowed {
+		if s == a {
+			return s
+		}
+	}
+	r.problems[name] = fmt.Sprintf("%q must be one of %v", s, allowed)
+	return ""
+}
+
+func (r fieldReader) rating(name string) int {
+	v, ok := r.raw(name)
+	if !ok {
+		r.problems[name] = "is required"
+		return 0
+	}
+	var n int
+	if err := json.Unmarshal(v, &n); err != nil || n < 1 || n > 5 {
+		r.problems[name] = "must be a whole number from 1 to 5"
+		return 0
+	}
+	return n
+}
+
+func (r fieldReader) boolean(name string) bool {
+	v, ok := r.raw(name)
+	if !ok {
+		r.problems[name] = "is required"
+		return false
+	}
+	var b bool
+	if err := json.Unmarshal(v, &b); err != nil {
+		r.problems[name] = "must be true or false"
+	}
+	return b
+}

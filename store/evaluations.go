@@ -1,0 +1,205 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+
+	"github.com/accounthealth/accounthealth/health"
+)
+
+// Evaluation statuses.
+const (
+	EvaluationRunning   = "running"
+	EvaluationCompleted = "completed"
+	EvaluationFailed    = "failed"
+)
+
+// Evaluation is one run of the metrics over some or all sellers.
+type Evaluation struct {
+	ID               string     `gorm:"primaryKey" json:"id"`
+	Status           string     `json:"status"`
+	Trigger          string     `json:"trigger"`
+	SellerIDs        *string    `json:"-"`
+	AsOf             *int64     `json:"-"`
+	SellersTotal     int        `json:"sellers_total"`
+	SellersEvaluated int        `json:"sellers_evaluated"`
+	Breaches         int        `json:"breaches"`
+	Error            *string    `json:"error,omitempty"`
+	StartedAt        time.Time  `json:"started_at"`
+	FinishedAt       *time.Time `json:"finished_at,omitempty"`
+}
+
+// CreateEvaluation records an evaluation as running.
+func (s *Store) CreateEvaluation(ctx context.Context, id, trigger string, sellerIDs []string) (Evaluation, error) {
+	e := Evaluation{ID: id, Status: EvaluationRunning, Trigger: trigger, StartedAt: time.Now().UTC().Truncate(time.Microsecond)}
+	if sellerIDs != nil {
+		b, _ := json.Marshal(sellerIDs)
+		str := string(b)
+		e.SellerIDs = &str
+	}
+	if err := s.db.WithContext(ctx).Create(&e).Error; err != nil {
+		if isUniqueViolation(err) {
+			return e, fmt.Errorf("evaluation %s: %w", id, ErrConflict)
+		}
+		return e, fmt.Errorf("create evaluation: %w", err)
+	}
+	return e, nil
+}
+
+// Evaluation reads one evaluation.
+func (s *Store) Evaluation(ctx context.Context, id string) (Evaluation, error) {
+	var e Evaluation
+	err := s.db.WithContext(ctx).Where("id = ?", id).Take(&e).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return e, fmt.Errorf("evaluation %s: %w", id, ErrNotFound)
+	}
+	return e, err
+}
+
+// PlanShards cuts the sellers to evaluate into shards of at most size: ranges of
+// ids for all sellers (so a plan stays small however many there are), lists for
+// an explicit selection. It also records the total and the instant evaluated.
+func (s *Store) PlanShards(ctx context.Context, evaluationID string, sellerIDs []string, size int, asOf time.Time) ([]Shard, error) {
+	var shards []Shard
+	total := 0
+	db := s.db.WithContext(ctx)
+	if sellerIDs != nil {
+		var ids []string
+		if len(sellerIDs) > 0 {
+			if err := db.Raw("SELECT id FROM sellers WHERE id IN ? ORDER BY id", distinct(sellerIDs)).Scan(&ids).Error; err != nil {
+				return nil, fmt.Errorf("plan shards: %w", err)
+			}
+		}
+		for _, c := range chunks(len(ids), size) {
+			shards = append(shards, Shard{IDs: ids[c.from : c.from+c.n]})
+		}
+		total = len(ids)
+	} else {
+		var ids []string
+		if err := db.Raw("SELECT id FROM sellers ORDER BY id").Scan(&ids).Error; err != nil {
+			return nil, fmt.Errorf("plan shards: %w", err)
+		}
+		for _, c := range chunks(len(ids), size) {
+			shards = append(shards, Shard{From: ids[c.from], To: ids[c.from+c.n-1]})
+		}
+		total = len(ids)
+	}
+	err := db.Model(&Evaluation{}).Where("id = ?", evaluationID).
+		Updates(map[string]any{"sellers_total": total, "as_of": ms(asOf)}).Error
+	if err != nil {
+		return nil, fmt.Errorf("plan shards: %w", err)
+	}
+	return shards, nil
+}
+
+// MetricSnapshot is a stored MetricResult.
+type MetricSnapshot struct {
+	EvaluationID string `gorm:"primaryKey"`
+	SellerID     string `gorm:"primaryKey"`
+	Metric       string `gorm:"primaryKey"`
+	Numerator    int64
+	Denominator  int64
+	Value        *float64
+	Status       string
+	TargetOp     string
+	TargetValue  float64
+	WindowDays   int
+	WindowStart  int64
+	WindowEnd    int64
+	EvidenceIDs  *string
+}
+
+// SellerHealthRow is the latest evaluation of a seller.
+type SellerHealthRow struct {
+	SellerID          string `gorm:"primaryKey"`
+	EvaluationID      string
+	EvaluatedAt       int64
+	DefectFreeShipped int64
+	RatingBonus       int
+}
+
+func (SellerHealthRow) TableName() string { return "seller_health" }
+
+// SaveShard stores the snapshots of a shard, makes them each seller's latest, and
+// adds the shard to the evaluation's progress, in one transaction. A retry of the
+// same shard (after a worker died) replaces its rows and does not count twice.
+func (s *Store) SaveShard(ctx context.Context, evaluationID string, at time.Time, results []SellerMetrics) (breaches int, err error) {
+	snaps := make([]MetricSnapshot, 0, len(results)*len(health.Metrics))
+	latest := make([]SellerHealthRow, 0, len(results))
+	sellers := make([]string, 0, len(results))
+	for _, sm := range results {
+		sellers = append(sellers, sm.SellerID)
+		for _, r := range sm.Metrics {
+			snap := MetricSnapshot{
+				EvaluationID: evaluationID, SellerID: sm.SellerID, Metric: string(r.Metric),
+				Numerator: r.Numerator, Denominator: r.Denominator, Value: r.Value, Status: string(r.Status),
+				TargetOp: string(r.Policy.Target.Op), TargetValue: r.Policy.Target.Value, WindowDays: r.Policy.WindowDays,
+				WindowStart: ms(r.WindowStart), WindowEnd: ms(r.WindowEnd),
+			}
+			if r.Status == health.Bad {
+				breaches++
+				b, _ := json.Marshal(r.EvidenceIDs)
+				str := string(b)
+				snap.EvidenceIDs = &str
+			}
+			snaps = append(snaps, snap)
+		}
+		latest = append(latest, SellerHealthRow{SellerID: sm.SellerID, EvaluationID: evaluationID, EvaluatedAt: ms(at),
+			DefectFreeShipped: sm.DefectFreeShipped, RatingBonus: health.Bonus(sm.DefectFreeShipped)})
+	}
+	err = s.tx(ctx, func(tx *gorm.DB) error {
+		var already int64
+		if len(sellers) > 0 {
+			if err := tx.Model(&MetricSnapshot{}).Where("evaluation_id = ? AND seller_id IN ?", evaluationID, sellers).
+				Distinct("seller_id").Count(&already).Error; err != nil {
+				return err
+			}
+			if err := tx.Where("evaluation_id = ? AND seller_id IN ?", evaluationID, sellers).Delete(&MetricSnapshot{}).Error; err != nil {
+				return err
+			}
+		}
+		if len(snaps) > 0 {
+			if err := tx.CreateInBatches(snaps, 1000).Error; err != nil {
+				return fmt.Errorf("insert snapshots: %w", err)
+			}
+			// Keep the newest evaluation as the latest even if an older one finishes after it.
+			err := tx.Clauses(clause.OnConflict{
+				Columns:   []clause.Column{{Name: "seller_id"}},
+				DoUpdates: clause.AssignmentColumns([]string{"evaluation_id", "evaluated_at", "defect_free_shipped", "rating_bonus"}),
+				Where:     clause.Where{Exprs: []clause.Expression{clause.Expr{SQL: "seller_health.evaluated_at <= excluded.evaluated_at"}}},
+			}).CreateInBatches(latest, 1000).Error
+			if err != nil {
+				return fmt.Errorf("update seller health: %w", err)
+			}
+		}
+		if already > 0 {
+			return nil // a retried shard: its progress was counted the first time
+		}
+		return tx.Model(&Evaluation{}).Where("id = ?", evaluationID).Updates(map[string]any{
+			"sellers_evaluated": gorm.Expr("sellers_evaluated + ?", len(results)),
+			"breaches":          gorm.Expr("breaches + ?", breaches),
+		}).Error
+	})
+	if err != nil {
+		return 0, fmt.Errorf("save shard of evaluation %s: %w", evaluationID, err)
+	}
+	return breaches, nil
+}
+
+// FinishEvaluation marks an evaluation completed, or failed with the reason.
+func (s *Store) FinishEvaluation(ctx context.Context, id string, failure string) error {
+	up := map[string]any{"status": EvaluationCompleted, "finished_at": time.Now().UTC()}
+	if failure != "" {
+		up["status"], up["error"] = EvaluationFailed, failure
+	}
+	if err := s.db.WithContext(ctx).Model(&Evaluation{}).Where("id = ?", id).Updates(up).Error; err != nil {
+		return fmt.Errorf("finish evaluation %s: %w", id, err)
+	}
+	return nil
+}

@@ -1,0 +1,432 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/accounthealth/accounthealth/health"
+)
+
+// IngestResult counts what a batch did.
+type IngestResult struct {
+	Accepted   int `json:"accepted"`
+	Duplicates int `json:"duplicates"`
+}
+
+// BatchError rejects a whole batch: the problems of each bad event, by its index.
+type BatchError struct {
+	Problems map[int]health.Problems
+}
+
+func (e *BatchError) Error() string {
+	idx := make([]int, 0, len(e.Problems))
+	for i := range e.Problems {
+		idx = append(idx, i)
+	}
+	sort.Ints(idx)
+	return fmt.Sprintf("batch rejected: %d bad events, the first at index %d", len(idx), idx[0])
+}
+
+func (e *BatchError) add(i int, field, problem string) {
+	if e.Problems == nil {
+		e.Problems = map[int]health.Problems{}
+	}
+	if e.Problems[i] == nil {
+		e.Problems[i] = health.Problems{}
+	}
+	e.Problems[i][field] = problem
+}
+
+// Ingest stores a batch of well-formed events in one transaction. An event id seen
+// before (in an earlier batch or earlier in this one) is a duplicate and changes
+// nothing. Events that name an unknown seller, an order nobody placed, or a message
+// nobody sent reject the whole batch with a *BatchError, and nothing is stored.
+func (s *Store) Ingest(ctx context.Context, events []health.Event, receivedAt time.Time) (IngestResult, error) {
+	var res IngestResult
+	err := s.tx(ctx, func(tx *gorm.DB) error {
+		fresh, err := claimEventIDs(tx, s.dialect, events, receivedAt)
+		if err != nil {
+			return err
+		}
+		res.Accepted = len(fresh)
+		res.Duplicates = len(events) - len(fresh)
+		b := batch{tx: tx, dialect: s.dialect, events: events, fresh: fresh}
+		if err := b.check(); err != nil {
+			return err
+		}
+		return b.apply()
+	})
+	if err != nil {
+		return IngestResult{}, err
+	}
+	return res, nil
+}
+
+// claimEventIDs records the ids of the batch and returns the indexes of the events
+// seen for the first time. ON CONFLICT DO NOTHING makes a concurrent batch with the
+// same ids wait for this one and then count them as duplicates.
+func claimEventIDs(tx *gorm.DB, d Dialect, events []health.Event, receivedAt time.Time) ([]int, error) {
+	first := map[string]int{}
+	var unique []int
+	for i, e := range events {
+		if _, seen := first[e.ID]; !seen {
+			first[e.ID] = i
+			unique = append(unique, i)
+		}
+	}
+	inserted := map[string]bool{}
+	const cols = 4
+	for _, chunk := range chunks(len(unique), maxParams(d)/cols) {
+		rows := make([]string, 0, chunk.n)
+		args := make([]any, 0, chunk.n*cols)
+		for _, i := range unique[chunk.from : chunk.from+chunk.n] {
+			e := events[i]
+			rows = append(rows, "(?, ?, ?, ?)")
+			args = append(args, e.ID, string(e.Type), ms(e.At), ms(receivedAt))
+		}
+		var ids []string
+		q := "INSERT INTO processed_events (id, type, at, received_at) VALUES " + strings.Join(rows, ", ") +
+			" ON CONFLICT (id) DO NOTHING RETURNING id"
+		if err := tx.Raw(q, args...).Scan(&ids).Error; err != nil {
+			return nil, fmt.Errorf("record event ids: %w", err)
+		}
+		for _, id := range ids {
+			inserted[id] = true
+		}
+	}
+	fresh := make([]int, 0, len(inserted))
+	for _, i := range unique {
+		if inserted[events[i].ID] {
+			fresh = append(fresh, i)
+		}
+	}
+	return fresh, nil
+}
+
+type batch struct {
+	tx      *gorm.DB
+	dialect Dialect
+	events  []health.Event
+	fresh   []int // indexes of the events to apply, in batch order
+}
+
+// check finds the references the batch cannot satisfy.
+func (b batch) check() error {
+	var sellers, orders, messages []string
+	for _, i := range b.fresh {
+		e := b.events[i]
+		switch {
+		case e.Type == health.OrderPlaced:
+			sellers = append(sellers, e.SellerID)
+			orders = append(orders, e.OrderID)
+		case e.Type == health.BuyerMessage:
+			sellers = append(sellers, e.SellerID)
+			messages = append(messages, e.MessageID)
+		case e.Type == health.MessageResponse:
+			messages = append(messages, e.MessageID)
+		case e.RefersToOrder():
+			orders = append(orders, e.OrderID)
+		}
+	}
+	knownSellers, err := existing(b.tx, b.dialect, "sellers", "id", sellers)
+	if err != nil {
+		return err
+	}
+	knownOrders, err := existing(b.tx, b.dialect, "orders", "order_id", orders)
+	if err != nil {
+		return err
+	}
+	knownMessages, err := existing(b.tx, b.dialect, "buyer_messages", "message_id", messages)
+	if err != nil {
+		return err
+	}
+	// What this batch creates, anywhere in it.
+	placedAt, sentAt := map[string]int{}, map[string]int{}
+	for _, i := range b.fresh {
+		switch e := b.events[i]; e.Type {
+		case health.OrderPlaced:
+			if _, ok := placedAt[e.OrderID]; !ok {
+				placedAt[e.OrderID] = i
+			}
+		case health.BuyerMessage:
+			if _, ok := sentAt[e.MessageID]; !ok {
+				sentAt[e.MessageID] = i
+			}
+		}
+	}
+	var be BatchError
+	for _, i := range b.fresh {
+		e := b.events[i]
+		switch {
+		case e.Type == health.OrderPlaced:
+			if !knownSellers[e.SellerID] {
+				be.add(i, "seller_id", fmt.Sprintf("no seller %q has been provisioned", e.SellerID))
+			}
+			if knownOrders[e.OrderID] || placedAt[e.OrderID] != i {
+				be.add(i, "order_id", fmt.Sprintf("order %q was already placed by another event", e.OrderID))
+			}
+		case e.Type == health.BuyerMessage:
+			if !knownSellers[e.SellerID] {
+				be.add(i, "seller_id", fmt.Sprintf("no seller %q has been provisioned", e.SellerID))
+			}
+			if knownMessages[e.MessageID] || sentAt[e.MessageID] != i {
+				be.add(i, "message_id", fmt.Sprintf("message %q was already received in another event", e.MessageID))
+			}
+		case e.Type == health.MessageResponse:
+			if _, ok := sentAt[e.MessageID]; !ok && !knownMessages[e.MessageID] {
+				be.add(i, "message_id", fmt.Sprintf("no buyer_message event for message %q", e.MessageID))
+			}
+		case e.RefersToOrder():
+			if _, ok := placedAt[e.OrderID]; !ok && !knownOrders[e.OrderID] {
+				be.add(i, "order_id", fmt.Sprintf("no order_placed event for order %q", e.OrderID))
+			}
+		}
+	}
+	if be.Problems != nil {
+		return &be
+	}
+	return nil
+}
+
+// existing returns which of ids are present in table.column.
+func existing(tx *gorm.DB, d Dialect, table, column string, ids []string) (map[string]bool, error) {
+	found := map[string]bool{}
+	ids = distinct(ids)
+	for _, c := range chunks(len(ids), maxParams(d)) {
+		var got []string
+		q := fmt.Sprintf("SELECT %s FROM %s WHERE %s IN ?", column, table, column)
+		if err := tx.Raw(q, ids[c.from:c.from+c.n]).Scan(&got).Error; err != nil {
+			return nil, fmt.Errorf("look up %s: %w", table, err)
+		}
+		for _, id := range got {
+			found[id] = true
+		}
+	}
+	return found, nil
+}
+
+// orderDelta is everything a batch says about one order, merged by the rules of
+// the domain brief: the first shipment, scan, delivery, cancellation and chargeback
+// count; for claims and feedback the latest (by when it happened) counts.
+type orderDelta struct {
+	orderID                  string
+	shippedAt                *int64
+	tracking, carrier        string
+	firstScanAt, deliveredAt *int64
+	cancelledAt              *int64
+	cancelledBy              string
+	claimOutcome             string
+	claimAt, chargebackAt    *int64
+	feedbackRating           *int
+	feedbackAt               *int64
+}
+
+func earliest(cur *int64, t int64) *int64 {
+	if cur == nil || t < *cur {
+		return &t
+	}
+	return cur
+}
+
+func (b batch) apply() error {
+	var placed, sent []health.Event
+	deltas := map[string]*orderDelta{}
+	var order []string // order ids in first-seen order, so updates run in a stable order
+	responses := map[string]int64{}
+	for _, i := range b.fresh {
+		e := b.events[i]
+		t := ms(e.At)
+		switch e.Type {
+		case health.OrderPlaced:
+			placed = append(placed, e)
+			continue
+		case health.BuyerMessage:
+			sent = append(sent, e)
+			continue
+		case health.MessageResponse:
+			if cur, ok := responses[e.MessageID]; !ok || t < cur {
+				responses[e.MessageID] = t
+			}
+			continue
+		}
+		d := deltas[e.OrderID]
+		if d == nil {
+			d = &orderDelta{orderID: e.OrderID}
+			deltas[e.OrderID] = d
+			order = append(order, e.OrderID)
+		}
+		switch e.Type {
+		case health.OrderShipped:
+			d.shippedAt = earliest(d.shippedAt, t)
+			if e.TrackingNumber != "" {
+				d.tracking = e.TrackingNumber
+			}
+			if e.Carrier != "" {
+				d.carrier = e.Carrier
+			}
+		case health.TrackingScanned:
+			d.firstScanAt = earliest(d.firstScanAt, t)
+		case health.OrderDelivered:
+			d.deliveredAt = earliest(d.deliveredAt, t)
+		case health.OrderCancelled:
+			if d.cancelledAt == nil || t < *d.cancelledAt {
+				d.cancelledAt, d.cancelledBy = &t, e.By
+			}
+		case health.AToZClaim:
+			if d.claimAt == nil || t >= *d.claimAt {
+				d.claimAt, d.claimOutcome = &t, e.Outcome
+			}
+		case health.Chargeback:
+			d.chargebackAt = earliest(d.chargebackAt, t)
+		case health.Feedback:
+			if d.feedbackAt == nil || t >= *d.feedbackAt {
+				r := e.Rating
+				d.feedbackAt, d.feedbackRating = &t, &r
+			}
+		}
+	}
+	if err := b.insertOrders(placed); err != nil {
+		return err
+	}
+	if err := b.insertMessages(sent); err != nil {
+		return err
+	}
+	list := make([]*orderDelta, len(order))
+	for i, id := range order {
+		list[i] = deltas[id]
+	}
+	if err := b.updateOrders(list); err != nil {
+		return err
+	}
+	return b.respond(responses)
+}
+
+func (b batch) insertOrders(placed []health.Event) error {
+	return insertRows(b.tx, b.dialect, "orders (order_id, seller_id, placed_at, ship_by, deliver_by)", 5, len(placed),
+		func(i int) []any {
+			e := placed[i]
+			return []any{e.OrderID, e.SellerID, ms(e.At), ms(e.ShipBy), ms(e.DeliverBy)}
+		})
+}
+
+func (b batch) insertMessages(sent []health.Event) error {
+	return insertRows(b.tx, b.dialect, "buyer_messages (message_id, seller_id, received_at, needs_response)", 4, len(sent),
+		func(i int) []any {
+			e := sent[i]
+			return []any{e.MessageID, e.SellerID, ms(e.At), e.NeedsResponse}
+		})
+}
+
+// insertRows inserts n rows of cols values each in as few statements as the
+// dialect's parameter limit allows.
+func insertRows(tx *gorm.DB, d Dialect, into string, cols, n int, row func(i int) []any) error {
+	ph := "(" + strings.TrimSuffix(strings.Repeat("?, ", cols), ", ") + ")"
+	for _, c := range chunks(n, maxParams(d)/cols) {
+		args := make([]any, 0, c.n*cols)
+		for i := c.from; i < c.from+c.n; i++ {
+			args = append(args, row(i)...)
+		}
+		q := "INSERT INTO " + into + " VALUES " + strings.TrimSuffix(strings.Repeat(ph+", ", c.n), ", ")
+		if err := tx.Exec(q, args...).Error; err != nil {
+			if isUniqueViolation(err) {
+				return fmt.Errorf("insert %s: %w", strings.Fields(into)[0], ErrConflict)
+			}
+			return fmt.Errorf("insert %s: %w", strings.Fields(into)[0], err)
+		}
+	}
+	return nil
+}
+
+// updateOrdersSQL merges a set of deltas (VALUES columns 1-13) into their orders.
+// Both dialects name the columns of a bare VALUES list column1, column2, …
+const updateOrdersSQL = `UPDATE orders SET
+  shipped_at = CASE WHEN v.column2 IS NOT NULL AND (orders.shipped_at IS NULL OR v.column2 < orders.shipped_at) THEN v.column2 ELSE orders.shipped_at END,
+  tracking_number = COALESCE(NULLIF(v.column3, ''), orders.tracking_number),
+  carrier = COALESCE(NULLIF(v.column4, ''), orders.carrier),
+  first_scan_at = CASE WHEN v.column5 IS NOT NULL AND (orders.first_scan_at IS NULL OR v.column5 < orders.first_scan_at) THEN v.column5 ELSE orders.first_scan_at END,
+  delivered_at = CASE WHEN v.column6 IS NOT NULL AND (orders.delivered_at IS NULL OR v.column6 < orders.delivered_at) THEN v.column6 ELSE orders.delivered_at END,
+  cancelled_by = CASE WHEN v.column7 IS NOT NULL AND (orders.cancelled_at IS NULL OR v.column7 < orders.cancelled_at) THEN v.column8 ELSE orders.cancelled_by END,
+  cancelled_at = CASE WHEN v.column7 IS NOT NULL AND (orders.cancelled_at IS NULL OR v.column7 < orders.cancelled_at) THEN v.column7 ELSE orders.cancelled_at END,
+  claim_outcome = CASE WHEN v.column10 IS NOT NULL AND (orders.claim_at IS NULL OR v.column10 >= orders.claim_at) THEN v.column9 ELSE orders.claim_outcome END,
+  claim_at = CASE WHEN v.column10 IS NOT NULL AND (orders.claim_at IS NULL OR v.column10 >= orders.claim_at) THEN v.column10 ELSE orders.claim_at END,
+  chargeback_at = CASE WHEN v.column11 IS NOT NULL AND (orders.chargeback_at IS NULL OR v.column11 < orders.chargeback_at) THEN v.column11 ELSE orders.chargeback_at END,
+  feedback_rating = CASE WHEN v.column13 IS NOT NULL AND (orders.feedback_at IS NULL OR v.column13 >= orders.feedback_at) THEN v.column12 ELSE orders.feedback_rating END,
+  feedback_at = CASE WHEN v.column13 IS NOT NULL AND (orders.feedback_at IS NULL OR v.column13 >= orders.feedback_at) THEN v.column13 ELSE orders.feedback_at END
+FROM (VALUES %s) AS v
+WHERE orders.order_id = v.column1`
+
+const deltaRow = "(CAST(? AS TEXT), CAST(? AS BIGINT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS BIGINT), CAST(? AS BIGINT), " +
+	"CAST(? AS BIGINT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS INTEGER), CAST(? AS BIGINT))"
+
+func (b batch) updateOrders(deltas []*orderDelta) error {
+	const cols = 13
+	for _, c := range chunks(len(deltas), maxParams(b.dialect)/cols) {
+		args := make([]any, 0, c.n*cols)
+		for _, d := range deltas[c.from : c.from+c.n] {
+			args = append(args, d.orderID, d.shippedAt, nullString(d.tracking), nullString(d.carrier), d.firstScanAt, d.deliveredAt,
+				d.cancelledAt, nullString(d.cancelledBy), nullString(d.claimOutcome), d.claimAt, d.chargebackAt, d.feedbackRating, d.feedbackAt)
+		}
+		q := fmt.Sprintf(updateOrdersSQL, strings.TrimSuffix(strings.Repeat(deltaRow+", ", c.n), ", "))
+		if err := b.tx.Exec(q, args...).Error; err != nil {
+			return fmt.Errorf("update orders: %w", err)
+		}
+	}
+	return nil
+}
+
+func (b batch) respond(responses map[string]int64) error {
+	for id, t := range responses {
+		err := b.tx.Exec(`UPDATE buyer_messages SET responded_at = ? WHERE message_id = ? AND (responded_at IS NULL OR responded_at > ?)`,
+			t, id, t).Error
+		if err != nil {
+			return fmt.Errorf("record response to %s: %w", id, err)
+		}
+	}
+	return nil
+}
+
+func nullString(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+type span struct{ from, n int }
+
+// chunks cuts n items into spans of at most size.
+func chunks(n, size int) []span {
+	if size < 1 {
+		size = 1
+	}
+	var out []span
+	for from := 0; from < n; from += size {
+		out = append(out, span{from, min(size, n-from)})
+	}
+	return out
+}
+
+// maxParams is how many bind parameters one statement may carry, with room to spare.
+func maxParams(d Dialect) int {
+	if d == SQLite {
+		return 30000 // SQLITE_MAX_VARIABLE_NUMBER is 32766
+	}
+	return 60000 // the Postgres protocol counts parameters in 16 bits
+}
+
+func distinct(ids []string) []string {
+	seen := make(map[string]bool, len(ids))
+	out := ids[:0:0]
+	for _, id := range ids {
+		if !seen[id] {
+			seen[id] = true
+			out = append(out, id)
+		}
+	}
+	return out
+}

@@ -1,0 +1,228 @@
+package store_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/accounthealth/accounthealth/health"
+	"github.com/accounthealth/accounthealth/store"
+	"github.com/accounthealth/accounthealth/store/storetest"
+)
+
+var now = time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
+
+const day = 24 * time.Hour
+
+// script builds the events of one seller in a readable way.
+type script struct {
+	seller string
+	n      int
+	events []health.Event
+}
+
+func (s *script) ev(e health.Event) {
+	s.n++
+	e.ID = fmt.Sprintf("%s-e%d", s.seller, s.n)
+	s.events = append(s.events, e)
+}
+
+// place adds an order placed at `at`, with ship-by a day and deliver-by five days later.
+func (s *script) place(id string, at time.Time) string {
+	oid := s.seller + "-" + id
+	s.ev(health.Event{Type: health.OrderPlaced, At: at, SellerID: s.seller, OrderID: oid, ShipBy: at.Add(day), DeliverBy: at.Add(5 * day)})
+	return oid
+}
+
+// placeN adds n plain orders placed at `at`, shipped on time with tracking, scanned, delivered on time.
+func (s *script) placeN(prefix string, n int, at time.Time) {
+	for i := range n {
+		oid := s.place(fmt.Sprintf("%s%d", prefix, i), at)
+		s.ev(health.Event{Type: health.OrderShipped, At: at.Add(time.Hour), OrderID: oid, TrackingNumber: "T" + oid, Carrier: "UPS"})
+		s.ev(health.Event{Type: health.TrackingScanned, At: at.Add(2 * time.Hour), OrderID: oid})
+		s.ev(health.Event{Type: health.OrderDelivered, At: at.Add(2 * day), OrderID: oid})
+	}
+}
+
+func (s *script) on(t health.EventType, oid string, at time.Time, f func(*health.Event)) {
+	e := health.Event{Type: t, At: at, OrderID: oid}
+	if f != nil {
+		f(&e)
+	}
+	s.ev(e)
+}
+
+func metricOf(t *testing.T, sm store.SellerMetrics, m health.MetricID) store.MetricResult {
+	t.Helper()
+	for _, r := range sm.Metrics {
+		if r.Metric == m {
+			return r
+		}
+	}
+	t.Fatalf("no %s in result", m)
+	return store.MetricResult{}
+}
+
+func TestMetricRules(t *testing.T) {
+	p := health.DefaultPolicy()
+	cases := []struct {
+		name   string
+		metric health.MetricID
+		build  func(s *script)
+		num    int64
+		den    int64
+		status health.Status
+	}{
+		{"odr: one negative feedback in ten", health.ODR, func(s *script) {
+			s.placeN("o", 9, now.Add(-10*day))
+			o := s.place("bad", now.Add(-10*day))
+			s.on(health.Feedback, o, now.Add(-8*day), func(e *health.Event) { e.Rating = 1 })
+		}, 1, 10, health.Bad},
+		{"odr: exactly at the target is a breach of < 1%", health.ODR, func(s *script) {
+			s.placeN("o", 99, now.Add(-3*day))
+			o := s.place("bad", now.Add(-3*day))
+			s.on(health.Chargeback, o, now.Add(-1*day), nil)
+		}, 1, 100, health.Bad},
+		{"odr: just under the target", health.ODR, func(s *script) {
+			s.placeN("o", 100, now.Add(-3*day))
+			o := s.place("bad", now.Add(-3*day))
+			s.on(health.Chargeback, o, now.Add(-1*day), nil)
+		}, 1, 101, health.Good},
+		{"odr: exactly the minimum denominator counts", health.ODR, func(s *script) {
+			s.placeN("o", 10, now.Add(-3*day))
+		}, 0, 10, health.Good},
+		{"odr: one under the minimum is insufficient data, not a breach", health.ODR, func(s *script) {
+			s.placeN("o", 8, now.Add(-3*day))
+			o := s.place("bad", now.Add(-3*day))
+			s.on(health.AToZClaim, o, now.Add(-2*day), func(e *health.Event) { e.Outcome = health.ClaimGranted })
+		}, 1, 9, health.InsufficientData},
+		{"odr: placed one second outside the window is not counted", health.ODR, func(s *script) {
+			s.placeN("o", 10, now.Add(-3*day))
+			o := s.place("old", now.Add(-60*day-time.Second))
+			s.on(health.Feedback, o, now.Add(-50*day), func(e *health.Event) { e.Rating = 1 })
+		}, 0, 10, health.Good},
+		{"odr: placed exactly at the window start is counted (by order date, not claim date)", health.ODR, func(s *script) {
+			s.placeN("o", 10, now.Add(-3*day))
+			o := s.place("edge", now.Add(-60*day))
+			s.on(health.Feedback, o, now.Add(-1*day), func(e *health.Event) { e.Rating = 2 })
+		}, 1, 11, health.Bad},
+		{"odr: a claim later denied is no defect, whatever the arrival order", health.ODR, func(s *script) {
+			s.placeN("o", 10, now.Add(-3*day))
+			a := s.place("a", now.Add(-5*day))
+			s.on(health.AToZClaim, a, now.Add(-4*day), func(e *health.Event) { e.Outcome = health.ClaimOpen })
+			s.on(health.AToZClaim, a, now.Add(-2*day), func(e *health.Event) { e.Outcome = health.ClaimDenied })
+			b := s.place("b", now.Add(-5*day))
+			// the later decision arrives first
+			s.on(health.AToZClaim, b, now.Add(-2*day), func(e *health.Event) { e.Outcome = health.ClaimDenied })
+			s.on(health.AToZClaim, b, now.Add(-4*day), func(e *health.Event) { e.Outcome = health.ClaimOpen })
+		}, 0, 12, health.Good},
+		{"odr: feedback revised from 1 to 5 is no defect; from 5 to 2 is one", health.ODR, func(s *script) {
+			s.placeN("o", 10, now.Add(-3*day))
+			a := s.place("a", now.Add(-5*day))
+			s.on(health.Feedback, a, now.Add(-4*day), func(e *health.Event) { e.Rating = 1 })
+			s.on(health.Feedback, a, now.Add(-3*day), func(e *health.Event) { e.Rating = 5 })
+			b := s.place("b", now.Add(-5*day))
+			s.on(health.Feedback, b, now.Add(-4*day), func(e *health.Event) { e.Rating = 5 })
+			s.on(health.Feedback, b, now.Add(-3*day), func(e *health.Event) { e.Rating = 2 })
+		}, 1, 12, health.Bad},
+		{"cancel: by the buyer is not the seller's", health.CancelRate, func(s *script) {
+			for i := range 10 {
+				o := s.place(fmt.Sprint(i), now.Add(-2*day))
+				if i == 0 {
+					s.on(health.OrderCancelled, o, now.Add(-2*day+time.Hour), func(e *health.Event) { e.By = health.CancelledByBuyer })
+				}
+			}
+		}, 0, 10, health.Good},
+		{"cancel: by the seller before shipping counts, after shipping does not", health.CancelRate, func(s *script) {
+			for i := range 10 {
+				o := s.place(fmt.Sprint(i), now.Add(-2*day))
+				switch i {
+				case 0:
+					s.on(health.OrderCancelled, o, now.Add(-2*day+time.Hour), func(e *health.Event) { e.By = health.CancelledBySeller })
+				case 1:
+					s.on(health.OrderShipped, o, now.Add(-2*day+time.Hour), func(e *health.Event) { e.TrackingNumber = "x" })
+					s.on(health.OrderCancelled, o, now.Add(-2*day+2*time.Hour), func(e *health.Event) { e.By = health.CancelledBySeller })
+				}
+			}
+			s.place("old", now.Add(-7*day-time.Second)) // outside the 7-day window
+		}, 1, 10, health.Bad},
+		{"late: shipped after ship-by, at ship-by, never; cancelled ones left out", health.LateShipmentRate, func(s *script) {
+			s.placeN("o", 8, now.Add(-10*day)) // on time
+			late := s.place("late", now.Add(-10*day))
+			s.on(health.OrderShipped, late, now.Add(-9*day+time.Second), nil)
+			edge := s.place("edge", now.Add(-10*day))
+			s.on(health.OrderShipped, edge, now.Add(-9*day), nil) // exactly at ship-by: on time
+			s.place("never", now.Add(-10*day))                    // still unshipped: late
+			gone := s.place("gone", now.Add(-10*day))
+			s.on(health.OrderCancelled, gone, now.Add(-10*day+time.Hour), func(e *health.Event) { e.By = health.CancelledByBuyer })
+			s.place("future", now.Add(-time.Hour)) // ship-by still ahead
+		}, 2, 11, health.Bad},
+		{"tracking: shipped without a tracking number or without a scan is not valid", health.ValidTrackingRate, func(s *script) {
+			s.placeN("o", 18, now.Add(-10*day))
+			a := s.place("a", now.Add(-10*day))
+			s.on(health.OrderShipped, a, now.Add(-10*day+time.Hour), func(e *health.Event) { e.TrackingNumber = "" })
+			s.on(health.TrackingScanned, a, now.Add(-9*day), nil)
+			b := s.place("b", now.Add(-10*day))
+			s.on(health.OrderShipped, b, now.Add(-10*day+time.Hour), func(e *health.Event) { e.TrackingNumber = "TB" })
+		}, 18, 20, health.Bad},
+		{"on-time delivery: at deliver-by is on time, after is late, unscanned left out", health.OnTimeDeliveryRate, func(s *script) {
+			for i := range 10 {
+				o := s.place(fmt.Sprint(i), now.Add(-20*day))
+				s.on(health.OrderShipped, o, now.Add(-20*day+time.Hour), func(e *health.Event) { e.TrackingNumber = "t" })
+				if i < 9 {
+					s.on(health.TrackingScanned, o, now.Add(-20*day+2*time.Hour), nil)
+				}
+				at := now.Add(-15 * day) // exactly deliver-by
+				if i == 0 {
+					at = at.Add(time.Second)
+				}
+				s.on(health.OrderDelivered, o, at, nil)
+			}
+		}, 8, 9, health.InsufficientData},
+		{"response: within 24h counts, after 25h does not, younger than 24h is left out", health.ResponseRate, func(s *script) {
+			msg := func(id string, at time.Time, needs bool, answer time.Duration) {
+				mid := s.seller + "-" + id
+				s.ev(health.Event{Type: health.BuyerMessage, At: at, SellerID: s.seller, MessageID: mid, NeedsResponse: needs})
+				if answer > 0 {
+					s.ev(health.Event{Type: health.MessageResponse, At: at.Add(answer), MessageID: mid})
+				}
+			}
+			for i := range 8 {
+				msg(fmt.Sprint(i), now.Add(-5*day), true, time.Hour)
+			}
+			msg("edge", now.Add(-5*day), true, 24*time.Hour) // exactly 24h: in time
+			msg("slow", now.Add(-5*day), true, 25*time.Hour) // answered after 25h
+			msg("none", now.Add(-5*day), true, 0)            // never answered
+			msg("young", now.Add(-2*time.Hour), true, 0)     // may still be answered
+			msg("info", now.Add(-5*day), false, 0)           // needs no response
+			msg("old", now.Add(-31*day), true, 0)            // outside the window
+		}, 9, 11, health.Bad}, // 9/11 = 82% < 90%
+	}
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		for i, c := range cases {
+			t.Run(c.name, func(t *testing.T) {
+				s := &script{seller: fmt.Sprintf("s%02d", i)}
+				if _, err := st.CreateSeller(ctx, store.Seller{ID: s.seller, Name: "n", Email: "s@example.com"}, "hash-"+s.seller); err != nil {
+					t.Fatal(err)
+				}
+				c.build(s)
+				if _, err := st.Ingest(ctx, s.events, now); err != nil {
+					t.Fatal(err)
+				}
+				got, err := st.ComputeMetrics(ctx, store.Shard{IDs: []string{s.seller}}, now, p)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(got) != 1 {
+					t.Fatalf("got %d sellers", len(got))
+				}
+				r := metricOf(t, got[0], c.metric)
+				if r.Numerator != c.num || r.Denominator != c.den || r.Status != c.status {
+					t.Errorf("%s = %d/%d %s, want %d/%d %s", c.metric, r.Numerator, r.Denominator, r.Status, c.num, c.den, c.status)
+				}
+			})
+		}
+	})
+}
