@@ -13,7 +13,10 @@ import (
 
 var now = time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
 
-const day = 24 * time.Hour
+const (
+	day    = 24 * time.Hour
+	time1h = time.Hour
+)
 
 // script builds the events of one seller in a readable way.
 type script struct {

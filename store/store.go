@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
 	"gorm.io/driver/postgres"
 	"gorm.io/driver/sqlite"
 	"gorm.io/gorm"
@@ -74,7 +75,7 @@ func Open(ctx context.Context, url string) (*Store, error) {
 		dsn := "file:" + path + "?_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_txlock=immediate"
 		db, err = gorm.Open(sqlite.New(sqlite.Config{DriverName: "sqlite", DSN: dsn}), cfg)
 	default:
-		return nil, fmt.Errorf("database url %q: want postgres://… or sqlite://PATH", redact(url))
+		return nil, fmt.Errorf("database url %q: want postgres://… or sqlite://PATH", RedactURL(url))
 	}
 	if err != nil {
 		return nil, fmt.Errorf("open %s database: %w", dialect, err)
@@ -98,8 +99,8 @@ func Open(ctx context.Context, url string) (*Store, error) {
 	return &Store{db: db, dialect: dialect}, nil
 }
 
-// redact hides a password in a database URL before it goes into a message.
-func redact(url string) string {
+// RedactURL hides a password in a database URL before it goes into a message.
+func RedactURL(url string) string {
 	at := strings.LastIndexByte(url, '@')
 	scheme := strings.Index(url, "://")
 	if at < 0 || scheme < 0 {
@@ -137,7 +138,16 @@ func (s *Store) Migrate(ctx context.Context) ([]string, error) {
 	if s.dialect == SQLite {
 		d = goose.DialectSQLite3
 	}
-	p, err := goose.NewProvider(d, s.DB(), sub)
+	var opts []goose.ProviderOption
+	if s.dialect == Postgres {
+		// Several processes (serve, worker) may start at once; one migrates, the others wait.
+		locker, err := lock.NewPostgresSessionLocker()
+		if err != nil {
+			return nil, err
+		}
+		opts = append(opts, goose.WithSessionLocker(locker))
+	}
+	p, err := goose.NewProvider(d, s.DB(), sub, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("migrations: %w", err)
 	}

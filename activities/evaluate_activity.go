@@ -1,0 +1,85 @@
+// Package activities holds the Temporal activities: every piece of work that
+// touches the database or the outside world on behalf of a workflow.
+package activities
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"go.temporal.io/sdk/activity"
+
+	"github.com/accounthealth/accounthealth/health"
+	"github.com/accounthealth/accounthealth/store"
+)
+
+// BreachSink is told what each evaluated shard found. It is the seam where the
+// case lifecycle opens cases for breaches and closes them on recovery; it must be
+// idempotent, since a shard may be evaluated again after a worker dies.
+type BreachSink interface {
+	Observe(ctx context.Context, evaluationID string, at time.Time, results []store.SellerMetrics) error
+}
+
+// Evaluation holds the evaluation activities.
+type Evaluation struct {
+	Store  *store.Store
+	Policy health.Policy
+	Sink   BreachSink // nil: breaches are only recorded in the snapshots
+}
+
+// PlanInput asks for the shards of an evaluation.
+type PlanInput struct {
+	EvaluationID string
+	SellerIDs    []string // nil: every seller
+	AsOf         time.Time
+}
+
+// Plan cuts the sellers into shards.
+func (a *Evaluation) Plan(ctx context.Context, in PlanInput) ([]store.Shard, error) {
+	return a.Store.PlanShards(ctx, in.EvaluationID, in.SellerIDs, a.Policy.Evaluation.ShardSize, in.AsOf)
+}
+
+// ShardInput is one shard of an evaluation.
+type ShardInput struct {
+	EvaluationID string
+	Shard        store.Shard
+	AsOf         time.Time
+}
+
+// ShardResult is what a shard found.
+type ShardResult struct {
+	Sellers  int
+	Breaches int
+}
+
+// EvaluateShard computes the metrics of a shard's sellers in SQL, stores the
+// snapshots and the progress, and hands the results to the sink.
+func (a *Evaluation) EvaluateShard(ctx context.Context, in ShardInput) (ShardResult, error) {
+	activity.RecordHeartbeat(ctx, "computing")
+	results, err := a.Store.ComputeMetrics(ctx, in.Shard, in.AsOf, a.Policy)
+	if err != nil {
+		return ShardResult{}, fmt.Errorf("evaluate shard: %w", err)
+	}
+	activity.RecordHeartbeat(ctx, "saving")
+	breaches, err := a.Store.SaveShard(ctx, in.EvaluationID, in.AsOf, results)
+	if err != nil {
+		return ShardResult{}, err
+	}
+	if a.Sink != nil {
+		if err := a.Sink.Observe(ctx, in.EvaluationID, in.AsOf, results); err != nil {
+			return ShardResult{}, fmt.Errorf("act on breaches: %w", err)
+		}
+	}
+	return ShardResult{Sellers: len(results), Breaches: breaches}, nil
+}
+
+// FinishInput closes an evaluation.
+type FinishInput struct {
+	EvaluationID string
+	Failure      string
+}
+
+// Finish marks the evaluation completed or failed.
+func (a *Evaluation) Finish(ctx context.Context, in FinishInput) error {
+	return a.Store.FinishEvaluation(ctx, in.EvaluationID, in.Failure)
+}

@@ -1,0 +1,91 @@
+package api
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/accounthealth/accounthealth/store"
+)
+
+// Error is the contract's error: {"error":{"code","message","fields"}}.
+type Error struct {
+	Status  int               `json:"-"`
+	Code    string            `json:"code"`
+	Message string            `json:"message"`
+	Fields  map[string]string `json:"fields,omitempty"`
+}
+
+func (e *Error) Error() string { return fmt.Sprintf("%d %s: %s", e.Status, e.Code, e.Message) }
+
+func invalid(message string, fields map[string]string) *Error {
+	return &Error{Status: http.StatusBadRequest, Code: "validation_failed", Message: message, Fields: fields}
+}
+
+func notFound(what string) *Error {
+	return &Error{Status: http.StatusNotFound, Code: "not_found", Message: what + " not found"}
+}
+
+func conflict(message string) *Error {
+	return &Error{Status: http.StatusConflict, Code: "conflict", Message: message}
+}
+
+var (
+	errUnauthorized = &Error{Status: http.StatusUnauthorized, Code: "unauthorized", Message: "a valid API key is required: Authorization: Bearer <key>"}
+	errForbidden    = &Error{Status: http.StatusForbidden, Code: "forbidden", Message: "this key's role may not do this"}
+)
+
+// errorHandler is the one place where errors become answers.
+func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
+	return func(err error, c echo.Context) {
+		if c.Response().Committed {
+			return
+		}
+		var e *Error
+		var he *echo.HTTPError
+		switch {
+		case errors.As(err, &e):
+		case errors.Is(err, store.ErrNotFound):
+			e = notFound("resource")
+		case errors.Is(err, store.ErrConflict):
+			e = conflict(err.Error())
+		case errors.As(err, &he):
+			e = fromEcho(he)
+		default:
+			log.Error("request failed", "method", c.Request().Method, "path", c.Path(), "err", err)
+			e = &Error{Status: http.StatusInternalServerError, Code: "internal", Message: "internal error; it has been logged"}
+		}
+		if c.Request().Method == http.MethodHead {
+			_ = c.NoContent(e.Status)
+			return
+		}
+		_ = c.JSON(e.Status, map[string]*Error{"error": e})
+	}
+}
+
+func fromEcho(he *echo.HTTPError) *Error {
+	msg := http.StatusText(he.Code)
+	if m, ok := he.Message.(string); ok && m != "" {
+		msg = m
+	}
+	code := map[int]string{
+		http.StatusNotFound:              "not_found",
+		http.StatusMethodNotAllowed:      "method_not_allowed",
+		http.StatusRequestEntityTooLarge: "too_large",
+		http.StatusTooManyRequests:       "rate_limited",
+		http.StatusUnauthorized:          "unauthorized",
+		http.StatusForbidden:             "forbidden",
+		http.StatusBadRequest:            "validation_failed",
+		http.StatusUnsupportedMediaType:  "validation_failed",
+	}[he.Code]
+	if code == "" {
+		code = "error"
+	}
+	if he.Code == http.StatusUnsupportedMediaType {
+		he.Code = http.StatusBadRequest
+	}
+	return &Error{Status: he.Code, Code: code, Message: msg}
+}

@@ -1,0 +1,130 @@
+package api
+
+import (
+	"net/http"
+	"net/mail"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/accounthealth/accounthealth/health"
+	"github.com/accounthealth/accounthealth/store"
+)
+
+var idPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$`)
+
+type personRequest struct {
+	ID    string `json:"id"`
+	Name  string `json:"name"`
+	Email string `json:"email"`
+}
+
+// validate checks a person's fields; withID for sellers, whose id the marketplace chooses.
+func (r *personRequest) validate(withID bool) error {
+	f := map[string]string{}
+	r.Name, r.Email = strings.TrimSpace(r.Name), strings.TrimSpace(r.Email)
+	if withID && !idPattern.MatchString(r.ID) {
+		f["id"] = "must be 1-128 letters, digits, '.', '_' or '-', starting with a letter or digit"
+	}
+	if r.Name == "" || len(r.Name) > 200 {
+		f["name"] = "is required, at most 200 characters"
+	}
+	if a, err := mail.ParseAddress(r.Email); err != nil || a.Address != r.Email || len(r.Email) > 254 {
+		f["email"] = "must be a plain email address such as seller@example.com"
+	}
+	if len(f) > 0 {
+		return invalid("some fields are not valid", f)
+	}
+	return nil
+}
+
+func (s *Server) createSeller(c echo.Context) error {
+	var req personRequest
+	if err := bind(c, &req); err != nil {
+		return err
+	}
+	if err := req.validate(true); err != nil {
+		return err
+	}
+	key := NewKey("ahs")
+	sel, err := s.store.CreateSeller(c.Request().Context(), store.Seller{ID: req.ID, Name: req.Name, Email: req.Email}, HashKey(key))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, map[string]any{"seller": sel, "api_key": key})
+}
+
+func (s *Server) createReviewer(c echo.Context) error {
+	var req personRequest
+	if err := bind(c, &req); err != nil {
+		return err
+	}
+	if req.ID != "" {
+		return invalid("a reviewer's id is chosen by the system", map[string]string{"id": "must not be given"})
+	}
+	if err := req.validate(false); err != nil {
+		return err
+	}
+	key := NewKey("ahr")
+	r, err := s.store.CreateReviewer(c.Request().Context(), store.Reviewer{Name: req.Name, Email: req.Email}, HashKey(key))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, map[string]any{"reviewer": r, "api_key": key})
+}
+
+// metricJSON is METRIC of the contract, with the window's bounds and title added.
+type metricJSON struct {
+	Metric      health.MetricID `json:"metric"`
+	Title       string          `json:"title"`
+	Numerator   int64           `json:"numerator"`
+	Denominator int64           `json:"denominator"`
+	Value       *float64        `json:"value"`
+	Target      health.Target   `json:"target"`
+	WindowDays  int             `json:"window_days"`
+	WindowStart time.Time       `json:"window_start"`
+	WindowEnd   time.Time       `json:"window_end"`
+	Status      health.Status   `json:"status"`
+}
+
+type healthJSON struct {
+	SellerID    string              `json:"seller_id"`
+	Status      health.SellerStatus `json:"status"`
+	Rating      ratingJSON          `json:"rating"`
+	Metrics     []metricJSON        `json:"metrics"`
+	EvaluatedAt *time.Time          `json:"evaluated_at"`
+}
+
+type ratingJSON struct {
+	Score int         `json:"score"`
+	Band  health.Band `json:"band"`
+}
+
+func (s *Server) sellerHealth(c echo.Context) error {
+	id := c.Param("id")
+	if !canSeeSeller(principal(c), id) {
+		return notFound("seller")
+	}
+	h, err := s.store.LatestHealth(c.Request().Context(), id, s.policy)
+	if err != nil {
+		return err
+	}
+	score := health.Score(h.Metrics.DefectFreeShipped, 0)
+	out := healthJSON{
+		SellerID:    id,
+		Status:      health.StatusOf(h.Cases),
+		Rating:      ratingJSON{Score: score, Band: health.BandOf(score)},
+		Metrics:     []metricJSON{},
+		EvaluatedAt: h.EvaluatedAt,
+	}
+	for _, m := range h.Metrics.Metrics {
+		out.Metrics = append(out.Metrics, metricJSON{
+			Metric: m.Metric, Title: health.Define(m.Metric).Title, Numerator: m.Numerator, Denominator: m.Denominator,
+			Value: m.Value, Target: m.Policy.Target, WindowDays: m.Policy.WindowDays,
+			WindowStart: m.WindowStart, WindowEnd: m.WindowEnd, Status: m.Status,
+		})
+	}
+	return c.JSON(http.StatusOK, out)
+}

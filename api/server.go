@@ -1,0 +1,178 @@
+// Package api serves the HTTP JSON API (and, later, the web pages) with Echo.
+// Handlers bind, authorise and call the store or the workflows; the rules live
+// in the health package and the workflows.
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+
+	"github.com/accounthealth/accounthealth/activities/mail/capture"
+	"github.com/accounthealth/accounthealth/health"
+	"github.com/accounthealth/accounthealth/store"
+	"github.com/accounthealth/accounthealth/workflows"
+)
+
+// Workflows is what the API asks of Temporal.
+type Workflows interface {
+	StartEvaluation(ctx context.Context, in workflows.EvaluationInput) error
+	Ping(ctx context.Context) error
+}
+
+// Config is everything the server needs, read once by the caller.
+type Config struct {
+	Store        *store.Store
+	Workflows    Workflows
+	Policy       health.Policy
+	AdminKeyHash string          // HashKey of the admin key
+	Mailbox      *capture.Server // dev only: the SMTP capture shown at /dev/mail
+	Logger       *slog.Logger
+}
+
+// Body limits: a batch of events may be large; everything else is small.
+const (
+	MaxEventsBody   = 64 << 20
+	MaxEventsInBody = 100_000
+	maxBody         = 1 << 20
+)
+
+// Server is the HTTP API.
+type Server struct {
+	store        *store.Store
+	workflows    Workflows
+	policy       health.Policy
+	adminKeyHash string
+	mailbox      *capture.Server
+	log          *slog.Logger
+	echo         *echo.Echo
+}
+
+// Route is one documented route.
+type Route struct{ Method, Path string }
+
+// New builds the server and its routes.
+func New(cfg Config) *Server {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	s := &Server{store: cfg.Store, workflows: cfg.Workflows, policy: cfg.Policy, adminKeyHash: cfg.AdminKeyHash,
+		mailbox: cfg.Mailbox, log: cfg.Logger}
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	e.HTTPErrorHandler = errorHandler(cfg.Logger)
+	e.Use(middleware.Recover())
+	e.Use(middleware.SecureWithConfig(middleware.SecureConfig{
+		XSSProtection: "0", ContentTypeNosniff: "nosniff", XFrameOptions: "DENY",
+		ReferrerPolicy: "no-referrer", ContentSecurityPolicy: "default-src 'self'",
+	}))
+	e.Use(limitBody)
+
+	e.GET("/healthz", s.healthz)
+	e.GET("/openapi.yaml", s.openAPI)
+
+	v1 := e.Group("/v1", s.authenticate)
+	admin := allow(store.RoleAdmin)
+	v1.POST("/sellers", s.createSeller, admin)
+	v1.POST("/reviewers", s.createReviewer, admin)
+	v1.POST("/events", s.postEvents, admin)
+	v1.POST("/evaluations", s.startEvaluation, admin)
+	v1.GET("/evaluations/:id", s.getEvaluation, admin)
+	v1.GET("/sellers/:id/health", s.sellerHealth, allow(store.RoleAdmin, store.RoleReviewer, store.RoleSeller))
+	if s.mailbox != nil {
+		e.GET("/dev/mail", s.devMail, s.authenticate, admin)
+	}
+	s.echo = e
+	return s
+}
+
+// Handler is the HTTP handler.
+func (s *Server) Handler() http.Handler { return s.echo }
+
+// Routes lists the registered routes, for the OpenAPI consistency test.
+func (s *Server) Routes() []Route {
+	var out []Route
+	for _, r := range s.echo.Routes() {
+		if r.Method == echo.RouteNotFound || strings.HasSuffix(r.Path, "/*") {
+			continue
+		}
+		out = append(out, Route{r.Method, r.Path})
+	}
+	return out
+}
+
+func (s *Server) healthz(c echo.Context) error {
+	ctx, cancel := context.WithTimeout(c.Request().Context(), 3*time.Second)
+	defer cancel()
+	checks := map[string]string{"database": "ok", "temporal": "ok"}
+	status := http.StatusOK
+	if err := s.store.Ping(ctx); err != nil {
+		checks["database"], status = err.Error(), http.StatusServiceUnavailable
+	}
+	if err := s.workflows.Ping(ctx); err != nil {
+		checks["temporal"], status = err.Error(), http.StatusServiceUnavailable
+	}
+	body := map[string]any{"status": "ok", "checks": checks}
+	if status != http.StatusOK {
+		body["status"] = "unavailable"
+	}
+	return c.JSON(status, body)
+}
+
+// bind decodes a JSON body strictly: unknown fields and wrong types are named.
+func bind(c echo.Context, dst any) error {
+	dec := json.NewDecoder(c.Request().Body)
+	dec.DisallowUnknownFields()
+	err := dec.Decode(dst)
+	var maxErr *http.MaxBytesError
+	var typeErr *json.UnmarshalTypeError
+	var syntaxErr *json.SyntaxError
+	switch {
+	case err == nil:
+		if dec.More() {
+			return invalid("the body must be one JSON object", nil)
+		}
+		return nil
+	case errors.As(err, &maxErr):
+		return &Error{Status: http.StatusRequestEntityTooLarge, Code: "too_large",
+			Message: fmt.Sprintf("the body is larger than %d bytes", maxErr.Limit)}
+	case errors.Is(err, io.EOF):
+		return invalid("the body must be a JSON object", nil)
+	case errors.As(err, &typeErr):
+		return invalid("a field has the wrong type", map[string]string{typeErr.Field: "must be a " + typeErr.Type.String()})
+	case errors.As(err, &syntaxErr):
+		return invalid(fmt.Sprintf("malformed JSON at byte %d: %v", syntaxErr.Offset, err), nil)
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+		return invalid("unknown field "+name, map[string]string{name: "unknown field"})
+	default:
+		return invalid("malformed JSON: "+err.Error(), nil)
+	}
+}
+
+// limitBody refuses bodies over the route's limit with 413, before reading them
+// when the length is declared and while reading them when it is not.
+func limitBody(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		limit := int64(maxBody)
+		if c.Path() == "/v1/events" {
+			limit = MaxEventsBody
+		}
+		r := c.Request()
+		if r.ContentLength > limit {
+			return &Error{Status: http.StatusRequestEntityTooLarge, Code: "too_large",
+				Message: fmt.Sprintf("the body is larger than %d bytes", limit)}
+		}
+		r.Body = http.MaxBytesReader(c.Response(), r.Body, limit)
+		return next(c)
+	}
+}

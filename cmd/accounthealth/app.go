@@ -1,0 +1,271 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"go.temporal.io/sdk/client"
+	tlog "go.temporal.io/sdk/log"
+	"go.temporal.io/sdk/worker"
+
+	"github.com/accounthealth/accounthealth/activities"
+	"github.com/accounthealth/accounthealth/activities/mail/capture"
+	"github.com/accounthealth/accounthealth/api"
+	"github.com/accounthealth/accounthealth/cmd/accounthealth/internal/devtemporal"
+	"github.com/accounthealth/accounthealth/store"
+	"github.com/accounthealth/accounthealth/workflows"
+)
+
+// app holds what a command started, so it can be stopped in reverse order.
+type app struct {
+	cfg     config
+	out     io.Writer
+	log     *slog.Logger
+	closers []func()
+}
+
+func newLogger(w io.Writer) *slog.Logger {
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelInfo}))
+}
+
+func (a *app) onClose(f func()) { a.closers = append(a.closers, f) }
+
+func (a *app) close() {
+	for i := len(a.closers) - 1; i >= 0; i-- {
+		a.closers[i]()
+	}
+}
+
+func (a *app) openStore(ctx context.Context, url string) (*store.Store, error) {
+	st, err := store.Open(ctx, url)
+	if err != nil {
+		return nil, err
+	}
+	a.onClose(func() { _ = st.Close() })
+	applied, err := st.Migrate(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, m := range applied {
+		a.log.Info("migration applied", "file", m)
+	}
+	return st, nil
+}
+
+func (a *app) dialTemporal(ctx context.Context, addr string) (client.Client, error) {
+	// The SDK logs every poll at INFO; warnings and above are what a person needs.
+	logger := slog.New(a.log.Handler().WithGroup("temporal"))
+	c, err := client.DialContext(ctx, client.Options{
+		HostPort:  addr,
+		Namespace: a.cfg.Namespace,
+		Logger:    tlog.NewStructuredLogger(slog.New(levelFilter{logger.Handler(), slog.LevelWarn})),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("connect to Temporal at %s: %w", addr, err)
+	}
+	a.onClose(c.Close)
+	return c, nil
+}
+
+func (a *app) startWorker(c client.Client, st *store.Store) error {
+	w := worker.New(c, workflows.TaskQueue, worker.Options{})
+	w.RegisterWorkflow(workflows.EvaluationWorkflow)
+	w.RegisterActivity(&activities.Evaluation{Store: st, Policy: a.cfg.Policy})
+	if err := w.Start(); err != nil {
+		return fmt.Errorf("start worker: %w", err)
+	}
+	a.onClose(w.Stop)
+	return nil
+}
+
+// startHTTP listens (so the address is taken before anything is printed) and serves.
+func (a *app) startHTTP(srv *api.Server) (net.Addr, <-chan error, error) {
+	ln, err := net.Listen("tcp", a.cfg.HTTPAddr)
+	if err != nil {
+		return nil, nil, fmt.Errorf("listen on %s (AH_HTTP_ADDR): %w", a.cfg.HTTPAddr, err)
+	}
+	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 5 * time.Minute}
+	done := make(chan error, 1)
+	go func() { done <- hs.Serve(ln) }()
+	a.onClose(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = hs.Shutdown(ctx)
+	})
+	return ln.Addr(), done, nil
+}
+
+func (a *app) migrate(ctx context.Context) error {
+	_, err := a.openStore(ctx, a.cfg.DatabaseURL)
+	if err == nil {
+		fmt.Fprintln(a.out, "migrations are up to date")
+	}
+	return err
+}
+
+func (a *app) worker(ctx context.Context) error {
+	st, err := a.openStore(ctx, a.cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	c, err := a.dialTemporal(ctx, a.cfg.TemporalAddress)
+	if err != nil {
+		return err
+	}
+	if err := a.startWorker(c, st); err != nil {
+		return err
+	}
+	a.log.Info("worker started", "task_queue", workflows.TaskQueue, "temporal", a.cfg.TemporalAddress)
+	<-ctx.Done()
+	return nil
+}
+
+func (a *app) serve(ctx context.Context) error {
+	st, err := a.openStore(ctx, a.cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	c, err := a.dialTemporal(ctx, a.cfg.TemporalAddress)
+	if err != nil {
+		return err
+	}
+	srv := a.apiServer(st, c, nil)
+	addr, done, err := a.startHTTP(srv)
+	if err != nil {
+		return err
+	}
+	a.log.Info("serving", "url", "http://"+addr.String())
+	return wait(ctx, done)
+}
+
+func (a *app) apiServer(st *store.Store, c client.Client, mailbox *capture.Server) *api.Server {
+	return api.New(api.Config{
+		Store: st, Workflows: workflows.Starter{Client: c}, Policy: a.cfg.Policy,
+		AdminKeyHash: api.HashKey(a.cfg.AdminKey), Mailbox: mailbox, Logger: a.log,
+	})
+}
+
+// dev runs every part in this process, keeping its state under the data dir.
+func (a *app) dev(ctx context.Context) error {
+	cfg := &a.cfg
+	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
+		return fmt.Errorf("data dir (AH_DATA_DIR): %w", err)
+	}
+	if cfg.AdminKey == "" {
+		key, err := devAdminKey(filepath.Join(cfg.DataDir, "admin.key"))
+		if err != nil {
+			return err
+		}
+		cfg.AdminKey = key
+	}
+	dbURL := cfg.DatabaseURL
+	if dbURL == "" {
+		dbURL = "sqlite://" + filepath.Join(cfg.DataDir, "accounthealth.db")
+	}
+	st, err := a.openStore(ctx, dbURL)
+	if err != nil {
+		return err
+	}
+	temporalAddr, uiURL := cfg.TemporalAddress, "(external Temporal)"
+	if temporalAddr == "" {
+		ts, err := devtemporal.Start(ctx, devtemporal.Options{
+			DataDir: cfg.DataDir, Port: cfg.TemporalDevPort, Namespace: cfg.Namespace, Logger: a.log,
+		})
+		if err != nil {
+			return fmt.Errorf("embedded Temporal (AH_TEMPORAL_DEV_PORT=%d): %w", cfg.TemporalDevPort, err)
+		}
+		a.onClose(func() { _ = ts.Stop() })
+		temporalAddr, uiURL = ts.FrontendAddress(), ts.UIAddress()
+	}
+	var mailbox *capture.Server
+	smtpURL := cfg.SMTPURL
+	if smtpURL == "" {
+		mailbox, err = capture.Start("127.0.0.1:0", filepath.Join(cfg.DataDir, "mail"))
+		if err != nil {
+			return fmt.Errorf("SMTP capture: %w", err)
+		}
+		a.onClose(func() { _ = mailbox.Close() })
+		smtpURL = mailbox.URL()
+	}
+	c, err := a.dialTemporal(ctx, temporalAddr)
+	if err != nil {
+		return err
+	}
+	if err := a.startWorker(c, st); err != nil {
+		return err
+	}
+	addr, done, err := a.startHTTP(a.apiServer(st, c, mailbox))
+	if err != nil {
+		return err
+	}
+	base := "http://" + addr.String()
+	mailInfo := smtpURL + " (external)"
+	if mailbox != nil {
+		mailInfo = smtpURL + ", captured; read it at " + base + "/dev/mail"
+	}
+	fmt.Fprintf(a.out, `accounthealth dev is running (Ctrl-C stops it; state is kept in %s)
+  API:          %s   (reference: %s/openapi.yaml)
+  Temporal:     %s   Web UI: %s
+  Database:     %s
+  Mail:         %s
+  Admin key:    %s
+`, cfg.DataDir, base, base, temporalAddr, uiURL, store.RedactURL(dbURL), mailInfo, cfg.AdminKey)
+	return wait(ctx, done)
+}
+
+func wait(ctx context.Context, served <-chan error) error {
+	select {
+	case <-ctx.Done():
+		return nil
+	case err := <-served:
+		if errors.Is(err, http.ErrServerClosed) {
+			return nil
+		}
+		return fmt.Errorf("http server: %w", err)
+	}
+}
+
+// devAdminKey reads the dev admin key, or makes one and keeps it for next time.
+func devAdminKey(path string) (string, error) {
+	if b, err := os.ReadFile(path); err == nil && len(strings.TrimSpace(string(b))) >= 16 {
+		return strings.TrimSpace(string(b)), nil
+	}
+	b := make([]byte, 24)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
+	}
+	key := "aha_" + base64.RawURLEncoding.EncodeToString(b)
+	if err := os.WriteFile(path, []byte(key+"\n"), 0o600); err != nil {
+		return "", fmt.Errorf("keep admin key: %w", err)
+	}
+	return key, nil
+}
+
+// levelFilter drops records below a level.
+type levelFilter struct {
+	slog.Handler
+	min slog.Level
+}
+
+func (f levelFilter) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= f.min && f.Handler.Enabled(ctx, l)
+}
+
+func (f levelFilter) WithAttrs(a []slog.Attr) slog.Handler {
+	return levelFilter{f.Handler.WithAttrs(a), f.min}
+}
+
+func (f levelFilter) WithGroup(name string) slog.Handler {
+	return levelFilter{f.Handler.WithGroup(name), f.min}
+}
