@@ -27,6 +27,7 @@ type Evaluation struct {
 	Trigger          string     `json:"trigger"`
 	SellerIDs        *string    `json:"-"`
 	AsOf             *int64     `json:"-"`
+	AsOfTime         *time.Time `gorm:"-" json:"as_of,omitempty"` // the instant the metrics were computed at
 	SellersTotal     int        `json:"sellers_total"`
 	SellersEvaluated int        `json:"sellers_evaluated"`
 	Breaches         int        `json:"breaches"`
@@ -58,6 +59,10 @@ func (s *Store) Evaluation(ctx context.Context, id string) (Evaluation, error) {
 	err := s.db.WithContext(ctx).Where("id = ?", id).Take(&e).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return e, fmt.Errorf("evaluation %s: %w", id, ErrNotFound)
+	}
+	if e.AsOf != nil {
+		t := fromMS(*e.AsOf)
+		e.AsOfTime = &t
 	}
 	return e, err
 }

@@ -1,0 +1,152 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// freePort finds a loopback port that is free, and (for Temporal) port+1000 too.
+func freePort(t *testing.T, withUI bool) int {
+	t.Helper()
+	for range 200 {
+		p := 20000 + rand.IntN(30000)
+		if bindable(p) && (!withUI || bindable(p+1000)) {
+			return p
+		}
+	}
+	t.Fatal("no free port")
+	return 0
+}
+
+func bindable(p int) bool {
+	l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p))
+	if err != nil {
+		return false
+	}
+	_ = l.Close()
+	return true
+}
+
+// syncBuffer is a bytes.Buffer safe to write from the program and read from the test.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// devProcess is `accounthealth dev` run in this process with env, stopped at the end of the test.
+type devProcess struct {
+	base, adminKey string
+	out, errs      *syncBuffer
+}
+
+func startDev(t *testing.T, env map[string]string) *devProcess {
+	t.Helper()
+	httpPort := freePort(t, false)
+	full := map[string]string{
+		"AH_HTTP_ADDR":         fmt.Sprintf("127.0.0.1:%d", httpPort),
+		"AH_TEMPORAL_DEV_PORT": fmt.Sprint(freePort(t, true)),
+		"AH_DATA_DIR":          t.TempDir(),
+		"AH_ADMIN_KEY":         "admin-key-for-tests-0123456789",
+	}
+	for k, v := range env {
+		full[k] = v
+	}
+	d := &devProcess{base: "http://" + full["AH_HTTP_ADDR"], adminKey: full["AH_ADMIN_KEY"], out: &syncBuffer{}, errs: &syncBuffer{}}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan int, 1)
+	go func() { done <- run(ctx, []string{"dev"}, func(k string) string { return full[k] }, d.out, d.errs) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case <-done:
+		case <-time.After(30 * time.Second):
+			t.Error("dev did not stop within 30s of its context ending")
+		}
+	})
+	deadline := time.Now().Add(2 * time.Minute)
+	for time.Now().Before(deadline) {
+		select {
+		case code := <-done:
+			t.Fatalf("dev exited with %d\nstdout:\n%s\nstderr:\n%s", code, d.out, d.errs)
+		default:
+		}
+		if resp, err := http.Get(d.base + "/healthz"); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return d
+			}
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	t.Fatalf("dev not healthy after 2 minutes\nstdout:\n%s\nstderr:\n%s", d.out, d.errs)
+	return nil
+}
+
+// call sends a JSON request with a key and decodes the JSON answer into out (if not nil).
+func call(t *testing.T, method, url, key string, body any, out any) int {
+	t.Helper()
+	var r io.Reader
+	switch b := body.(type) {
+	case nil:
+	case string:
+		r = strings.NewReader(b)
+	case []byte:
+		r = bytes.NewReader(b)
+	default:
+		j, err := json.Marshal(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r = bytes.NewReader(j)
+	}
+	req, err := http.NewRequest(method, url, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if key != "" {
+		req.Header.Set("Authorization", "Bearer "+key)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, url, err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	if out != nil {
+		if err := json.Unmarshal(raw, out); err != nil {
+			t.Fatalf("%s %s: %d %s: %v", method, url, resp.StatusCode, raw, err)
+		}
+	}
+	return resp.StatusCode
+}
+
+type apiError struct {
+	Error struct {
+		Code    string            `json:"code"`
+		Message string            `json:"message"`
+		Fields  map[string]string `json:"fields"`
+	} `json:"error"`
+}
