@@ -3,7 +3,9 @@ package health
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"time"
+	"unicode/utf8"
 )
 
 // EventType names a marketplace event.
@@ -94,10 +96,10 @@ func DecodeEvent(raw json.RawMessage) (Event, Problems) {
 		e.OrderID = r.id("order_id")
 		e.TrackingNumber = r.str("tracking_number", false)
 		e.Carrier = r.str("carrier", false)
-		if len(e.TrackingNumber) > MaxIDLength {
+		if utf8.RuneCountInString(e.TrackingNumber) > MaxIDLength {
 			r.problems["tracking_number"] = fmt.Sprintf("must be at most %d characters", MaxIDLength)
 		}
-		if len(e.Carrier) > MaxIDLength {
+		if utf8.RuneCountInString(e.Carrier) > MaxIDLength {
 			r.problems["carrier"] = fmt.Sprintf("must be at most %d characters", MaxIDLength)
 		}
 	case TrackingScanned, OrderDelivered, Chargeback:
@@ -162,7 +164,7 @@ func (r fieldReader) str(name string, required bool) string {
 
 func (r fieldReader) id(name string) string {
 	s := r.str(name, true)
-	if len(s) > MaxIDLength {
+	if utf8.RuneCountInString(s) > MaxIDLength {
 		r.problems[name] = fmt.Sprintf("must be at most %d characters", MaxIDLength)
 	}
 	return s
@@ -205,12 +207,12 @@ func (r fieldReader) rating(name string) int {
 		r.problems[name] = "is required"
 		return 0
 	}
-	var n int
-	if err := json.Unmarshal(v, &n); err != nil || n < 1 || n > 5 {
+	var f float64 // 5.0 is a whole number too; some encoders write it so
+	if err := json.Unmarshal(v, &f); err != nil || f != math.Trunc(f) || f < 1 || f > 5 {
 		r.problems[name] = "must be a whole number from 1 to 5"
 		return 0
 	}
-	return n
+	return int(f)
 }
 
 func (r fieldReader) boolean(name string) bool {

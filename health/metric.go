@@ -2,6 +2,7 @@ package health
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 )
@@ -132,7 +133,7 @@ func ParseTarget(s string) (Target, error) {
 	if err != nil {
 		return Target{}, fmt.Errorf("%q must be an operator followed by a number", s)
 	}
-	if v < 0 || v > 1 {
+	if math.IsNaN(v) || v < 0 || v > 1 {
 		return Target{}, fmt.Errorf("%q: a rate target must be between 0 and 1", s)
 	}
 	return Target{Op: op, Value: v}, nil

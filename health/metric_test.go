@@ -67,21 +67,18 @@ func TestParseTargetRejects(t *testing.T) {
 	}
 }
 
-// BUG (health/metric.go, ParseTarget): strconv.ParseFloat accepts "NaN", and the
-// range check `v < 0 || v > 1` is false for NaN, so a NaN target is accepted. Such a
-// target is never Met, so every seller over the minimum volume would be judged "bad"
-// on that metric (and, with on_breach: suspend, suspended). Expected: an error
-// ("a rate target must be between 0 and 1"). This test fails until that is fixed.
-func TestParseTargetRejectsNaN_BUG(t *testing.T) {
+// strconv.ParseFloat accepts "NaN", which no range check catches by comparison;
+// a NaN target is never met, so it would judge every seller "bad".
+func TestParseTargetRejectsNaN(t *testing.T) {
 	for _, in := range []string{"< NaN", "<= nan", ">= NAN"} {
 		if got, err := health.ParseTarget(in); err == nil {
-			t.Errorf("BUG: ParseTarget(%q) = %+v, nil; want an error (NaN is not between 0 and 1)", in, got)
+			t.Errorf("ParseTarget(%q) = %+v, nil; want an error (NaN is not between 0 and 1)", in, got)
 		}
 	}
 	// The same hole reaches start-up: a policy file with a NaN target is accepted.
 	in := `metrics: {odr: {target: "< NaN"}}`
 	if p, err := health.ParsePolicy([]byte(in)); err == nil {
-		t.Errorf("BUG: ParsePolicy(%q) accepted odr target %+v; want a *PolicyError for metrics.odr.target", in, p.Metrics[health.ODR].Target)
+		t.Errorf("ParsePolicy(%q) accepted odr target %+v; want a *PolicyError for metrics.odr.target", in, p.Metrics[health.ODR].Target)
 	}
 }
 

@@ -114,6 +114,9 @@ func ParsePolicy(data []byte) (Policy, error) {
 
 // eachKey calls fn for every key of the mapping n, in file order, with its full name.
 func eachKey(n *yaml.Node, prefix string, fn func(key string, v *yaml.Node) error) error {
+	if n.Kind == yaml.ScalarNode && n.Tag == "!!null" { // a section with every key commented out
+		return nil
+	}
 	if n.Kind != yaml.MappingNode {
 		name := prefix
 		if name == "" {
@@ -121,11 +124,16 @@ func eachKey(n *yaml.Node, prefix string, fn func(key string, v *yaml.Node) erro
 		}
 		return &PolicyError{name, fmt.Sprintf("must be a mapping of keys (line %d)", n.Line)}
 	}
+	seen := map[string]bool{}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		key := n.Content[i].Value
 		if prefix != "" {
 			key = prefix + "." + key
 		}
+		if seen[key] {
+			return &PolicyError{key, fmt.Sprintf("given twice (line %d)", n.Content[i].Line)}
+		}
+		seen[key] = true
 		if err := fn(key, n.Content[i+1]); err != nil {
 			return err
 		}
@@ -247,7 +255,10 @@ func duration(key string, v *yaml.Node, zeroOK bool) (time.Duration, error) {
 	if err != nil {
 		return 0, &PolicyError{key, fmt.Sprintf("%q is not a Go duration such as 5s, 48h or 720h", s)}
 	}
-	if d < 0 || (d == 0 && !zeroOK) {
+	if d < 0 && zeroOK {
+		return 0, &PolicyError{key, "must not be negative (0 turns it off)"}
+	}
+	if d <= 0 && !zeroOK {
 		return 0, &PolicyError{key, "must be positive"}
 	}
 	return d, nil

@@ -183,7 +183,7 @@ func TestParsePolicyErrors(t *testing.T) {
 		{"unknown cases key", "cases:\n  bogus: 1\n", "cases.bogus", "unknown key"},
 		{"cases a list", "cases:\n  - warning_grace\n", "cases", "must be a mapping"},
 		{"sweep_interval text", "evaluation:\n  sweep_interval: daily\n", "evaluation.sweep_interval", "not a Go duration"},
-		{"sweep_interval negative", "evaluation:\n  sweep_interval: -5s\n", "evaluation.sweep_interval", "must be positive"},
+		{"sweep_interval negative", "evaluation:\n  sweep_interval: -5s\n", "evaluation.sweep_interval", "must not be negative"},
 		{"shard_size zero", "evaluation:\n  shard_size: 0\n", "evaluation.shard_size", "from 1 to 100000"},
 		{"unknown evaluation key", "evaluation:\n  cron: daily\n", "evaluation.cron", "unknown key"},
 		{"unknown top-level key", "colour: blue\n", "colour", "unknown key"},
@@ -242,5 +242,30 @@ func TestEnforcementFor(t *testing.T) {
 		if got := health.EnforcementFor(a); got != want {
 			t.Errorf("EnforcementFor(%q) = %q, want %q", a, got, want)
 		}
+	}
+}
+
+func TestParsePolicyEdges(t *testing.T) {
+	if p, err := health.ParsePolicy([]byte("cases:\n  # warning_grace: 5s\n")); err != nil || !reflect.DeepEqual(p, health.DefaultPolicy()) {
+		t.Errorf("a section with every key commented out: %v, want the defaults", err)
+	}
+	_, err := health.ParsePolicy([]byte("cases: {max_appeals: 3, max_appeals: 5}"))
+	var pe *health.PolicyError
+	if !errors.As(err, &pe) || pe.Key != "cases.max_appeals" || !strings.Contains(pe.Problem, "twice") {
+		t.Errorf("a key given twice: %v, want a PolicyError naming cases.max_appeals", err)
+	}
+}
+
+func TestDecodeEventRatingWrittenAsFloat(t *testing.T) {
+	e, p := health.DecodeEvent([]byte(`{"id":"f","type":"feedback","at":"2026-01-01T00:00:00Z","order_id":"o","rating":5.0}`))
+	if p != nil || e.Rating != 5 {
+		t.Errorf("rating 5.0: %v %v, want 5", e.Rating, p)
+	}
+	if _, p := health.DecodeEvent([]byte(`{"id":"f","type":"feedback","at":"2026-01-01T00:00:00Z","order_id":"o","rating":4.5}`)); p["rating"] == "" {
+		t.Error("rating 4.5 accepted")
+	}
+	long := strings.Repeat("é", 128)
+	if _, p := health.DecodeEvent([]byte(`{"id":"` + long + `","type":"chargeback","at":"2026-01-01T00:00:00Z","order_id":"o"}`)); p != nil {
+		t.Errorf("an id of 128 characters (256 bytes) rejected: %v", p)
 	}
 }
