@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"net"
 	"net/mail"
@@ -119,5 +118,3 @@ func checkHostPort(s string) error {
 	_ = host
 	return nil
 }
-
-var errUsage = errors.New("usage")
