@@ -61,6 +61,7 @@ type Server struct {
 	uiAddr       string
 
 	temporal temporal.Server
+	logGate  *logGate
 	ui       *uiserver.Server
 	uiDone   chan struct{}
 
@@ -146,11 +147,12 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 		hosts[svc] = static.SingleLocalHost(net.JoinHostPort(host, strconv.Itoa(p)))
 	}
 
+	logger := newLogger(o.Logger.With("component", "temporal"))
 	srv, err := temporal.NewServer(
 		temporal.ForServices(temporal.DefaultServices),
 		temporal.WithConfig(cfg),
 		temporal.WithStaticHosts(hosts),
-		temporal.WithLogger(newLogger(o.Logger.With("component", "temporal"))),
+		temporal.WithLogger(logger),
 		temporal.WithDynamicConfigClient(dynamicconfig.StaticClient{
 			// Make newly added search attributes usable immediately, as the CLI dev server does.
 			dynamicconfig.ForceSearchAttributesCacheRefreshOnRead.Key(): true,
@@ -167,9 +169,10 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 		frontendAddr: frontendAddr,
 		uiAddr:       "http://" + net.JoinHostPort(host, strconv.Itoa(uiPort)),
 		temporal:     srv,
+		logGate:      logger.gate,
 	}
 	if err := waitFrontend(ctx, frontendAddr, o.Namespace); err != nil {
-		_ = srv.Stop()
+		_ = s.Stop()
 		return nil, fmt.Errorf("devtemporal: %w", err)
 	}
 	if err := s.startUI(ctx, frontendAddr, o.Namespace, uiPort); err != nil {
@@ -189,7 +192,9 @@ func (s *Server) Stop() error {
 			case <-time.After(uiStopTimeout):
 			}
 		}
+		s.logGate.set(slog.LevelError)
 		s.stopErr = s.temporal.Stop()
+		s.logGate.set(levelOff)
 	})
 	return s.stopErr
 }

@@ -271,3 +271,19 @@ func TestSurvivesSIGKILL(t *testing.T) {
 	closeClient()
 	stop(t, s)
 }
+
+func TestTwoInstancesAndBusyPort(t *testing.T) {
+	a := start(t, t.TempDir(), freeTestPort(t))
+	b := start(t, t.TempDir(), freeTestPort(t))
+
+	// A taken frontend port is an error, not a process exit.
+	_, port, _ := net.SplitHostPort(a.FrontendAddress())
+	p, _ := strconv.Atoi(port)
+	if _, err := Start(t.Context(), Options{DataDir: t.TempDir(), Port: p, Namespace: testNamespace, Logger: testLogger()}); err == nil {
+		t.Fatal("Start on a busy port succeeded")
+	} else {
+		t.Logf("busy port: %v", err)
+	}
+	stop(t, b)
+	stop(t, a)
+}

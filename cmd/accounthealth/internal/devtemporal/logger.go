@@ -5,10 +5,24 @@ import (
 	"log/slog"
 	"os"
 	"slices"
+	"strings"
+	"sync/atomic"
 
 	"go.temporal.io/server/common/log"
 	"go.temporal.io/server/common/log/tag"
 )
+
+// levelOff is above any level the server uses.
+const levelOff = slog.Level(1 << 20)
+
+// logGate is the minimum level shared by a server's loggers. Stop raises it:
+// while shutting down, the services' internal clients warn about peers that
+// are already gone, and some server goroutines (e.g. the parent-close-policy
+// worker) are never stopped and keep logging afterwards.
+type logGate struct{ min atomic.Int64 }
+
+func (g *logGate) set(l slog.Level)         { g.min.Store(int64(l)) }
+func (g *logGate) allows(l slog.Level) bool { return int64(l) >= g.min.Load() }
 
 // slogLogger adapts the server's log.Logger to slog. Debug and Info are
 // dropped: the server logs several lines per second at those levels.
@@ -16,6 +30,7 @@ import (
 // called on hot paths.
 type slogLogger struct {
 	l    *slog.Logger
+	gate *logGate
 	tags []tag.Tag
 }
 
@@ -25,7 +40,11 @@ var (
 	_ log.SLogWrapper = (*slogLogger)(nil)
 )
 
-func newLogger(l *slog.Logger) *slogLogger { return &slogLogger{l: l} }
+func newLogger(l *slog.Logger) *slogLogger {
+	g := &logGate{}
+	g.set(slog.LevelWarn)
+	return &slogLogger{l: l, gate: g}
+}
 
 func (s *slogLogger) Debug(string, ...tag.Tag) {}
 func (s *slogLogger) Info(string, ...tag.Tag)  {}
@@ -47,18 +66,22 @@ func (s *slogLogger) Fatal(msg string, tags ...tag.Tag) {
 }
 
 func (s *slogLogger) With(tags ...tag.Tag) log.Logger {
-	return &slogLogger{l: s.l, tags: append(slices.Clip(s.tags), tags...)}
+	return &slogLogger{l: s.l, gate: s.gate, tags: append(slices.Clip(s.tags), tags...)}
 }
 
 // SLog lets log.NewSlogLogger hand slog-based components a WARN-filtered
 // logger instead of formatting every Debug/Info record only to drop it.
 func (s *slogLogger) SLog() *slog.Logger {
-	return slog.New(warnHandler{s.l.Handler()}).With(attrs(s.tags, nil)...)
+	return slog.New(gatedHandler{s.l.Handler(), s.gate}).With(attrs(s.tags, nil)...)
 }
 
 func (s *slogLogger) log(level slog.Level, msg string, tags []tag.Tag) {
 	ctx := context.Background()
-	if !s.l.Enabled(ctx, level) {
+	if !s.gate.allows(level) || !s.l.Enabled(ctx, level) {
+		return
+	}
+	// We run the frontend without its HTTP API on purpose; don't warn about it on every start.
+	if strings.HasPrefix(msg, "HTTP API port has not been set") {
 		return
 	}
 	s.l.Log(ctx, level, msg, attrs(s.tags, tags)...)
@@ -74,16 +97,19 @@ func attrs(a, b []tag.Tag) []any {
 	return out
 }
 
-type warnHandler struct{ slog.Handler }
-
-func (h warnHandler) Enabled(ctx context.Context, level slog.Level) bool {
-	return level >= slog.LevelWarn && h.Handler.Enabled(ctx, level)
+type gatedHandler struct {
+	slog.Handler
+	gate *logGate
 }
 
-func (h warnHandler) WithAttrs(as []slog.Attr) slog.Handler {
-	return warnHandler{h.Handler.WithAttrs(as)}
+func (h gatedHandler) Enabled(ctx context.Context, level slog.Level) bool {
+	return h.gate.allows(level) && h.Handler.Enabled(ctx, level)
 }
 
-func (h warnHandler) WithGroup(name string) slog.Handler {
-	return warnHandler{h.Handler.WithGroup(name)}
+func (h gatedHandler) WithAttrs(as []slog.Attr) slog.Handler {
+	return gatedHandler{h.Handler.WithAttrs(as), h.gate}
+}
+
+func (h gatedHandler) WithGroup(name string) slog.Handler {
+	return gatedHandler{h.Handler.WithGroup(name), h.gate}
 }
