@@ -1,5 +1,7 @@
 package health
 
+import "time"
+
 // CaseKind says what opened a case.
 type CaseKind string
 
@@ -66,6 +68,7 @@ const (
 type CaseStanding struct {
 	State       CaseState
 	Enforcement Enforcement
+	OpenedAt    time.Time
 }
 
 // StatusOf derives the seller status from their cases: the worst one wins.

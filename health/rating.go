@@ -67,3 +67,17 @@ func Score(defectFreeShipped int64, penalties int) int {
 	}
 	return s
 }
+
+// Penalties is what the cases opened since `since` take from the score: each by
+// the severity of its enforcement (a warning that never led to one counts as a
+// notice), given back in full when an appeal reinstated the seller.
+func Penalties(cases []CaseStanding, since time.Time) int {
+	p := 0
+	for _, c := range cases {
+		if c.OpenedAt.Before(since) || c.State == Reinstated {
+			continue
+		}
+		p += Severity(c.Enforcement)
+	}
+	return p
+}

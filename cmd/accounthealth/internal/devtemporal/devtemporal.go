@@ -154,7 +154,7 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 		temporal.WithStaticHosts(hosts),
 		temporal.WithLogger(logger),
 		temporal.WithDynamicConfigClient(dynamicconfig.StaticClient{
-			// Make newly added search attributes usable immediately, as the CLI dev server does.
+			// Dev convenience: newly added search attributes are usable immediately.
 			dynamicconfig.ForceSearchAttributesCacheRefreshOnRead.Key(): true,
 		}),
 	)
@@ -192,9 +192,8 @@ func (s *Server) Stop() error {
 			case <-time.After(uiStopTimeout):
 			}
 		}
-		s.logGate.set(slog.LevelError)
-		s.stopErr = s.temporal.Stop()
 		s.logGate.set(levelOff)
+		s.stopErr = s.temporal.Stop()
 	})
 	return s.stopErr
 }

@@ -15,10 +15,11 @@ import (
 // levelOff is above any level the server uses.
 const levelOff = slog.Level(1 << 20)
 
-// logGate is the minimum level shared by a server's loggers. Stop raises it:
-// while shutting down, the services' internal clients warn about peers that
-// are already gone, and some server goroutines (e.g. the parent-close-policy
-// worker) are never stopped and keep logging afterwards.
+// logGate is the minimum level shared by a server's loggers. Stop turns it
+// off: shutdown logs a burst of warnings and errors for calls cut short
+// ("context canceled", "connection refused" from peers already gone), and some
+// server goroutines (e.g. the parent-close-policy worker) are never stopped
+// and would keep logging afterwards.
 type logGate struct{ min atomic.Int64 }
 
 func (g *logGate) set(l slog.Level)         { g.min.Store(int64(l)) }

@@ -1,0 +1,256 @@
+package health
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// Case is the state of one case: everything the lifecycle rules look at. Every
+// transition is a method here, so the rules live in one place; the workflow calls
+// them, and its update validators ask the same methods before accepting a request.
+type Case struct {
+	ID          string      `json:"id"`
+	SellerID    string      `json:"seller_id"`
+	Kind        CaseKind    `json:"kind"`
+	Metric      MetricID    `json:"metric,omitempty"`
+	ListingID   string      `json:"listing_id,omitempty"`
+	Violation   string      `json:"violation,omitempty"`
+	Action      Action      `json:"action"`
+	State       CaseState   `json:"state"`
+	Enforcement Enforcement `json:"enforcement"`
+	OpenedAt    time.Time   `json:"opened_at"`
+	Deadline    time.Time   `json:"deadline"`
+	AppealsUsed int         `json:"appeals_used"`
+	Appeal      string      `json:"appeal,omitempty"` // the appeal under review or awaiting information
+	Escalated   bool        `json:"escalated"`
+	Policy      CasePolicy  `json:"policy"`
+}
+
+// TransitionError is a request the case does not take in its present state.
+type TransitionError struct {
+	State   CaseState
+	Problem string
+}
+
+func (e *TransitionError) Error() string {
+	return fmt.Sprintf("the case is %s: %s", e.State, e.Problem)
+}
+
+func (c *Case) refuse(problem string) error {
+	return &TransitionError{State: c.State, Problem: problem}
+}
+
+// OpenMetricCase opens a case for a breach: a warning with a grace period.
+func OpenMetricCase(id, seller string, m MetricID, a Action, p CasePolicy, now time.Time) Case {
+	return Case{ID: id, SellerID: seller, Kind: MetricBreach, Metric: m, Action: a, State: Warned,
+		Enforcement: NoEnforcement, OpenedAt: now, Deadline: now.Add(p.WarningGrace), Policy: p}
+}
+
+// OpenPolicyCase opens a policy-violation case, enforced at once: the listing is deactivated.
+func OpenPolicyCase(id, seller, listing, violation string, p CasePolicy, now time.Time) Case {
+	return Case{ID: id, SellerID: seller, Kind: PolicyViolation, ListingID: listing, Violation: violation,
+		Action: Restrict, State: Enforced, Enforcement: ListingDeactivation, OpenedAt: now,
+		Deadline: now.Add(p.AppealWindow), Policy: p}
+}
+
+// NotifyOnly reports whether the case only notifies and never enforces.
+func (c *Case) NotifyOnly() bool { return c.Action == Notify }
+
+// Recover closes a warned case whose metric is back on target.
+func (c *Case) Recover() error {
+	if c.State != Warned {
+		return c.refuse("only a warned case closes when its metric recovers; an enforced one needs an appeal")
+	}
+	c.State = Resolved
+	return nil
+}
+
+// GraceEnded applies the re-check at the end of the grace period: still in
+// breach, the case is enforced (a notify-only case stays a warning for another
+// period); recovered, it is resolved.
+func (c *Case) GraceEnded(now time.Time, inBreach bool) error {
+	if c.State != Warned {
+		return c.refuse("the grace period applies only to a warned case")
+	}
+	switch {
+	case !inBreach:
+		c.State = Resolved
+	case c.NotifyOnly():
+		c.Deadline = now.Add(c.Policy.WarningGrace)
+	default:
+		c.State = Enforced
+		c.Enforcement = EnforcementFor(c.Action)
+		c.Deadline = now.Add(c.Policy.AppealWindow)
+	}
+	return nil
+}
+
+// CanAppeal says whether a Plan of Action is taken now: an appeal of an enforced
+// case with appeals left, or the answer to a request for information.
+func (c *Case) CanAppeal() error {
+	switch c.State {
+	case Enforced:
+		if c.AppealsUsed >= c.Policy.MaxAppeals {
+			return c.refuse(fmt.Sprintf("all %d appeals have been used", c.Policy.MaxAppeals))
+		}
+		return nil
+	case InfoRequested:
+		return nil
+	case Warned:
+		return c.refuse("nothing is enforced yet; fix the metric within the grace period and the case closes by itself")
+	case UnderReview:
+		return c.refuse("an appeal is already under review")
+	}
+	return c.refuse("the case is closed")
+}
+
+// SubmitAppeal takes a Plan of Action: it goes to review under the review SLA.
+// An answer to a request for information does not use up another appeal.
+func (c *Case) SubmitAppeal(appealID string, now time.Time) error {
+	if err := c.CanAppeal(); err != nil {
+		return err
+	}
+	if c.State == Enforced {
+		c.AppealsUsed++
+	}
+	c.State, c.Appeal, c.Escalated = UnderReview, appealID, false
+	c.Deadline = now.Add(c.Policy.ReviewSLA)
+	return nil
+}
+
+// Decision is a reviewer's verdict on an appeal.
+type Decision string
+
+const (
+	Approve     Decision = "approve"
+	Reject      Decision = "reject"
+	RequestInfo Decision = "request_info"
+)
+
+// CanDecide says whether appealID may be decided now.
+func (c *Case) CanDecide(appealID string) error {
+	if c.State != UnderReview {
+		return c.refuse("no appeal is waiting for a decision")
+	}
+	if appealID != c.Appeal {
+		return c.refuse(fmt.Sprintf("appeal %s is not the one under review", appealID))
+	}
+	return nil
+}
+
+// Decide applies a reviewer's decision. A rejection that uses the last appeal
+// deactivates; otherwise the seller may appeal again within a new appeal window.
+func (c *Case) Decide(appealID string, d Decision, now time.Time) error {
+	if err := c.CanDecide(appealID); err != nil {
+		return err
+	}
+	switch d {
+	case Approve:
+		c.State = Reinstated
+	case Reject:
+		if c.AppealsUsed >= c.Policy.MaxAppeals {
+			c.State = Deactivated
+		} else {
+			c.State, c.Appeal = Enforced, ""
+			c.Deadline = now.Add(c.Policy.AppealWindow)
+		}
+	case RequestInfo:
+		c.State = InfoRequested
+		c.Deadline = now.Add(c.Policy.InfoResponseWindow)
+	default:
+		return c.refuse(fmt.Sprintf("unknown decision %q", d))
+	}
+	return nil
+}
+
+// DeadlinePassed applies the end of whatever the case was waiting for. It
+// returns whether the case should be escalated (a late review) rather than moved.
+func (c *Case) DeadlinePassed() (escalate bool, err error) {
+	switch c.State {
+	case Enforced, InfoRequested:
+		c.State = Deactivated
+		return false, nil
+	case UnderReview:
+		if c.Escalated {
+			return false, c.refuse("the late review was already escalated")
+		}
+		c.Escalated = true
+		return true, nil
+	}
+	return false, c.refuse("no deadline to pass (the grace period has its own re-check)")
+}
+
+// Plan of Action limits.
+const (
+	POAMin = 20
+	POAMax = 10000
+)
+
+// ValidatePOA checks the three sections of a Plan of Action.
+func ValidatePOA(rootCause, corrective, preventive string) Problems {
+	p := Problems{}
+	for _, f := range []struct{ name, text, what string }{
+		{"root_cause", rootCause, "what caused the problem"},
+		{"corrective_actions", corrective, "what you have already done to fix it"},
+		{"preventive_measures", preventive, "what you will do so it does not happen again"},
+	} {
+		n := utf8.RuneCountInString(strings.TrimSpace(f.text))
+		switch {
+		case n == 0:
+			p[f.name] = "is required: say " + f.what
+		case n < POAMin:
+			p[f.name] = fmt.Sprintf("is too short (%d characters); at least %d: say %s", n, POAMin, f.what)
+		case n > POAMax:
+			p[f.name] = fmt.Sprintf("is too long (%d characters); at most %d", n, POAMax)
+		}
+	}
+	if len(p) == 0 {
+		return nil
+	}
+	return p
+}
+
+// ReasonCodes are the reasons a reviewer gives most, with what they tell the seller.
+// Others are allowed (any lower_snake_case code) so a marketplace can add its own.
+var ReasonCodes = map[string]string{
+	"root_cause_unclear":   "The root cause is not identified precisely enough.",
+	"actions_not_specific": "The corrective actions are not specific or not yet taken.",
+	"prevention_missing":   "The preventive measures would not stop this happening again.",
+	"evidence_missing":     "Evidence supporting the plan is missing.",
+	"metric_not_recovered": "The metric has not recovered yet.",
+	"plan_accepted":        "The plan addresses the problem.",
+	"other":                "See the reviewer's message.",
+}
+
+var reasonCode = regexp.MustCompile(`^[a-z][a-z0-9_]{1,63}$`)
+
+// ValidateDecision checks a reviewer's decision: a rejection or a request for
+// information must carry a reason code and a written message.
+func ValidateDecision(d Decision, code, message string) Problems {
+	p := Problems{}
+	switch d {
+	case Approve, Reject, RequestInfo:
+	default:
+		p["decision"] = "must be approve, reject or request_info"
+	}
+	needs := d == Reject || d == RequestInfo
+	if code == "" && needs {
+		p["reason_code"] = "is required when rejecting or requesting information"
+	} else if code != "" && !reasonCode.MatchString(code) {
+		p["reason_code"] = "must be lower_snake_case, 2-64 characters (e.g. actions_not_specific)"
+	}
+	n := utf8.RuneCountInString(strings.TrimSpace(message))
+	switch {
+	case n == 0 && needs:
+		p["message"] = "is required: tell the seller what is missing, in your own words"
+	case n > POAMax:
+		p["message"] = fmt.Sprintf("is too long; at most %d characters", POAMax)
+	}
+	if len(p) == 0 {
+		return nil
+	}
+	return p
+}

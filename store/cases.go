@@ -1,0 +1,361 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+
+	"github.com/accounthealth/accounthealth/health"
+)
+
+// CaseRow is a case in the read model.
+type CaseRow struct {
+	ID          string `gorm:"primaryKey"`
+	WorkflowID  string
+	RunID       string
+	SellerID    string
+	Kind        string
+	Metric      *string
+	ListingID   *string
+	Violation   *string
+	Action      string
+	State       string
+	Enforcement string
+	OpenedAt    time.Time
+	Deadline    *time.Time
+	ClosedAt    *time.Time
+	AppealsUsed int
+	MaxAppeals  int
+	Escalated   bool
+	Evidence    string // JSON of Evidence
+	UpdatedAt   time.Time
+}
+
+func (CaseRow) TableName() string { return "cases" }
+
+// Evidence is the statement of reasons' numbers: what was measured and which
+// orders (or messages) are behind it.
+type Evidence struct {
+	Numerator   int64         `json:"numerator"`
+	Denominator int64         `json:"denominator"`
+	Value       *float64      `json:"value"`
+	Target      health.Target `json:"target"`
+	WindowDays  int           `json:"window_days"`
+	WindowStart time.Time     `json:"window_start"`
+	WindowEnd   time.Time     `json:"window_end"`
+	OrderIDs    []string      `json:"order_ids"`
+	MessageIDs  []string      `json:"message_ids,omitempty"`
+	Note        string        `json:"note,omitempty"` // a reviewer's description, for policy cases
+}
+
+// MetricResultOf reads a seller's metric from an evaluation result.
+func MetricResultOf(sm SellerMetrics, m health.MetricID) (MetricResult, bool) {
+	for _, r := range sm.Metrics {
+		if r.Metric == m {
+			return r, true
+		}
+	}
+	return MetricResult{}, false
+}
+
+// EvidenceOf turns a metric result into evidence.
+func EvidenceOf(r MetricResult) Evidence {
+	e := Evidence{Numerator: r.Numerator, Denominator: r.Denominator, Value: r.Value, Target: r.Policy.Target,
+		WindowDays: r.Policy.WindowDays, WindowStart: r.WindowStart, WindowEnd: r.WindowEnd, OrderIDs: []string{}}
+	if r.Metric == health.ResponseRate {
+		e.MessageIDs = r.EvidenceIDs
+	} else if r.EvidenceIDs != nil {
+		e.OrderIDs = r.EvidenceIDs
+	}
+	return e
+}
+
+// CaseEvent is one entry of a case's timeline.
+type CaseEvent struct {
+	CaseID    string `gorm:"primaryKey"`
+	Seq       int    `gorm:"primaryKey"`
+	At        time.Time
+	Type      string
+	Actor     string
+	FromState *string
+	ToState   string
+	Detail    string // JSON object
+}
+
+// AppealRow is a Plan of Action and its decision.
+type AppealRow struct {
+	ID                 string `gorm:"primaryKey"`
+	CaseID             string
+	SellerID           string
+	Status             string
+	RootCause          string
+	CorrectiveActions  string
+	PreventiveMeasures string
+	SubmittedAt        time.Time
+	DecidedAt          *time.Time
+	DecidedBy          *string
+	ReasonCode         *string
+	Message            *string
+	ReviewDue          *time.Time
+}
+
+func (AppealRow) TableName() string { return "appeals" }
+
+// Appeal statuses.
+const (
+	AppealSubmitted     = "submitted"
+	AppealApproved      = "approved"
+	AppealRejected      = "rejected"
+	AppealInfoRequested = "info_requested"
+)
+
+// OutboxMail is a rendered message waiting to be sent, or sent.
+type OutboxMail struct {
+	Key        string `gorm:"primaryKey"`
+	CaseID     *string
+	Template   string
+	Recipients string // JSON array
+	Subject    string
+	TextBody   string
+	HTMLBody   string
+	CreatedAt  time.Time
+	SentAt     *time.Time
+	Attempts   int
+	LastError  *string
+}
+
+func (OutboxMail) TableName() string { return "outbox" }
+
+// To is the list of recipients.
+func (m OutboxMail) To() []string {
+	var to []string
+	_ = json.Unmarshal([]byte(m.Recipients), &to)
+	return to
+}
+
+// LedgerEntry is one change of a seller's rating.
+type LedgerEntry struct {
+	SellerID string `gorm:"primaryKey"`
+	Key      string `gorm:"primaryKey"`
+	At       time.Time
+	Delta    int
+	Cause    string
+	CaseID   *string
+}
+
+func (LedgerEntry) TableName() string { return "rating_ledger" }
+
+// CaseRecord is one transition of a case: everything written together.
+type CaseRecord struct {
+	Case   CaseRow
+	Event  CaseEvent
+	Appeal *AppealRow
+	Ledger []LedgerEntry
+	Mail   []OutboxMail
+}
+
+// RecordCase writes a transition in one transaction. It is idempotent on the
+// event's (case, seq): a retried activity finds it done and changes nothing.
+func (s *Store) RecordCase(ctx context.Context, r CaseRecord) error {
+	return s.tx(ctx, func(tx *gorm.DB) error {
+		var n int64
+		if err := tx.Model(&CaseEvent{}).Where("case_id = ? AND seq = ?", r.Event.CaseID, r.Event.Seq).Count(&n).Error; err != nil {
+			return err
+		}
+		if n > 0 {
+			return nil
+		}
+		r.Case.UpdatedAt = time.Now().UTC()
+		if err := tx.Clauses(clause.OnConflict{UpdateAll: true}).Create(&r.Case).Error; err != nil {
+			return fmt.Errorf("write case %s: %w", r.Case.ID, err)
+		}
+		if err := tx.Create(&r.Event).Error; err != nil {
+			return fmt.Errorf("append to timeline of %s: %w", r.Case.ID, err)
+		}
+		if r.Appeal != nil {
+			if err := tx.Clauses(clause.OnConflict{UpdateAll: true}).Create(r.Appeal).Error; err != nil {
+				return fmt.Errorf("write appeal %s: %w", r.Appeal.ID, err)
+			}
+		}
+		for _, l := range r.Ledger {
+			if err := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&l).Error; err != nil {
+				return fmt.Errorf("write rating ledger: %w", err)
+			}
+		}
+		for _, m := range r.Mail {
+			if err := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&m).Error; err != nil {
+				return fmt.Errorf("queue mail %s: %w", m.Key, err)
+			}
+		}
+		return nil
+	})
+}
+
+// Case reads one case.
+func (s *Store) Case(ctx context.Context, id string) (CaseRow, error) {
+	var c CaseRow
+	err := s.db.WithContext(ctx).Where("id = ?", id).Take(&c).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return c, fmt.Errorf("case %s: %w", id, ErrNotFound)
+	}
+	return c, err
+}
+
+// CaseFilter selects cases; empty fields select all.
+type CaseFilter struct {
+	SellerID string
+	State    string
+	Limit    int
+}
+
+// Cases lists cases, newest first.
+func (s *Store) Cases(ctx context.Context, f CaseFilter) ([]CaseRow, error) {
+	q := s.db.WithContext(ctx).Order("opened_at DESC, id")
+	if f.SellerID != "" {
+		q = q.Where("seller_id = ?", f.SellerID)
+	}
+	if f.State != "" {
+		q = q.Where("state = ?", f.State)
+	}
+	if f.Limit > 0 {
+		q = q.Limit(f.Limit)
+	}
+	var out []CaseRow
+	return out, q.Find(&out).Error
+}
+
+// Timeline reads a case's events in order.
+func (s *Store) Timeline(ctx context.Context, caseID string) ([]CaseEvent, error) {
+	var out []CaseEvent
+	return out, s.db.WithContext(ctx).Where("case_id = ?", caseID).Order("seq").Find(&out).Error
+}
+
+// AppealsOfCase reads a case's appeals, oldest first.
+func (s *Store) AppealsOfCase(ctx context.Context, caseID string) ([]AppealRow, error) {
+	var out []AppealRow
+	return out, s.db.WithContext(ctx).Where("case_id = ?", caseID).Order("submitted_at, id").Find(&out).Error
+}
+
+// Appeal reads one appeal.
+func (s *Store) Appeal(ctx context.Context, id string) (AppealRow, error) {
+	var a AppealRow
+	err := s.db.WithContext(ctx).Where("id = ?", id).Take(&a).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return a, fmt.Errorf("appeal %s: %w", id, ErrNotFound)
+	}
+	return a, err
+}
+
+// Appeals lists appeals with a status (all when empty), oldest first.
+func (s *Store) Appeals(ctx context.Context, status string, limit int) ([]AppealRow, error) {
+	q := s.db.WithContext(ctx).Order("submitted_at, id")
+	if status != "" {
+		q = q.Where("status = ?", status)
+	}
+	if limit > 0 {
+		q = q.Limit(limit)
+	}
+	var out []AppealRow
+	return out, q.Find(&out).Error
+}
+
+// OpenCases returns the open metric cases of the given sellers, keyed by seller and metric.
+func (s *Store) OpenCases(ctx context.Context, sellerIDs []string) (map[string]map[health.MetricID]CaseRow, error) {
+	out := map[string]map[health.MetricID]CaseRow{}
+	open := []string{string(health.Warned), string(health.Enforced), string(health.UnderReview), string(health.InfoRequested)}
+	for _, c := range chunks(len(sellerIDs), maxParams(s.dialect)-10) {
+		var rows []CaseRow
+		err := s.db.WithContext(ctx).Where("seller_id IN ? AND kind = ? AND state IN ?", sellerIDs[c.from:c.from+c.n], string(health.MetricBreach), open).
+			Find(&rows).Error
+		if err != nil {
+			return nil, fmt.Errorf("open cases: %w", err)
+		}
+		for _, r := range rows {
+			if out[r.SellerID] == nil {
+				out[r.SellerID] = map[health.MetricID]CaseRow{}
+			}
+			out[r.SellerID][health.MetricID(*r.Metric)] = r
+		}
+	}
+	return out, nil
+}
+
+// Standing reads what the seller status and the rating need of every case.
+func (s *Store) Standing(ctx context.Context, sellerID string) ([]health.CaseStanding, error) {
+	var rows []CaseRow
+	if err := s.db.WithContext(ctx).Select("state", "enforcement", "opened_at").Where("seller_id = ?", sellerID).Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("standing of %s: %w", sellerID, err)
+	}
+	st := make([]health.CaseStanding, len(rows))
+	for i, r := range rows {
+		st[i] = health.CaseStanding{State: health.CaseState(r.State), Enforcement: health.Enforcement(r.Enforcement), OpenedAt: r.OpenedAt}
+	}
+	return st, nil
+}
+
+// Ledger reads a seller's rating ledger, newest first.
+func (s *Store) Ledger(ctx context.Context, sellerID string, limit int) ([]LedgerEntry, error) {
+	var out []LedgerEntry
+	return out, s.db.WithContext(ctx).Where("seller_id = ?", sellerID).Order("at DESC").Limit(limit).Find(&out).Error
+}
+
+// Mail reads one outbox message.
+func (s *Store) Mail(ctx context.Context, key string) (OutboxMail, error) {
+	var m OutboxMail
+	err := s.db.WithContext(ctx).Where("key = ?", key).Take(&m).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return m, fmt.Errorf("mail %s: %w", key, ErrNotFound)
+	}
+	return m, err
+}
+
+// MarkMailSent records that the SMTP server accepted a message.
+func (s *Store) MarkMailSent(ctx context.Context, key string) error {
+	return s.db.WithContext(ctx).Model(&OutboxMail{}).Where("key = ?", key).
+		Updates(map[string]any{"sent_at": time.Now().UTC(), "attempts": gorm.Expr("attempts + 1"), "last_error": nil}).Error
+}
+
+// MarkMailFailed records a failed attempt.
+func (s *Store) MarkMailFailed(ctx context.Context, key string, cause error) error {
+	return s.db.WithContext(ctx).Model(&OutboxMail{}).Where("key = ?", key).
+		Updates(map[string]any{"attempts": gorm.Expr("attempts + 1"), "last_error": cause.Error()}).Error
+}
+
+// ReviewerEmails lists every reviewer's address.
+func (s *Store) ReviewerEmails(ctx context.Context) ([]string, error) {
+	var out []string
+	return out, s.db.WithContext(ctx).Model(&Reviewer{}).Order("email").Pluck("email", &out).Error
+}
+
+// IdempotentAnswer is a stored first answer.
+type IdempotentAnswer struct {
+	Principal   string `gorm:"primaryKey"`
+	Key         string `gorm:"primaryKey"`
+	RequestHash string
+	Status      int
+	Body        string
+	CreatedAt   time.Time
+}
+
+func (IdempotentAnswer) TableName() string { return "idempotency_keys" }
+
+// Idempotent finds the stored answer of (principal, key).
+func (s *Store) Idempotent(ctx context.Context, principal, key string) (IdempotentAnswer, bool, error) {
+	var a IdempotentAnswer
+	err := s.db.WithContext(ctx).Where("principal = ? AND key = ?", principal, key).Take(&a).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return a, false, nil
+	}
+	return a, err == nil, err
+}
+
+// SaveIdempotent keeps the first answer; a concurrent first answer wins.
+func (s *Store) SaveIdempotent(ctx context.Context, a IdempotentAnswer) error {
+	a.CreatedAt = time.Now().UTC()
+	return s.db.WithContext(ctx).Clauses(clause.OnConflict{DoNothing: true}).Create(&a).Error
+}

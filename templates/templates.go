@@ -1,0 +1,116 @@
+// Package templates holds the mail (and, later, page) templates, embedded in the
+// binary. Each mail has a text part and an HTML part from the same data.
+package templates
+
+import (
+	"bytes"
+	"embed"
+	"fmt"
+	htmltemplate "html/template"
+	"strings"
+	texttemplate "text/template"
+	"time"
+)
+
+//go:embed mail
+var files embed.FS
+
+// Mail names.
+const (
+	Warning       = "warning"
+	Notice        = "notice"
+	Enforcement   = "enforcement"
+	Resolved      = "resolved"
+	AppealReceived = "appeal_received"
+	Reinstated    = "reinstated"
+	Rejected      = "rejected"
+	InfoRequested = "info_requested"
+	Deactivated   = "deactivated"
+	Escalation    = "escalation"
+)
+
+// Names lists every mail.
+var Names = []string{Warning, Notice, Enforcement, Resolved, AppealReceived, Reinstated, Rejected, InfoRequested, Deactivated, Escalation}
+
+var funcs = map[string]any{
+	"date":    func(t time.Time) string { return t.UTC().Format("Mon 2 Jan 2006 15:04 MST") },
+	"percent": func(v *float64) string {
+		if v == nil {
+			return "n/a"
+		}
+		return strings.TrimSuffix(strings.TrimSuffix(fmt.Sprintf("%.2f", *v*100), "0"), ".0") + "%"
+	},
+	"targetPercent": func(op string, v float64) string {
+		return op + " " + strings.TrimSuffix(strings.TrimSuffix(fmt.Sprintf("%.2f", v*100), "0"), ".0") + "%"
+	},
+	"human": func(s string) string { return strings.ReplaceAll(s, "_", " ") },
+}
+
+var (
+	text = texttemplate.Must(texttemplate.New("").Funcs(funcs).ParseFS(files, "mail/*.txt"))
+	html = htmltemplate.Must(htmltemplate.New("").Funcs(funcs).ParseFS(files, "mail/*.html"))
+)
+
+// Mail is a rendered message.
+type Mail struct {
+	Subject string
+	Text    string
+	HTML    string
+}
+
+// Render renders mail name with data (a MailData).
+func Render(name string, data MailData) (Mail, error) {
+	var subj, txt, htm bytes.Buffer
+	if err := text.ExecuteTemplate(&subj, name+".subject", data); err != nil {
+		return Mail{}, fmt.Errorf("render %s subject: %w", name, err)
+	}
+	if err := text.ExecuteTemplate(&txt, name+".txt", data); err != nil {
+		return Mail{}, fmt.Errorf("render %s text: %w", name, err)
+	}
+	if err := html.ExecuteTemplate(&htm, name+".html", data); err != nil {
+		return Mail{}, fmt.Errorf("render %s html: %w", name, err)
+	}
+	return Mail{Subject: strings.TrimSpace(subj.String()), Text: txt.String(), HTML: htm.String()}, nil
+}
+
+// MailData is what every mail may show.
+type MailData struct {
+	CaseID      string
+	CaseURL     string // where the seller (or reviewer) sees the case
+	AppealURL   string // the API endpoint that takes a Plan of Action
+	SellerID    string
+	SellerName  string
+	Kind        string // metric_breach | policy_violation
+	State       string
+	Enforcement string
+	Automated   bool
+	Deadline    time.Time
+
+	// The statement of reasons.
+	Metric          string
+	MetricTitle     string
+	Rule            string // what the numerator counts, of what
+	Numerator       int64
+	Denominator     int64
+	Value           *float64
+	TargetOp        string
+	TargetValue     float64
+	WindowDays      int
+	WindowStart     time.Time
+	WindowEnd       time.Time
+	EvidenceIDs     []string // the first ids behind the numerator
+	MoreEvidence    int      // how many more there are
+	Recommendations []string
+	ListingID       string
+	Violation       string
+	Note            string
+
+	// Appeals and decisions.
+	AppealID    string
+	AppealsUsed int
+	AppealsLeft int
+	ReasonCode  string
+	ReasonText  string
+	Message     string
+	Reviewer    string
+}
