@@ -17,23 +17,23 @@ var files embed.FS
 
 // Mail names.
 const (
-	Warning       = "warning"
-	Notice        = "notice"
-	Enforcement   = "enforcement"
-	Resolved      = "resolved"
+	Warning        = "warning"
+	Notice         = "notice"
+	Enforcement    = "enforcement"
+	Resolved       = "resolved"
 	AppealReceived = "appeal_received"
-	Reinstated    = "reinstated"
-	Rejected      = "rejected"
-	InfoRequested = "info_requested"
-	Deactivated   = "deactivated"
-	Escalation    = "escalation"
+	Reinstated     = "reinstated"
+	Rejected       = "rejected"
+	InfoRequested  = "info_requested"
+	Deactivated    = "deactivated"
+	Escalation     = "escalation"
 )
 
 // Names lists every mail.
 var Names = []string{Warning, Notice, Enforcement, Resolved, AppealReceived, Reinstated, Rejected, InfoRequested, Deactivated, Escalation}
 
 var funcs = map[string]any{
-	"date":    func(t time.Time) string { return t.UTC().Format("Mon 2 Jan 2006 15:04 MST") },
+	"date": func(t time.Time) string { return t.UTC().Format("Mon 2 Jan 2006 15:04 MST") },
 	"percent": func(v *float64) string {
 		if v == nil {
 			return "n/a"
