@@ -13,7 +13,10 @@ import (
 	"github.com/accounthealth/accounthealth/store"
 )
 
-var idPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$`)
+var (
+	idPattern         = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$`)
+	reasonCodePattern = regexp.MustCompile(`^[a-z][a-z0-9_]{1,63}$`)
+)
 
 type personRequest struct {
 	ID    string `json:"id"`
@@ -111,10 +114,14 @@ func (s *Server) sellerHealth(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	score := health.Score(h.Metrics.DefectFreeShipped, 0)
+	standing, err := s.store.Standing(c.Request().Context(), id)
+	if err != nil {
+		return err
+	}
+	score := health.Score(h.Metrics.DefectFreeShipped, health.Penalties(standing, time.Now().Add(-health.RatingLookback)))
 	out := healthJSON{
 		SellerID:    id,
-		Status:      health.StatusOf(h.Cases),
+		Status:      health.StatusOf(standing),
 		Rating:      ratingJSON{Score: score, Band: health.BandOf(score)},
 		Metrics:     []metricJSON{},
 		EvaluatedAt: h.EvaluatedAt,

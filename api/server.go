@@ -4,6 +4,7 @@
 package api
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -27,6 +28,9 @@ import (
 type Workflows interface {
 	StartEvaluation(ctx context.Context, in workflows.EvaluationInput) error
 	Ping(ctx context.Context) error
+	SubmitAppeal(ctx context.Context, workflowID, runID, updateID string, req workflows.AppealRequest) (store.AppealRow, error)
+	Decide(ctx context.Context, workflowID, runID, updateID string, req workflows.DecisionRequest) (store.AppealRow, error)
+	OpenPolicyCase(ctx context.Context, in workflows.CaseInput) (runID string, err error)
 }
 
 // Config is everything the server needs, read once by the caller.
@@ -87,7 +91,15 @@ func New(cfg Config) *Server {
 	v1.POST("/events", s.postEvents, admin)
 	v1.POST("/evaluations", s.startEvaluation, admin)
 	v1.GET("/evaluations/:id", s.getEvaluation, admin)
-	v1.GET("/sellers/:id/health", s.sellerHealth, allow(store.RoleAdmin, store.RoleReviewer, store.RoleSeller))
+	anyone := allow(store.RoleAdmin, store.RoleReviewer, store.RoleSeller)
+	staff := allow(store.RoleAdmin, store.RoleReviewer)
+	v1.GET("/sellers/:id/health", s.sellerHealth, anyone)
+	v1.GET("/cases", s.listCases, anyone)
+	v1.POST("/cases", s.openPolicyCase, allow(store.RoleReviewer))
+	v1.GET("/cases/:id", s.getCase, anyone)
+	v1.POST("/cases/:id/appeals", s.submitAppeal, allow(store.RoleSeller))
+	v1.GET("/appeals", s.listAppeals, staff)
+	v1.POST("/appeals/:id/decision", s.decideAppeal, allow(store.RoleReviewer))
 	if s.mailbox != nil {
 		e.GET("/dev/mail", s.devMail, s.authenticate, admin)
 	}
@@ -130,7 +142,24 @@ func (s *Server) healthz(c echo.Context) error {
 
 // bind decodes a JSON body strictly: unknown fields and wrong types are named.
 func bind(c echo.Context, dst any) error {
-	dec := json.NewDecoder(c.Request().Body)
+	return decodeStrict(c.Request().Body, dst)
+}
+
+// readBody reads the whole (size-limited) body.
+func readBody(c echo.Context) ([]byte, error) {
+	b, err := io.ReadAll(c.Request().Body)
+	var maxErr *http.MaxBytesError
+	if errors.As(err, &maxErr) {
+		return nil, &Error{Status: http.StatusRequestEntityTooLarge, Code: "too_large",
+			Message: fmt.Sprintf("the body is larger than %d bytes", maxErr.Limit)}
+	}
+	return b, err
+}
+
+func bindBytes(b []byte, dst any) error { return decodeStrict(bytes.NewReader(b), dst) }
+
+func decodeStrict(r io.Reader, dst any) error {
+	dec := json.NewDecoder(r)
 	dec.DisallowUnknownFields()
 	err := dec.Decode(dst)
 	var maxErr *http.MaxBytesError

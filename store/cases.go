@@ -206,6 +206,16 @@ func (s *Store) Case(ctx context.Context, id string) (CaseRow, error) {
 	return c, err
 }
 
+// CaseByRun reads the case of a workflow run.
+func (s *Store) CaseByRun(ctx context.Context, runID string) (CaseRow, error) {
+	var c CaseRow
+	err := s.db.WithContext(ctx).Where("run_id = ?", runID).Take(&c).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return c, fmt.Errorf("case of run %s: %w", runID, ErrNotFound)
+	}
+	return c, err
+}
+
 // CaseFilter selects cases; empty fields select all.
 type CaseFilter struct {
 	SellerID string

@@ -107,3 +107,13 @@ func (s *Store) Seller(ctx context.Context, id string) (Seller, error) {
 	}
 	return sel, err
 }
+
+// Reviewer finds a reviewer by id.
+func (s *Store) Reviewer(ctx context.Context, id string) (Reviewer, error) {
+	var r Reviewer
+	err := s.db.WithContext(ctx).Where("id = ?", id).Take(&r).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return r, fmt.Errorf("reviewer %s: %w", id, ErrNotFound)
+	}
+	return r, err
+}

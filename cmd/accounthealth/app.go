@@ -20,6 +20,7 @@ import (
 	"go.temporal.io/sdk/worker"
 
 	"github.com/accounthealth/accounthealth/activities"
+	"github.com/accounthealth/accounthealth/activities/mail"
 	"github.com/accounthealth/accounthealth/activities/mail/capture"
 	"github.com/accounthealth/accounthealth/api"
 	"github.com/accounthealth/accounthealth/cmd/accounthealth/internal/devtemporal"
@@ -78,10 +79,17 @@ func (a *app) dialTemporal(ctx context.Context, addr string) (client.Client, err
 	return c, nil
 }
 
-func (a *app) startWorker(c client.Client, st *store.Store) error {
+func (a *app) startWorker(c client.Client, st *store.Store, smtpURL string) error {
+	sender, err := mail.NewSender(mail.Config{URL: smtpURL, From: a.cfg.MailFrom})
+	if err != nil {
+		return fmt.Errorf("mail (AH_SMTP_URL): %w", err)
+	}
 	w := worker.New(c, workflows.TaskQueue, worker.Options{})
 	w.RegisterWorkflow(workflows.EvaluationWorkflow)
-	w.RegisterActivity(&activities.Evaluation{Store: st, Policy: a.cfg.Policy})
+	w.RegisterWorkflow(workflows.CaseWorkflow)
+	w.RegisterActivity(&activities.Evaluation{Store: st, Policy: a.cfg.Policy,
+		Sink: workflows.CaseOpener{Client: c, Store: st, Policy: a.cfg.Policy}})
+	w.RegisterActivity(&activities.Cases{Store: st, Policy: a.cfg.Policy, Mailer: sender, PublicURL: a.cfg.PublicURL})
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}
@@ -123,7 +131,7 @@ func (a *app) worker(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := a.startWorker(c, st); err != nil {
+	if err := a.startWorker(c, st, a.cfg.SMTPURL); err != nil {
 		return err
 	}
 	a.log.Info("worker started", "task_queue", workflows.TaskQueue, "temporal", a.cfg.TemporalAddress)
@@ -202,7 +210,7 @@ func (a *app) dev(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := a.startWorker(c, st); err != nil {
+	if err := a.startWorker(c, st, smtpURL); err != nil {
 		return err
 	}
 	addr, done, err := a.startHTTP(a.apiServer(st, c, mailbox))

@@ -4,9 +4,11 @@ import (
 	"fmt"
 	"net"
 	"net/mail"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 
 	amail "github.com/accounthealth/accounthealth/activities/mail"
 	"github.com/accounthealth/accounthealth/health"
@@ -25,6 +27,7 @@ type config struct {
 	PolicyFile      string
 	Policy          health.Policy
 	AdminKey        string // empty in dev: generated and kept in DataDir
+	PublicURL       string // the address people use in links in mail
 }
 
 // configError names the variable that stopped start-up.
@@ -51,6 +54,10 @@ func loadConfig(mode string, getenv func(string) string) (config, error) {
 		PolicyFile:      getenv("AH_POLICY_FILE"),
 		AdminKey:        getenv("AH_ADMIN_KEY"),
 		Policy:          health.DefaultPolicy(),
+	}
+	c.PublicURL = strings.TrimSuffix(get("AH_PUBLIC_URL", "http://"+c.HTTPAddr), "/")
+	if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return c, &configError{"AH_PUBLIC_URL", fmt.Sprintf("%q must be an http(s) URL such as https://health.example.com", c.PublicURL)}
 	}
 	var err error
 	if c.TemporalDevPort, err = strconv.Atoi(get("AH_TEMPORAL_DEV_PORT", "7233")); err != nil || c.TemporalDevPort < 1 || c.TemporalDevPort > 64535 {
