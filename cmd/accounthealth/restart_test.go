@@ -139,3 +139,61 @@ func TestKilledDevKeepsItsState(t *testing.T) {
 		t.Errorf("evaluation after restart: %+v", ev2)
 	}
 }
+
+// TestKilledDuringGraceStillEnforcesOnTime kills `dev` (SIGKILL) while a case
+// waits in its grace period and starts it again: the durable timer still fires,
+// the case reaches enforced on time, and no mail is sent twice.
+func TestKilledDuringGraceStillEnforcesOnTime(t *testing.T) {
+	bin := buildBinary(t)
+	dataDir := t.TempDir()
+	httpPort := freePort(t, false)
+	base := fmt.Sprintf("http://127.0.0.1:%d", httpPort)
+	const grace = 12 * time.Second
+	env := []string{
+		"AH_DATA_DIR=" + dataDir,
+		fmt.Sprintf("AH_HTTP_ADDR=127.0.0.1:%d", httpPort),
+		fmt.Sprintf("AH_TEMPORAL_DEV_PORT=%d", freePort(t, true)),
+		"AH_POLICY_FILE=" + writePolicy(t, grace.String()),
+		"AH_DATABASE_URL=", "AH_ADMIN_KEY=", "AH_SMTP_URL=", "AH_TEMPORAL_ADDRESS=",
+	}
+	first := startBinary(t, bin, env, base)
+	keyBytes, err := os.ReadFile(filepath.Join(dataDir, "admin.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := &devProcess{base: base, adminKey: strings.TrimSpace(string(keyBytes))}
+	key := provisionSeller(t, base, d.adminKey, "mia")
+	c := openCase(t, d, "mia", key)
+	waitMail(t, base, d.adminKey, c.ID, "Warning", "mia@example.com")
+	var opened caseResp
+	call(t, "GET", base+"/v1/cases/"+c.ID, key, nil, &opened)
+	if opened.State != "warned" {
+		t.Fatalf("case is %s before the kill, want warned", opened.State)
+	}
+
+	if err := first.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	_ = first.Wait()
+	startBinary(t, bin, env, base)
+
+	enforced := waitState(t, base, key, c.ID, "enforced")
+	waitMail(t, base, d.adminKey, c.ID, "account suspension", "mia@example.com")
+	openedAt, enforcedAt := enforced.Timeline[0].At, enforced.Timeline[len(enforced.Timeline)-1].At
+	if enforced.Timeline[len(enforced.Timeline)-1].Type != "enforced" || enforcedAt.Before(openedAt.Add(grace)) || enforcedAt.After(openedAt.Add(grace+20*time.Second)) {
+		t.Errorf("opened %v, enforced %v: want the grace period (%v) and not much more", openedAt, enforcedAt, grace)
+	}
+	time.Sleep(2 * time.Second) // give a duplicate the chance to show
+	count := map[string]int{}
+	for _, m := range mails(t, base, d.adminKey) {
+		count[m.Subject]++
+	}
+	if len(count) != 2 {
+		t.Errorf("mails %v, want a warning and an enforcement", count)
+	}
+	for s, n := range count {
+		if n != 1 {
+			t.Errorf("%q sent %d times", s, n)
+		}
+	}
+}
