@@ -376,6 +376,7 @@ func TestEndToEnd(t *testing.T) {
 	if ev.SellersEvaluated != len(sellers) || ev.AsOf == nil {
 		t.Fatalf("evaluation: %+v", ev)
 	}
+	saveHistory(t, d, "evaluation/"+ev.ID, "evaluation.json")
 	breaches := 0
 	for _, s := range sellers {
 		var h healthResp

@@ -9,10 +9,17 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"go.temporal.io/api/enums/v1"
+	historypb "go.temporal.io/api/history/v1"
+	"go.temporal.io/sdk/client"
+	"google.golang.org/protobuf/encoding/protojson"
 )
 
 // freePort finds a loopback port that is free, and (for Temporal) port+1000 too.
@@ -58,6 +65,7 @@ func (s *syncBuffer) String() string {
 // devProcess is `accounthealth dev` run in this process with env, stopped at the end of the test.
 type devProcess struct {
 	base, adminKey string
+	temporal       string // host:port of the embedded Temporal frontend
 	out, errs      *syncBuffer
 }
 
@@ -73,7 +81,8 @@ func startDev(t *testing.T, env map[string]string) *devProcess {
 	for k, v := range env {
 		full[k] = v
 	}
-	d := &devProcess{base: "http://" + full["AH_HTTP_ADDR"], adminKey: full["AH_ADMIN_KEY"], out: &syncBuffer{}, errs: &syncBuffer{}}
+	d := &devProcess{base: "http://" + full["AH_HTTP_ADDR"], adminKey: full["AH_ADMIN_KEY"], out: &syncBuffer{}, errs: &syncBuffer{},
+		temporal: "127.0.0.1:" + full["AH_TEMPORAL_DEV_PORT"]}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan int, 1)
 	go func() { done <- run(ctx, []string{"dev"}, func(k string) string { return full[k] }, d.out, d.errs) }()
@@ -164,4 +173,36 @@ func decodeBody(t *testing.T, resp *http.Response, out any) {
 	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// saveHistory writes a workflow's history as JSON (the format `temporal workflow
+// show --output json` writes) for the replay tests, when AH_RECORD_HISTORIES
+// names the folder: AH_RECORD_HISTORIES=$PWD/workflows/testdata go test ./cmd/accounthealth/
+func saveHistory(t *testing.T, d *devProcess, workflowID, name string) {
+	dir := os.Getenv("AH_RECORD_HISTORIES")
+	if dir == "" {
+		return
+	}
+	c, err := client.Dial(client.Options{HostPort: d.temporal})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	var h historypb.History
+	it := c.GetWorkflowHistory(context.Background(), workflowID, "", false, enums.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	for it.HasNext() {
+		e, err := it.Next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		h.Events = append(h.Events, e)
+	}
+	b, err := protojson.MarshalOptions{Indent: "  "}.Marshal(&h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("wrote the history of %s (%d events) to %s", workflowID, len(h.Events), name)
 }

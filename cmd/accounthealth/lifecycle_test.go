@@ -303,6 +303,8 @@ func TestCaseLifecycleEndToEnd(t *testing.T) {
 	if len(c.Appeals) != 2 || c.Appeals[0].Status != "rejected" || *c.Appeals[0].ReasonCode != "actions_not_specific" || c.Appeals[1].Status != "approved" {
 		t.Errorf("appeals on the case: %+v", c.Appeals)
 	}
+	saveHistory(t, d, "case/lena/odr", "case_reinstated.json")
+
 	// Every message once: nothing sent twice.
 	seen := map[string]int{}
 	for _, m := range mails(t, d.base, d.adminKey) {
