@@ -101,8 +101,16 @@ type healthJSON struct {
 }
 
 type ratingJSON struct {
-	Score int         `json:"score"`
-	Band  health.Band `json:"band"`
+	Score   int          `json:"score"`
+	Band    health.Band  `json:"band"`
+	Changes []ledgerJSON `json:"changes"` // the latest changes of the score, newest first, with their causes
+}
+
+type ledgerJSON struct {
+	At     time.Time `json:"at"`
+	Delta  int       `json:"delta"`
+	Cause  string    `json:"cause"`
+	CaseID *string   `json:"case_id,omitempty"`
 }
 
 func (s *Server) sellerHealth(c echo.Context) error {
@@ -122,9 +130,16 @@ func (s *Server) sellerHealth(c echo.Context) error {
 	out := healthJSON{
 		SellerID:    id,
 		Status:      health.StatusOf(standing),
-		Rating:      ratingJSON{Score: score, Band: health.BandOf(score)},
+		Rating:      ratingJSON{Score: score, Band: health.BandOf(score), Changes: []ledgerJSON{}},
 		Metrics:     []metricJSON{},
 		EvaluatedAt: h.EvaluatedAt,
+	}
+	ledger, err := s.store.Ledger(c.Request().Context(), id, 20)
+	if err != nil {
+		return err
+	}
+	for _, l := range ledger {
+		out.Rating.Changes = append(out.Rating.Changes, ledgerJSON{At: l.At, Delta: l.Delta, Cause: l.Cause, CaseID: l.CaseID})
 	}
 	for _, m := range h.Metrics.Metrics {
 		out.Metrics = append(out.Metrics, metricJSON{

@@ -169,6 +169,9 @@ func (s *Store) SaveShard(ctx context.Context, evaluationID string, at time.Time
 				return err
 			}
 		}
+		if err := bonusLedger(tx, evaluationID, at, latest, sellers); err != nil {
+			return err
+		}
 		if len(snaps) > 0 {
 			if err := tx.CreateInBatches(snaps, 1000).Error; err != nil {
 				return fmt.Errorf("insert snapshots: %w", err)
@@ -207,4 +210,32 @@ func (s *Store) FinishEvaluation(ctx context.Context, id string, failure string)
 		return fmt.Errorf("finish evaluation %s: %w", id, err)
 	}
 	return nil
+}
+
+// bonusLedger records, for each seller whose rating bonus this evaluation changes,
+// a ledger entry with its cause, so the score never moves without a reason.
+func bonusLedger(tx *gorm.DB, evaluationID string, at time.Time, latest []SellerHealthRow, sellers []string) error {
+	if len(sellers) == 0 {
+		return nil
+	}
+	var prev []SellerHealthRow
+	if err := tx.Where("seller_id IN ? AND evaluated_at <= ?", sellers, ms(at)).Find(&prev).Error; err != nil {
+		return fmt.Errorf("previous rating bonus: %w", err)
+	}
+	old := make(map[string]int, len(prev))
+	for _, p := range prev {
+		old[p.SellerID] = p.RatingBonus
+	}
+	var entries []LedgerEntry
+	for _, l := range latest {
+		if delta := l.RatingBonus - old[l.SellerID]; delta != 0 {
+			entries = append(entries, LedgerEntry{SellerID: l.SellerID, Key: "bonus/" + evaluationID, At: at.UTC(), Delta: delta,
+				Cause: fmt.Sprintf("%d orders shipped without a defect in the last 180 days: +%d for every %d, now +%d",
+					l.DefectFreeShipped, health.RatingStep, health.RatingOrdersPerStep, l.RatingBonus)})
+		}
+	}
+	if len(entries) == 0 {
+		return nil
+	}
+	return tx.Clauses(clause.OnConflict{DoNothing: true}).CreateInBatches(entries, 1000).Error
 }

@@ -15,7 +15,8 @@ import (
 // every seller of a shard in one pass over their orders) and to list the evidence.
 // Named parameters: @now and @<metric>_from, the start of the metric's window.
 const (
-	defect = `(o.feedback_rating IN (1, 2) OR (o.claim_outcome IS NOT NULL AND o.claim_outcome <> 'denied') OR o.chargeback_at IS NOT NULL)`
+	// NULL-safe on purpose: it is also used under NOT, where a NULL would drop the row.
+	defect = `(COALESCE(o.feedback_rating, 0) IN (1, 2) OR COALESCE(o.claim_outcome, 'denied') <> 'denied' OR o.chargeback_at IS NOT NULL)`
 
 	cancelledBeforeShipping = `(o.cancelled_at IS NOT NULL AND o.cancelled_at < @now AND (o.shipped_at IS NULL OR o.cancelled_at < o.shipped_at))`
 
