@@ -39,7 +39,7 @@ var (
 )
 
 // errorHandler is the one place where errors become answers.
-func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
+func errorHandler(log *slog.Logger, page func(echo.Context, *Error)) echo.HTTPErrorHandler {
 	return func(err error, c echo.Context) {
 		if c.Response().Committed {
 			return
@@ -57,6 +57,10 @@ func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 		default:
 			log.Error("request failed", "method", c.Request().Method, "path", c.Path(), "err", err)
 			e = &Error{Status: http.StatusInternalServerError, Code: "internal", Message: "internal error; it has been logged"}
+		}
+		if !isAPI(c.Request().URL.Path) {
+			page(c, e)
+			return
 		}
 		if c.Request().Method == http.MethodHead {
 			_ = c.NoContent(e.Status)

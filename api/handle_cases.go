@@ -223,7 +223,7 @@ func (s *Server) submitAppeal(c echo.Context) error {
 	who := "seller:" + p.SellerID
 	hash := sha256.Sum256(append([]byte(row.ID+"\n"), raw...))
 	reqHash := hex.EncodeToString(hash[:])
-	appealID, updateID := "A-"+strings.ToUpper(uuid.NewString()[:13]), ""
+	appealID, updateID := newAppealID(who, ""), ""
 	if key != "" {
 		if len(key) > 200 {
 			return invalid("the Idempotency-Key is too long", map[string]string{"Idempotency-Key": "at most 200 characters"})
@@ -236,21 +236,16 @@ func (s *Server) submitAppeal(c echo.Context) error {
 			}
 			return c.Blob(prev.Status, echo.MIMEApplicationJSON, []byte(prev.Body))
 		}
-		k := sha256.Sum256([]byte(who + "\n" + key))
-		appealID = "A-" + strings.ToUpper(hex.EncodeToString(k[:])[:13])
+		appealID = newAppealID(who, key)
 		updateID = "appeal/" + appealID
 	}
 	var req appealBody
 	if err := bindBytes(raw, &req); err != nil {
 		return err
 	}
-	if problems := health.ValidatePOA(req.RootCause, req.CorrectiveActions, req.PreventiveMeasures); problems != nil {
-		return invalid("the Plan of Action is incomplete", problems)
-	}
-	ap, err := s.workflows.SubmitAppeal(ctx, row.WorkflowID, row.RunID, updateID, workflows.AppealRequest{
-		AppealID: appealID, RootCause: req.RootCause, CorrectiveActions: req.CorrectiveActions, PreventiveMeasures: req.PreventiveMeasures})
+	ap, err := s.submitPlan(c, row, appealID, updateID, req)
 	if err != nil {
-		return refusedOr(err)
+		return err
 	}
 	body, err := json.Marshal(map[string]any{"appeal": appealJSON(ap)})
 	if err != nil {
@@ -262,6 +257,29 @@ func (s *Server) submitAppeal(c echo.Context) error {
 		}
 	}
 	return c.Blob(http.StatusCreated, echo.MIMEApplicationJSON, body)
+}
+
+// submitPlan sends a Plan of Action to the case, for the API and the portal alike.
+func (s *Server) submitPlan(c echo.Context, row store.CaseRow, appealID, updateID string, req appealBody) (store.AppealRow, error) {
+	if problems := health.ValidatePOA(req.RootCause, req.CorrectiveActions, req.PreventiveMeasures); problems != nil {
+		return store.AppealRow{}, invalid("the Plan of Action is incomplete", problems)
+	}
+	ap, err := s.workflows.SubmitAppeal(c.Request().Context(), row.WorkflowID, row.RunID, updateID, workflows.AppealRequest{
+		AppealID: appealID, RootCause: req.RootCause, CorrectiveActions: req.CorrectiveActions, PreventiveMeasures: req.PreventiveMeasures})
+	if err != nil {
+		return ap, refusedOr(err)
+	}
+	return ap, nil
+}
+
+// newAppealID makes an appeal id; with an idempotency key it is derived from it,
+// so a retry names the same appeal.
+func newAppealID(who, key string) string {
+	if key == "" {
+		return "A-" + strings.ToUpper(strings.ReplaceAll(uuid.NewString(), "-", "")[:12])
+	}
+	k := sha256.Sum256([]byte(who + "\n" + key))
+	return "A-" + strings.ToUpper(hex.EncodeToString(k[:])[:12])
 }
 
 // refusedOr maps the case's refusals to 409.
@@ -301,40 +319,11 @@ type decisionBody struct {
 }
 
 func (s *Server) decideAppeal(c echo.Context) error {
-	ctx := c.Request().Context()
-	p := principal(c)
-	ap, err := s.store.Appeal(ctx, c.Param("id"))
-	if errors.Is(err, store.ErrNotFound) {
-		return notFound("appeal")
-	}
-	if err != nil {
-		return err
-	}
 	var req decisionBody
 	if err := bind(c, &req); err != nil {
 		return err
 	}
-	if problems := health.ValidateDecision(req.Decision, req.ReasonCode, req.Message); problems != nil {
-		return invalid("the decision is incomplete", problems)
-	}
-	if ap.Status != store.AppealSubmitted {
-		return conflict("appeal " + ap.ID + " was already decided: " + ap.Status)
-	}
-	row, err := s.store.Case(ctx, ap.CaseID)
-	if err != nil {
-		return err
-	}
-	reviewer, err := s.store.Reviewer(ctx, p.ReviewerID)
-	if err != nil {
-		return err
-	}
-	decided, err := s.workflows.Decide(ctx, row.WorkflowID, row.RunID, "", workflows.DecisionRequest{
-		AppealID: ap.ID, ReviewerID: p.ReviewerID, ReviewerName: reviewer.Name, Decision: req.Decision,
-		ReasonCode: req.ReasonCode, Message: strings.TrimSpace(req.Message)})
-	if err != nil {
-		return refusedOr(err)
-	}
-	row, err = s.store.Case(ctx, ap.CaseID)
+	decided, row, err := s.decide(c, c.Param("id"), req)
 	if err != nil {
 		return err
 	}
@@ -343,6 +332,42 @@ func (s *Server) decideAppeal(c echo.Context) error {
 		return err
 	}
 	return c.JSON(http.StatusOK, map[string]any{"appeal": appealJSON(decided), "case": cj})
+}
+
+// decide is a reviewer's decision, for the API and the console alike: 404 for an
+// unknown appeal, 400 naming the fields, 409 when the case no longer takes it.
+func (s *Server) decide(c echo.Context, appealID string, req decisionBody) (store.AppealRow, store.CaseRow, error) {
+	ctx := c.Request().Context()
+	p := principal(c)
+	ap, err := s.store.Appeal(ctx, appealID)
+	if errors.Is(err, store.ErrNotFound) {
+		return ap, store.CaseRow{}, notFound("appeal")
+	}
+	if err != nil {
+		return ap, store.CaseRow{}, err
+	}
+	if problems := health.ValidateDecision(req.Decision, req.ReasonCode, req.Message); problems != nil {
+		return ap, store.CaseRow{}, invalid("the decision is incomplete", problems)
+	}
+	if ap.Status != store.AppealSubmitted {
+		return ap, store.CaseRow{}, conflict("appeal " + ap.ID + " was already decided: " + ap.Status)
+	}
+	row, err := s.store.Case(ctx, ap.CaseID)
+	if err != nil {
+		return ap, row, err
+	}
+	reviewer, err := s.store.Reviewer(ctx, p.ReviewerID)
+	if err != nil {
+		return ap, row, err
+	}
+	decided, err := s.workflows.Decide(ctx, row.WorkflowID, row.RunID, "", workflows.DecisionRequest{
+		AppealID: ap.ID, ReviewerID: p.ReviewerID, ReviewerName: reviewer.Name, Decision: req.Decision,
+		ReasonCode: req.ReasonCode, Message: strings.TrimSpace(req.Message)})
+	if err != nil {
+		return ap, row, refusedOr(err)
+	}
+	row, err = s.store.Case(ctx, ap.CaseID)
+	return decided, row, err
 }
 
 type policyCaseBody struct {

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"net/http"
 	"net/mail"
 	"regexp"
@@ -98,6 +99,7 @@ type healthJSON struct {
 	Rating      ratingJSON          `json:"rating"`
 	Metrics     []metricJSON        `json:"metrics"`
 	EvaluatedAt *time.Time          `json:"evaluated_at"`
+	openCases   int
 }
 
 type ratingJSON struct {
@@ -118,13 +120,22 @@ func (s *Server) sellerHealth(c echo.Context) error {
 	if !canSeeSeller(principal(c), id) {
 		return notFound("seller")
 	}
-	h, err := s.store.LatestHealth(c.Request().Context(), id, s.policy)
+	out, err := s.health(c.Request().Context(), id)
 	if err != nil {
 		return err
 	}
-	standing, err := s.store.Standing(c.Request().Context(), id)
+	return c.JSON(http.StatusOK, out)
+}
+
+// health assembles a seller's HEALTH: the API and the dashboard show the same.
+func (s *Server) health(ctx context.Context, id string) (healthJSON, error) {
+	h, err := s.store.LatestHealth(ctx, id, s.policy)
 	if err != nil {
-		return err
+		return healthJSON{}, err
+	}
+	standing, err := s.store.Standing(ctx, id)
+	if err != nil {
+		return healthJSON{}, err
 	}
 	score := health.Score(h.Metrics.DefectFreeShipped, health.Penalties(standing, time.Now().Add(-health.RatingLookback)))
 	out := healthJSON{
@@ -134,9 +145,9 @@ func (s *Server) sellerHealth(c echo.Context) error {
 		Metrics:     []metricJSON{},
 		EvaluatedAt: h.EvaluatedAt,
 	}
-	ledger, err := s.store.Ledger(c.Request().Context(), id, 20)
+	ledger, err := s.store.Ledger(ctx, id, 20)
 	if err != nil {
-		return err
+		return out, err
 	}
 	for _, l := range ledger {
 		out.Rating.Changes = append(out.Rating.Changes, ledgerJSON{At: l.At, Delta: l.Delta, Cause: l.Cause, CaseID: l.CaseID})
@@ -148,5 +159,10 @@ func (s *Server) sellerHealth(c echo.Context) error {
 			WindowStart: m.WindowStart, WindowEnd: m.WindowEnd, Status: m.Status,
 		})
 	}
-	return c.JSON(http.StatusOK, out)
+	for _, c := range standing {
+		if c.State.Open() {
+			out.openCases++
+		}
+	}
+	return out, nil
 }

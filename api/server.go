@@ -40,6 +40,8 @@ type Config struct {
 	Policy       health.Policy
 	AdminKeyHash string          // HashKey of the admin key
 	Mailbox      *capture.Server // dev only: the SMTP capture shown at /dev/mail
+	Mailer       Mailer          // sends sign-in links
+	PublicURL    string          // the base of links in mail, e.g. https://health.example.com
 	Logger       *slog.Logger
 }
 
@@ -57,6 +59,8 @@ type Server struct {
 	policy       health.Policy
 	adminKeyHash string
 	mailbox      *capture.Server
+	mailer       Mailer
+	publicURL    string
 	log          *slog.Logger
 	echo         *echo.Echo
 }
@@ -70,14 +74,14 @@ func New(cfg Config) *Server {
 		cfg.Logger = slog.Default()
 	}
 	s := &Server{store: cfg.Store, workflows: cfg.Workflows, policy: cfg.Policy, adminKeyHash: cfg.AdminKeyHash,
-		mailbox: cfg.Mailbox, log: cfg.Logger}
+		mailbox: cfg.Mailbox, mailer: cfg.Mailer, publicURL: strings.TrimSuffix(cfg.PublicURL, "/"), log: cfg.Logger}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
-	e.HTTPErrorHandler = errorHandler(cfg.Logger)
+	e.HTTPErrorHandler = errorHandler(cfg.Logger, s.errorPage)
 	e.Use(middleware.Recover())
 	e.Use(middleware.SecureWithConfig(middleware.SecureConfig{
 		XSSProtection: "0", ContentTypeNosniff: "nosniff", XFrameOptions: "DENY",
-		ReferrerPolicy: "no-referrer", ContentSecurityPolicy: "default-src 'self'",
+		ReferrerPolicy: "no-referrer", ContentSecurityPolicy: "default-src 'self'; form-action 'self'; frame-ancestors 'none'",
 	}))
 	e.Use(limitBody)
 
@@ -103,6 +107,7 @@ func New(cfg Config) *Server {
 	if s.mailbox != nil {
 		e.GET("/dev/mail", s.devMail, s.authenticate, admin)
 	}
+	s.registerWeb(e)
 	s.echo = e
 	return s
 }
@@ -110,12 +115,12 @@ func New(cfg Config) *Server {
 // Handler is the HTTP handler.
 func (s *Server) Handler() http.Handler { return s.echo }
 
-// Routes lists the registered routes, for the OpenAPI consistency test.
+// Routes lists the registered JSON API routes, for the OpenAPI consistency test.
 func (s *Server) Routes() []Route {
 	var out []Route
 	for _, r := range s.echo.Routes() {
-		if r.Method == echo.RouteNotFound || strings.HasSuffix(r.Path, "/*") {
-			continue
+		if r.Method == echo.RouteNotFound || strings.HasSuffix(r.Path, "/*") || !isAPI(r.Path) {
+			continue // the pages are not part of the JSON API's reference
 		}
 		out = append(out, Route{r.Method, r.Path})
 	}

@@ -102,6 +102,8 @@ type AppealRow struct {
 	ReasonCode         *string
 	Message            *string
 	ReviewDue          *time.Time
+	ClaimedBy          *string    `gorm:"->"` // written only by ClaimAppeal, never by the workflow's records
+	ClaimedAt          *time.Time `gorm:"->"`
 }
 
 func (AppealRow) TableName() string { return "appeals" }

@@ -27,6 +27,7 @@ const (
 	InfoRequested  = "info_requested"
 	Deactivated    = "deactivated"
 	Escalation     = "escalation"
+	SignIn         = "signin" // not about a case: CaseURL carries the link
 )
 
 // Names lists every mail.
@@ -43,7 +44,7 @@ var funcs = map[string]any{
 	"targetPercent": func(op string, v float64) string {
 		return op + " " + strings.TrimSuffix(strings.TrimSuffix(fmt.Sprintf("%.2f", v*100), "0"), ".0") + "%"
 	},
-	"human": func(s string) string { return strings.ReplaceAll(s, "_", " ") },
+	"human": func(v any) string { return strings.ReplaceAll(fmt.Sprint(v), "_", " ") },
 }
 
 var (

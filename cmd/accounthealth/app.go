@@ -148,7 +148,10 @@ func (a *app) serve(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	srv := a.apiServer(st, c, nil)
+	srv, err := a.apiServer(st, c, a.cfg.SMTPURL, nil)
+	if err != nil {
+		return err
+	}
 	addr, done, err := a.startHTTP(srv)
 	if err != nil {
 		return err
@@ -157,11 +160,15 @@ func (a *app) serve(ctx context.Context) error {
 	return wait(ctx, done)
 }
 
-func (a *app) apiServer(st *store.Store, c client.Client, mailbox *capture.Server) *api.Server {
+func (a *app) apiServer(st *store.Store, c client.Client, smtpURL string, mailbox *capture.Server) (*api.Server, error) {
+	sender, err := mail.NewSender(mail.Config{URL: smtpURL, From: a.cfg.MailFrom})
+	if err != nil {
+		return nil, fmt.Errorf("mail (AH_SMTP_URL): %w", err)
+	}
 	return api.New(api.Config{
 		Store: st, Workflows: workflows.Starter{Client: c}, Policy: a.cfg.Policy,
-		AdminKeyHash: api.HashKey(a.cfg.AdminKey), Mailbox: mailbox, Logger: a.log,
-	})
+		AdminKeyHash: api.HashKey(a.cfg.AdminKey), Mailbox: mailbox, Mailer: sender, PublicURL: a.cfg.PublicURL, Logger: a.log,
+	}), nil
 }
 
 // dev runs every part in this process, keeping its state under the data dir.
@@ -213,7 +220,11 @@ func (a *app) dev(ctx context.Context) error {
 	if err := a.startWorker(c, st, smtpURL); err != nil {
 		return err
 	}
-	addr, done, err := a.startHTTP(a.apiServer(st, c, mailbox))
+	srv, err := a.apiServer(st, c, smtpURL, mailbox)
+	if err != nil {
+		return err
+	}
+	addr, done, err := a.startHTTP(srv)
 	if err != nil {
 		return err
 	}

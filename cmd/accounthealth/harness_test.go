@@ -87,6 +87,9 @@ func startDev(t *testing.T, env map[string]string) *devProcess {
 	done := make(chan int, 1)
 	go func() { done <- run(ctx, []string{"dev"}, func(k string) string { return full[k] }, d.out, d.errs) }()
 	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("dev's log:\n%s", d.errs)
+		}
 		cancel()
 		select {
 		case <-done:

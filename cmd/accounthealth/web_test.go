@@ -1,0 +1,288 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/chromedp"
+
+	"github.com/accounthealth/accounthealth/store/storetest"
+)
+
+// browser starts a headless Debian Chromium of its own (its own cookies). The
+// test fails when Chromium is missing: .ci/run installs it.
+func browser(t *testing.T) context.Context {
+	t.Helper()
+	path := os.Getenv("AH_CHROMIUM")
+	if path == "" {
+		path = "/usr/bin/chromium"
+	}
+	if _, err := os.Stat(path); err != nil {
+		t.Fatalf("Chromium not found at %s (set AH_CHROMIUM; .ci/run installs Debian's chromium): %v", path, err)
+	}
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(path), chromedp.NoSandbox, chromedp.DisableGPU, chromedp.UserDataDir(t.TempDir()),
+		chromedp.Flag("disable-dev-shm-usage", true), chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-component-update", true), chromedp.WindowSize(1280, 1000))
+	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancel := chromedp.NewContext(alloc)
+	t.Cleanup(func() { cancel(); cancelAlloc() })
+	if err := chromedp.Run(ctx); err != nil {
+		t.Fatalf("start Chromium: %v", err)
+	}
+	return ctx
+}
+
+func do(t *testing.T, ctx context.Context, what string, actions ...chromedp.Action) {
+	t.Helper()
+	tctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if err := chromedp.Run(tctx, actions...); err != nil {
+		var page, loc string
+		pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		defer cancel()
+		_ = chromedp.Run(pctx, chromedp.Location(&loc), chromedp.Text("body", &page, chromedp.ByQuery))
+		t.Fatalf("%s: %v\nthe page at %s says:\n%s", what, err, loc, page)
+	}
+}
+
+func text(t *testing.T, ctx context.Context, sel string) string {
+	t.Helper()
+	var s string
+	do(t, ctx, "read "+sel, chromedp.Text(sel, &s, chromedp.ByQuery))
+	return s
+}
+
+// screenshot writes a full-page PNG to the folder the README names.
+func screenshot(t *testing.T, ctx context.Context, name string) {
+	t.Helper()
+	dir := os.Getenv("AH_SCREENSHOTS")
+	if dir == "" {
+		dir = filepath.Join("..", "..", "screenshots")
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	var png []byte
+	do(t, ctx, "screenshot "+name, chromedp.FullScreenshot(&png, 90))
+	if err := os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+var linkRe = regexp.MustCompile(`http://[^\s"<>]+/signin/[A-Za-z0-9_-]+`)
+
+// signIn asks for a link as a person would, takes it from the captured mail and follows it.
+func signIn(t *testing.T, ctx context.Context, d *devProcess, email string) {
+	t.Helper()
+	before := len(mails(t, d.base, d.adminKey))
+	do(t, ctx, "ask for a sign-in link",
+		chromedp.Navigate(d.base+"/signin"),
+		chromedp.SendKeys("#email", email, chromedp.ByQuery),
+		chromedp.Evaluate(`window.__stale = true`, nil),
+		chromedp.Submit("#email", chromedp.ByQuery),
+		newPage(),
+		chromedp.WaitVisible("#message", chromedp.ByQuery))
+	if got := text(t, ctx, "#message"); !strings.Contains(got, "If an account uses") {
+		t.Fatalf("after asking for a link: %q", got)
+	}
+	var link string
+	deadline := time.Now().Add(20 * time.Second)
+	for link == "" && time.Now().Before(deadline) {
+		for _, m := range mails(t, d.base, d.adminKey)[before:] {
+			if len(m.To) == 1 && m.To[0] == email && strings.Contains(m.Subject, "sign-in link") {
+				link = linkRe.FindString(m.Text)
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if link == "" {
+		t.Fatalf("no sign-in mail for %s", email)
+	}
+	do(t, ctx, "follow the link", chromedp.Navigate(link), submit("#confirm"), chromedp.WaitVisible("header nav", chromedp.ByQuery))
+	// The link works once.
+	resp, err := http.PostForm(link, url.Values{"csrf": {"x"}})
+	if err == nil {
+		resp.Body.Close()
+		if resp.StatusCode < 400 {
+			t.Errorf("the sign-in link worked twice: %d", resp.StatusCode)
+		}
+	}
+}
+
+// setValue fills a field as typing would leave it.
+func setValue(sel, v string) chromedp.Action {
+	return chromedp.Evaluate(fmt.Sprintf(`document.querySelector(%q).value = %s`, sel, mustJSON(v)), nil)
+}
+
+func fillPlan(t *testing.T, ctx context.Context, root, corrective, preventive string) {
+	t.Helper()
+	var actions []chromedp.Action
+	for sel, v := range map[string]string{"#root_cause": root, "#corrective_actions": corrective, "#preventive_measures": preventive} {
+		actions = append(actions, setValue(sel, v))
+	}
+	actions = append(actions, submit("#submit-poa"))
+	do(t, ctx, "submit the plan", actions...)
+}
+
+// submit clicks a submit button and waits for the page that answers the post.
+func submit(sel string) chromedp.Action {
+	return chromedp.Tasks{
+		chromedp.Evaluate(`window.__stale = true`, nil),
+		chromedp.Click(sel, chromedp.ByQuery),
+		newPage(),
+	}
+}
+
+// newPage waits until the page marked stale has been replaced and has loaded.
+// Evaluating during the navigation fails; that is waited out too.
+func newPage() chromedp.Action {
+	return chromedp.ActionFunc(func(ctx context.Context) error {
+		for {
+			var fresh bool
+			err := chromedp.Evaluate(`!window.__stale && document.readyState === "complete"`, &fresh).Do(ctx)
+			if err == nil && fresh {
+				return nil
+			}
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(50 * time.Millisecond):
+			}
+		}
+	})
+}
+
+// TestWebInARealBrowser drives the seller portal and the reviewer console in
+// Debian's Chromium against the real program: real Postgres, the embedded
+// Temporal server and the real SMTP capture.
+func TestWebInARealBrowser(t *testing.T) {
+	d := startDev(t, map[string]string{"AH_DATABASE_URL": storetest.NewPostgresURL(t), "AH_POLICY_FILE": writePolicy(t, "3s")})
+	noraKey := provisionSeller(t, d.base, d.adminKey, "nora")
+	omarKey := provisionSeller(t, d.base, d.adminKey, "omar")
+	call(t, "POST", d.base+"/v1/reviewers", d.adminKey, map[string]string{"name": "Rita Reviewer", "email": "rita@example.com"}, nil)
+	c := openCase(t, d, "nora", noraKey)
+	otherCase := openCase(t, d, "omar", omarKey)
+	waitState(t, d.base, noraKey, c.ID, "enforced")
+
+	seller := browser(t)
+	signIn(t, seller, d, "nora@example.com")
+	if got := text(t, seller, "#status"); got != "suspended" {
+		t.Errorf("dashboard status %q", got)
+	}
+	if got := text(t, seller, "#metric-odr"); !strings.Contains(got, "25%") || !strings.Contains(got, "5 of 20") {
+		t.Errorf("the odr row: %q", got)
+	}
+	screenshot(t, seller, "seller-dashboard")
+
+	do(t, seller, "open the case", chromedp.Navigate(d.base+"/cases/"+c.ID), chromedp.WaitVisible("#rule", chromedp.ByQuery))
+	if got := text(t, seller, "#value"); !strings.Contains(got, "25%") {
+		t.Errorf("the case's value: %q", got)
+	}
+	if got := text(t, seller, "#evidence"); !strings.Contains(got, "nora-o0") {
+		t.Errorf("the evidence: %q", got)
+	}
+	if got := text(t, seller, "#time-left"); !strings.Contains(got, "left") {
+		t.Errorf("time left: %q", got)
+	}
+
+	// An incomplete plan: errors beside the fields, what was typed kept.
+	const xss = "Our courier crushed parcels <script>window.__xss=1</script> in the first week."
+	fillPlan(t, seller, xss, "", "")
+	var kept string
+	do(t, seller, "read the kept text", chromedp.Value("#root_cause", &kept, chromedp.ByQuery))
+	if kept != xss {
+		t.Errorf("the root cause typed was not kept: %q", kept)
+	}
+	if got := text(t, seller, "#corrective_actions-error"); !strings.Contains(got, "required") {
+		t.Errorf("no error beside corrective actions: %q", got)
+	}
+	screenshot(t, seller, "seller-case-form-errors")
+	fillPlan(t, seller, xss, "We refunded all five buyers and stopped using that courier.", "Every parcel is double-boxed; we audit damage weekly.")
+	if got := text(t, seller, "#flash"); !strings.Contains(got, "was submitted") {
+		t.Errorf("no confirmation: %q", got)
+	}
+	var xssRan string
+	do(t, seller, "check no script ran", chromedp.Evaluate(`typeof window.__xss`, &xssRan))
+	if xssRan != "undefined" {
+		t.Error("the <script> in the plan ran")
+	}
+	if got := text(t, seller, "article.poa"); !strings.Contains(got, "<script>window.__xss=1</script>") {
+		t.Errorf("the plan is not shown as text: %q", got)
+	}
+	screenshot(t, seller, "seller-case")
+
+	// The reviewer rejects with a reason.
+	reviewer := browser(t)
+	signIn(t, reviewer, d, "rita@example.com")
+	do(t, reviewer, "open the appeal from the queue", chromedp.Click("table tbody tr td a", chromedp.ByQuery), chromedp.WaitVisible("#poa-root", chromedp.ByQuery))
+	if got := text(t, reviewer, "#poa-root"); !strings.Contains(got, "<script>") {
+		t.Errorf("the reviewer sees %q", got)
+	}
+	do(t, reviewer, "claim it", submit("#claim"))
+	if got := text(t, reviewer, "main > p"); !strings.Contains(got, "claimed by Rita Reviewer") {
+		t.Errorf("claim not shown: %q", got)
+	}
+	screenshot(t, reviewer, "reviewer-review")
+	do(t, reviewer, "reject without a reason", chromedp.Click(`input[value="reject"]`, chromedp.ByQuery), submit("#decide"),
+		chromedp.WaitVisible("#message-error", chromedp.ByQuery))
+	do(t, reviewer, "reject with a reason",
+		setValue("#reason_code", "actions_not_specific"),
+		setValue("#message", "Name the new courier and attach the damage audit."),
+		submit("#decide"), chromedp.WaitVisible("#flash", chromedp.ByQuery))
+
+	// The seller sees the reason and appeals again.
+	do(t, seller, "reload the case", chromedp.Navigate(d.base+"/cases/"+c.ID), chromedp.WaitVisible(".decision-reason", chromedp.ByQuery))
+	if got := text(t, seller, ".decision-reason"); !strings.Contains(got, "actions not specific") {
+		t.Errorf("the seller sees the reason %q", got)
+	}
+	if got := text(t, seller, ".decision-message"); !strings.Contains(got, "damage audit") {
+		t.Errorf("the seller sees the message %q", got)
+	}
+	fillPlan(t, seller, "The courier SwiftShip crushed parcels in the first week of the month.", "We refunded all five buyers and moved to CarefulCarrier on the 3rd.", "Double boxing, and a weekly damage audit signed by our warehouse lead.")
+
+	// The reviewer approves the second appeal.
+	do(t, reviewer, "open the queue", chromedp.Navigate(d.base+"/review"), chromedp.Click("table tbody tr td a", chromedp.ByQuery),
+		chromedp.WaitVisible("#decide", chromedp.ByQuery), chromedp.Click(`input[value="approve"]`, chromedp.ByQuery),
+		submit("#decide"), chromedp.WaitVisible("#flash", chromedp.ByQuery))
+	do(t, seller, "the dashboard", chromedp.Navigate(d.base+"/"), chromedp.WaitVisible("#status", chromedp.ByQuery))
+	if got := text(t, seller, "#status"); got != "active" {
+		t.Errorf("after approval the seller's status is %q, want active", got)
+	}
+
+	// Another seller's case is not found.
+	do(t, seller, "open another seller's case", chromedp.Navigate(d.base+"/cases/"+otherCase.ID), chromedp.WaitVisible("h1", chromedp.ByQuery))
+	if got := text(t, seller, "h1"); got != "Not found" {
+		t.Errorf("another seller's case: %q", got)
+	}
+
+	// A form post without its CSRF token is refused, even with a valid session.
+	var cookies []*network.Cookie
+	do(t, seller, "read the session cookie", chromedp.ActionFunc(func(ctx context.Context) error {
+		var err error
+		cookies, err = network.GetCookies().Do(ctx)
+		return err
+	}))
+	req, _ := http.NewRequest("POST", d.base+"/cases/"+c.ID+"/appeal", strings.NewReader(url.Values{"root_cause": {strings.Repeat("x", 30)}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	for _, ck := range cookies {
+		req.AddCookie(&http.Cookie{Name: ck.Name, Value: ck.Value})
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusForbidden {
+		t.Errorf("a post without its CSRF token: %d, want 403", resp.StatusCode)
+	}
+}

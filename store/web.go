@@ -1,0 +1,194 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/accounthealth/accounthealth/health"
+)
+
+// Person is an account a sign-in email can open.
+type Person struct {
+	Role       Role
+	SellerID   string
+	ReviewerID string
+	Name       string
+	Email      string
+}
+
+// PeopleByEmail finds every seller and reviewer with this address.
+func (s *Store) PeopleByEmail(ctx context.Context, email string) ([]Person, error) {
+	email = strings.ToLower(strings.TrimSpace(email))
+	var sellers []Seller
+	if err := s.db.WithContext(ctx).Where("LOWER(email) = ?", email).Order("id").Find(&sellers).Error; err != nil {
+		return nil, err
+	}
+	var reviewers []Reviewer
+	if err := s.db.WithContext(ctx).Where("LOWER(email) = ?", email).Order("id").Find(&reviewers).Error; err != nil {
+		return nil, err
+	}
+	var out []Person
+	for _, r := range reviewers {
+		out = append(out, Person{Role: RoleReviewer, ReviewerID: r.ID, Name: r.Name, Email: r.Email})
+	}
+	for _, sel := range sellers {
+		out = append(out, Person{Role: RoleSeller, SellerID: sel.ID, Name: sel.Name, Email: sel.Email})
+	}
+	return out, nil
+}
+
+// LoginToken is a one-time sign-in link, by the hash of its token.
+type LoginToken struct {
+	TokenHash  string `gorm:"primaryKey"`
+	Email      string
+	Role       Role
+	SellerID   *string
+	ReviewerID *string
+	CreatedAt  time.Time
+	ExpiresAt  time.Time
+	UsedAt     *time.Time
+}
+
+// CreateLoginToken stores a new sign-in token.
+func (s *Store) CreateLoginToken(ctx context.Context, t LoginToken) error {
+	return s.db.WithContext(ctx).Create(&t).Error
+}
+
+// LoginTokensSince counts the tokens made for an address since t, for rate limiting.
+func (s *Store) LoginTokensSince(ctx context.Context, email string, t time.Time) (int64, error) {
+	var n int64
+	err := s.db.WithContext(ctx).Model(&LoginToken{}).Where("email = ? AND created_at >= ?", strings.ToLower(email), t).Count(&n).Error
+	return n, err
+}
+
+// ErrTokenInvalid is a sign-in token that is unknown, used or expired.
+var ErrTokenInvalid = errors.New("this sign-in link is unknown, already used or expired")
+
+// UseLoginToken spends a token: it works once, before it expires.
+func (s *Store) UseLoginToken(ctx context.Context, hash string, now time.Time) (LoginToken, error) {
+	var t LoginToken
+	err := s.tx(ctx, func(tx *gorm.DB) error {
+		res := tx.Model(&LoginToken{}).Where("token_hash = ? AND used_at IS NULL AND expires_at > ?", hash, now).Update("used_at", now)
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected != 1 {
+			return ErrTokenInvalid
+		}
+		return tx.Where("token_hash = ?", hash).Take(&t).Error
+	})
+	return t, err
+}
+
+// Session is a signed-in browser, by the hash of its cookie.
+type Session struct {
+	IDHash     string `gorm:"primaryKey"`
+	Role       Role
+	SellerID   *string
+	ReviewerID *string
+	CSRF       string `gorm:"column:csrf"`
+	CreatedAt  time.Time
+	ExpiresAt  time.Time
+}
+
+// CreateSession stores a session.
+func (s *Store) CreateSession(ctx context.Context, sess Session) error {
+	return s.db.WithContext(ctx).Create(&sess).Error
+}
+
+// SessionByHash finds a live session.
+func (s *Store) SessionByHash(ctx context.Context, hash string, now time.Time) (Session, error) {
+	var sess Session
+	err := s.db.WithContext(ctx).Where("id_hash = ? AND expires_at > ?", hash, now).Take(&sess).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return sess, ErrNotFound
+	}
+	return sess, err
+}
+
+// DeleteSession ends a session.
+func (s *Store) DeleteSession(ctx context.Context, hash string) error {
+	return s.db.WithContext(ctx).Where("id_hash = ?", hash).Delete(&Session{}).Error
+}
+
+// ClaimAppeal gives an undecided appeal to a reviewer. ErrConflict when another
+// reviewer has it already.
+func (s *Store) ClaimAppeal(ctx context.Context, appealID, reviewerID string) error {
+	// Raw SQL: the model marks the claim columns read-only so the workflow's
+	// records never overwrite a claim.
+	res := s.db.WithContext(ctx).Exec(`UPDATE appeals SET claimed_by = ?, claimed_at = ?
+		WHERE id = ? AND (claimed_by IS NULL OR claimed_by = ?)`, reviewerID, time.Now().UTC(), appealID, reviewerID)
+	if res.Error != nil {
+		return fmt.Errorf("claim %s: %w", appealID, res.Error)
+	}
+	if res.RowsAffected == 0 {
+		if _, err := s.Appeal(ctx, appealID); err != nil {
+			return err
+		}
+		return fmt.Errorf("appeal %s is claimed by another reviewer: %w", appealID, ErrConflict)
+	}
+	return nil
+}
+
+// QueueItem is an appeal in the reviewers' queue.
+type QueueItem struct {
+	AppealRow
+	Metric       *string
+	CaseState    string
+	Enforcement  string
+	ClaimantName *string
+}
+
+// QueueFilter selects the queue.
+type QueueFilter struct {
+	Metric string // "" for all
+	Status string // appeal status; "" for all
+}
+
+// ReviewQueue lists appeals, the oldest review deadline first.
+func (s *Store) ReviewQueue(ctx context.Context, f QueueFilter) ([]QueueItem, error) {
+	q := s.db.WithContext(ctx).Table("appeals a").
+		Select("a.*, c.metric AS metric, c.state AS case_state, c.enforcement AS enforcement, r.name AS claimant_name").
+		Joins("JOIN cases c ON c.id = a.case_id").
+		Joins("LEFT JOIN reviewers r ON r.id = a.claimed_by").
+		Order("a.review_due, a.submitted_at, a.id").Limit(500)
+	if f.Metric != "" {
+		q = q.Where("c.metric = ?", f.Metric)
+	}
+	if f.Status != "" {
+		q = q.Where("a.status = ?", f.Status)
+	}
+	var out []QueueItem
+	if err := q.Scan(&out).Error; err != nil {
+		return nil, fmt.Errorf("review queue: %w", err)
+	}
+	return out, nil
+}
+
+// TrendPoint is one evaluation's value of a metric.
+type TrendPoint struct {
+	At     time.Time
+	Value  *float64
+	Status health.Status
+}
+
+// MetricTrend reads a seller's last n values of each metric, oldest first.
+func (s *Store) MetricTrend(ctx context.Context, sellerID string, n int) (map[health.MetricID][]TrendPoint, error) {
+	var rows []MetricSnapshot
+	err := s.db.WithContext(ctx).Where("seller_id = ?", sellerID).Order("window_end DESC").Limit(n * len(health.Metrics)).Find(&rows).Error
+	if err != nil {
+		return nil, fmt.Errorf("trend of %s: %w", sellerID, err)
+	}
+	out := map[health.MetricID][]TrendPoint{}
+	for i := len(rows) - 1; i >= 0; i-- {
+		r := rows[i]
+		m := health.MetricID(r.Metric)
+		out[m] = append(out[m], TrendPoint{At: fromMS(r.WindowEnd), Value: r.Value, Status: health.Status(r.Status)})
+	}
+	return out, nil
+}
