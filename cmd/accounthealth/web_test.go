@@ -73,7 +73,7 @@ func screenshot(t *testing.T, ctx context.Context, name string) {
 		t.Fatal(err)
 	}
 	var png []byte
-	do(t, ctx, "screenshot "+name, chromedp.FullScreenshot(&png, 90))
+	do(t, ctx, "screenshot "+name, chromedp.FullScreenshot(&png, 100)) // 100 makes a PNG; lower makes a JPEG
 	if err := os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644); err != nil {
 		t.Fatal(err)
 	}
