@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -61,6 +62,7 @@ type Server struct {
 	mailbox      *capture.Server
 	mailer       Mailer
 	publicURL    string
+	signinMu     sync.Mutex
 	log          *slog.Logger
 	echo         *echo.Echo
 }

@@ -42,6 +42,9 @@ func (s *Server) signinRequest(c echo.Context) error {
 func (s *Server) sendSigninLinks(email string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
+	// One address at a time, so concurrent requests cannot all pass the count.
+	s.signinMu.Lock()
+	defer s.signinMu.Unlock()
 	now := time.Now().UTC()
 	if n, err := s.store.LoginTokensSince(ctx, email, now.Add(-loginTokenTTL)); err != nil || n >= loginPerEmail {
 		if err != nil {

@@ -3,7 +3,9 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
+	"net/http/cookiejar"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -109,13 +111,26 @@ func signIn(t *testing.T, ctx context.Context, d *devProcess, email string) {
 		t.Fatalf("no sign-in mail for %s", email)
 	}
 	do(t, ctx, "follow the link", chromedp.Navigate(link), submit("#confirm"), chromedp.WaitVisible("header nav", chromedp.ByQuery))
-	// The link works once.
-	resp, err := http.PostForm(link, url.Values{"csrf": {"x"}})
-	if err == nil {
-		resp.Body.Close()
-		if resp.StatusCode < 400 {
-			t.Errorf("the sign-in link worked twice: %d", resp.StatusCode)
-		}
+	// The link works once: a second visitor with its own valid form token is refused.
+	jar, _ := cookiejar.New(nil)
+	other := &http.Client{Jar: jar}
+	page, err := other.Get(link)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(page.Body)
+	page.Body.Close()
+	m := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindSubmatch(body)
+	if m == nil {
+		t.Fatal("no CSRF token on the confirmation page")
+	}
+	resp, err := other.PostForm(link, url.Values{"csrf": {string(m[1])}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("the sign-in link used a second time: %d, want 400", resp.StatusCode)
 	}
 }
 
