@@ -60,16 +60,21 @@ func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		p := Principal{Role: k.Role}
-		if k.SellerID != nil {
-			p.SellerID = *k.SellerID
-		}
-		if k.ReviewerID != nil {
-			p.ReviewerID = *k.ReviewerID
-		}
-		c.Set(principalKey, p)
+		c.Set(principalKey, principalOf(k.Role, k.SellerID, k.ReviewerID))
 		return next(c)
 	}
+}
+
+// principalOf is the one way a key or a session becomes a principal.
+func principalOf(role store.Role, sellerID, reviewerID *string) Principal {
+	p := Principal{Role: role}
+	if sellerID != nil {
+		p.SellerID = *sellerID
+	}
+	if reviewerID != nil {
+		p.ReviewerID = *reviewerID
+	}
+	return p
 }
 
 func principal(c echo.Context) Principal {

@@ -90,14 +90,7 @@ func (s *Server) webSession(next echo.HandlerFunc) echo.HandlerFunc {
 		if ck, err := c.Cookie(sessionCookie); err == nil && ck.Value != "" {
 			sess, err := s.store.SessionByHash(c.Request().Context(), HashKey(ck.Value), time.Now())
 			if err == nil {
-				p := Principal{Role: sess.Role}
-				if sess.SellerID != nil {
-					p.SellerID = *sess.SellerID
-				}
-				if sess.ReviewerID != nil {
-					p.ReviewerID = *sess.ReviewerID
-				}
-				c.Set(principalKey, p)
+				c.Set(principalKey, principalOf(sess.Role, sess.SellerID, sess.ReviewerID))
 				c.Set(sessionCtxKey, sess)
 			} else if !errors.Is(err, store.ErrNotFound) {
 				return err

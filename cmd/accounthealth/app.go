@@ -122,12 +122,18 @@ func (a *app) migrate(ctx context.Context) error {
 	return err
 }
 
-func (a *app) worker(ctx context.Context) error {
+// connect opens the external database and Temporal that serve and worker use.
+func (a *app) connect(ctx context.Context) (*store.Store, client.Client, error) {
 	st, err := a.openStore(ctx, a.cfg.DatabaseURL)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	c, err := a.dialTemporal(ctx, a.cfg.TemporalAddress)
+	return st, c, err
+}
+
+func (a *app) worker(ctx context.Context) error {
+	st, c, err := a.connect(ctx)
 	if err != nil {
 		return err
 	}
@@ -140,11 +146,7 @@ func (a *app) worker(ctx context.Context) error {
 }
 
 func (a *app) serve(ctx context.Context) error {
-	st, err := a.openStore(ctx, a.cfg.DatabaseURL)
-	if err != nil {
-		return err
-	}
-	c, err := a.dialTemporal(ctx, a.cfg.TemporalAddress)
+	st, c, err := a.connect(ctx)
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,109 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/accounthealth/accounthealth/activities/mail/capture"
+	"github.com/accounthealth/accounthealth/cmd/accounthealth/internal/devtemporal"
+	"github.com/accounthealth/accounthealth/store/storetest"
+)
+
+// TestServeWorkerAndMigrateApart runs the production parts as separate programs
+// (migrate, then serve and worker) against one Postgres, one Temporal server and
+// one SMTP server, and drives a breach through to its warning mail.
+func TestServeWorkerAndMigrateApart(t *testing.T) {
+	ts, err := devtemporal.Start(context.Background(), devtemporal.Options{DataDir: t.TempDir(), Port: freePort(t, true), Namespace: "default"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ts.Stop()
+	smtp, err := capture.Start("127.0.0.1:0", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer smtp.Close()
+	httpAddr := fmt.Sprintf("127.0.0.1:%d", freePort(t, false))
+	env := map[string]string{
+		"AH_DATABASE_URL": storetest.NewPostgresURL(t), "AH_TEMPORAL_ADDRESS": ts.FrontendAddress(), "AH_SMTP_URL": smtp.URL(),
+		"AH_ADMIN_KEY": "admin-key-for-the-split-test", "AH_HTTP_ADDR": httpAddr, "AH_POLICY_FILE": writePolicy(t, "1h"),
+	}
+	getenv := func(k string) string { return env[k] }
+
+	var out, errs syncBuffer
+	if code := run(context.Background(), []string{"migrate"}, getenv, &out, &errs); code != 0 || !strings.Contains(out.String(), "up to date") {
+		t.Fatalf("migrate: %d\n%s\n%s", code, out.String(), errs.String())
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan int, 2)
+	for _, mode := range []string{"worker", "serve"} {
+		go func() { done <- run(ctx, []string{mode}, getenv, &out, &errs) }()
+	}
+	defer func() {
+		cancel()
+		for range 2 {
+			if code := <-done; code != 0 {
+				t.Errorf("a part exited with %d:\n%s", code, errs.String())
+			}
+		}
+	}()
+	d := &devProcess{base: "http://" + httpAddr, adminKey: env["AH_ADMIN_KEY"]}
+	deadline := time.Now().Add(time.Minute)
+	for {
+		resp, err := http.Get(d.base + "/healthz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("serve not healthy:\n%s", errs.String())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	key := provisionSeller(t, d.base, d.adminKey, "split")
+	c := openCase(t, d, "split", key)
+	m, err := smtp.Wait(ctx, func(m capture.Message) bool { return strings.Contains(m.Subject, c.ID) })
+	if err != nil || m.To[0] != "split@example.com" {
+		t.Errorf("warning mail: %+v %v", m, err)
+	}
+}
+
+func TestConfigErrorsNameTheVariable(t *testing.T) {
+	for _, c := range []struct {
+		mode string
+		env  map[string]string
+		want string
+	}{
+		{"serve", map[string]string{}, "AH_DATABASE_URL"},
+		{"serve", map[string]string{"AH_DATABASE_URL": "postgres://x/y"}, "AH_TEMPORAL_ADDRESS"},
+		{"worker", map[string]string{"AH_DATABASE_URL": "postgres://x/y", "AH_TEMPORAL_ADDRESS": "t:7233"}, "AH_SMTP_URL"},
+		{"dev", map[string]string{"AH_HTTP_ADDR": "nonsense"}, "AH_HTTP_ADDR"},
+		{"dev", map[string]string{"AH_TEMPORAL_DEV_PORT": "99999"}, "AH_TEMPORAL_DEV_PORT"},
+		{"dev", map[string]string{"AH_SMTP_URL": "http://mail"}, "AH_SMTP_URL"},
+		{"dev", map[string]string{"AH_MAIL_FROM": "not an address"}, "AH_MAIL_FROM"},
+		{"dev", map[string]string{"AH_ADMIN_KEY": "short"}, "AH_ADMIN_KEY"},
+		{"dev", map[string]string{"AH_PUBLIC_URL": "ftp://x"}, "AH_PUBLIC_URL"},
+		{"dev", map[string]string{"AH_POLICY_FILE": "/nonexistent/policy.yaml"}, "AH_POLICY_FILE"},
+		{"bogus", map[string]string{}, "unknown command"},
+	} {
+		var out, errs syncBuffer
+		code := run(context.Background(), []string{c.mode}, func(k string) string { return c.env[k] }, &out, &errs)
+		if code == 0 || !strings.Contains(errs.String(), c.want) {
+			t.Errorf("%s with %v: exit %d, %q; want an error naming %s", c.mode, c.env, code, errs.String(), c.want)
+		}
+	}
+	// A malformed policy names its key.
+	path := writePolicy(t, "soon")
+	var out, errs syncBuffer
+	if code := run(context.Background(), []string{"dev"}, func(k string) string {
+		return map[string]string{"AH_POLICY_FILE": path}[k]
+	}, &out, &errs); code == 0 || !strings.Contains(errs.String(), "cases.warning_grace") {
+		t.Errorf("a malformed policy: exit %d, %q", code, errs.String())
+	}
+}
