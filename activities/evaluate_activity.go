@@ -4,6 +4,7 @@ package activities
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -32,10 +33,17 @@ type PlanInput struct {
 	EvaluationID string
 	SellerIDs    []string // nil: every seller
 	AsOf         time.Time
+	Trigger      string // "schedule": the evaluation's row is made here
 }
 
-// Plan cuts the sellers into shards.
+// Plan cuts the sellers into shards; for a scheduled sweep it first records the
+// evaluation (once, even when retried).
 func (a *Evaluation) Plan(ctx context.Context, in PlanInput) ([]store.Shard, error) {
+	if in.Trigger == "schedule" {
+		if _, err := a.Store.CreateEvaluation(ctx, in.EvaluationID, in.Trigger, nil); err != nil && !errors.Is(err, store.ErrConflict) {
+			return nil, err
+		}
+	}
 	return a.Store.PlanShards(ctx, in.EvaluationID, in.SellerIDs, a.Policy.Evaluation.ShardSize, in.AsOf)
 }
 

@@ -16,7 +16,7 @@ const MaxParallelShards = 8
 
 // EvaluationInput starts an evaluation.
 type EvaluationInput struct {
-	EvaluationID string
+	EvaluationID string   // "" for a scheduled sweep: the workflow id names it
 	SellerIDs    []string // nil: every seller
 }
 
@@ -32,6 +32,10 @@ var evaluationActivities *activities.Evaluation // method values only name the a
 // an activity, so more workers make it faster and a killed worker loses one shard.
 func EvaluationWorkflow(ctx workflow.Context, in EvaluationInput) (res EvaluationResult, err error) {
 	asOf := workflow.Now(ctx).UTC()
+	trigger := "api"
+	if in.EvaluationID == "" { // started by the sweep schedule: the plan records it
+		in.EvaluationID, trigger = workflow.GetInfo(ctx).WorkflowExecution.ID, "schedule"
+	}
 	ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout: 15 * time.Minute,
 		HeartbeatTimeout:    2 * time.Minute,
@@ -52,7 +56,7 @@ func EvaluationWorkflow(ctx workflow.Context, in EvaluationInput) (res Evaluatio
 
 	var shards []store.Shard
 	err = workflow.ExecuteActivity(ctx, evaluationActivities.Plan,
-		activities.PlanInput{EvaluationID: in.EvaluationID, SellerIDs: in.SellerIDs, AsOf: asOf}).Get(ctx, &shards)
+		activities.PlanInput{EvaluationID: in.EvaluationID, SellerIDs: in.SellerIDs, AsOf: asOf, Trigger: trigger}).Get(ctx, &shards)
 	if err != nil {
 		return res, err
 	}

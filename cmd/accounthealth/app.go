@@ -94,6 +94,11 @@ func (a *app) startWorker(c client.Client, st *store.Store, smtpURL string) erro
 		return fmt.Errorf("start worker: %w", err)
 	}
 	a.onClose(w.Stop)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := workflows.EnsureSweepSchedule(ctx, c, a.cfg.Policy.Evaluation.SweepInterval); err != nil {
+		return err
+	}
 	return nil
 }
 

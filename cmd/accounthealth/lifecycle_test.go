@@ -51,9 +51,11 @@ type appealResp struct {
 	Message    *string `json:"message"`
 }
 
-func writePolicy(t *testing.T, grace string) string {
+func writePolicy(t *testing.T, grace string) string { return writePolicyWithSweep(t, grace, "0s") }
+
+func writePolicyWithSweep(t *testing.T, grace, sweep string) string {
 	path := filepath.Join(t.TempDir(), "policy.yaml")
-	policy := fmt.Sprintf("cases:\n  warning_grace: %s\n  appeal_window: 120s\n  review_sla: 60s\n  info_response_window: 60s\n  max_appeals: 3\nevaluation:\n  sweep_interval: 0s\n", grace)
+	policy := fmt.Sprintf("cases:\n  warning_grace: %s\n  appeal_window: 120s\n  review_sla: 60s\n  info_response_window: 60s\n  max_appeals: 3\nevaluation:\n  sweep_interval: %s\n", grace, sweep)
 	if err := os.WriteFile(path, []byte(policy), 0o644); err != nil {
 		t.Fatal(err)
 	}

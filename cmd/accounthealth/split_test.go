@@ -107,3 +107,31 @@ func TestConfigErrorsNameTheVariable(t *testing.T) {
 		t.Errorf("a malformed policy: exit %d, %q", code, errs.String())
 	}
 }
+
+// TestScheduledSweepEvaluatesEverySeller: with a sweep interval in the policy, the
+// Temporal Schedule made at start evaluates sellers nobody asked about, and a
+// breach it finds opens a case.
+func TestScheduledSweepEvaluatesEverySeller(t *testing.T) {
+	d := startDev(t, map[string]string{"AH_DATABASE_URL": storetest.NewPostgresURL(t), "AH_POLICY_FILE": writePolicyWithSweep(t, "1h", "2s")})
+	key := provisionSeller(t, d.base, d.adminKey, "swept")
+	if code := call(t, "POST", d.base+"/v1/events", d.adminKey, map[string]any{"events": breachEvents("swept", time.Now().UTC())}, nil); code != http.StatusOK {
+		t.Fatalf("post events: %d", code)
+	}
+	deadline := time.Now().Add(45 * time.Second)
+	for time.Now().Before(deadline) {
+		var list struct {
+			Cases []caseResp `json:"cases"`
+		}
+		call(t, "GET", d.base+"/v1/cases", key, nil, &list)
+		if len(list.Cases) == 1 {
+			var h healthResp
+			call(t, "GET", d.base+"/v1/sellers/swept/health", key, nil, &h)
+			if h.EvaluatedAt == nil {
+				t.Error("a case opened but the health shows no evaluation")
+			}
+			return
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+	t.Fatal("the scheduled sweep never opened the case")
+}
