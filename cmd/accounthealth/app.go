@@ -32,6 +32,7 @@ import (
 type app struct {
 	cfg     config
 	out     io.Writer
+	errOut  io.Writer // progress goes here, results to out
 	log     *slog.Logger
 	closers []func()
 }

@@ -68,11 +68,12 @@ func loadConfig(mode string, getenv func(string) string) (config, error) {
 			return c, &configError{"AH_HTTP_ADDR", err.Error()}
 		}
 	}
-	if c.DatabaseURL == "" && !dev {
+	if c.DatabaseURL == "" && !dev && mode != "import" {
 		return c, &configError{"AH_DATABASE_URL", "is required (postgres://user:pass@host:5432/db)"}
 	}
-	if mode == "migrate" {
-		return c, nil
+	if mode == "migrate" || mode == "import" {
+		c.DataDir, err = filepath.Abs(c.DataDir)
+		return c, err
 	}
 	if c.TemporalAddress == "" && !dev {
 		return c, &configError{"AH_TEMPORAL_ADDRESS", "is required (host:port of a Temporal frontend)"}

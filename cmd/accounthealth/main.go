@@ -22,6 +22,9 @@ commands:
   serve     the HTTP API and web only (needs AH_DATABASE_URL, AH_TEMPORAL_ADDRESS, AH_SMTP_URL, AH_ADMIN_KEY)
   worker    the Temporal worker only (needs AH_DATABASE_URL, AH_TEMPORAL_ADDRESS, AH_SMTP_URL)
   migrate   apply the database migrations and exit (needs AH_DATABASE_URL)
+  import F  load an NDJSON file of events (one per line) through the same validation
+            as POST /v1/events, in chunks, with progress; AH_DATABASE_URL, or the dev
+            database under AH_DATA_DIR; safe to re-run
 
 Configuration is read from the environment; see the README.
 `
@@ -34,13 +37,13 @@ func main() {
 
 // run is the whole program, with its world passed in so tests can run it.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
-	if len(args) != 1 {
+	if len(args) == 0 || (len(args) != 1 && args[0] != "import") || (args[0] == "import" && len(args) != 2) {
 		fmt.Fprint(stderr, usage)
 		return 2
 	}
 	mode := args[0]
 	switch mode {
-	case "dev", "serve", "worker", "migrate":
+	case "dev", "serve", "worker", "migrate", "import":
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0
@@ -53,7 +56,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		fmt.Fprintf(stderr, "accounthealth %s: configuration: %v\n", mode, err)
 		return 2
 	}
-	a := &app{cfg: cfg, out: stdout, log: newLogger(stderr)}
+	a := &app{cfg: cfg, out: stdout, errOut: stderr, log: newLogger(stderr)}
 	defer a.close()
 	switch mode {
 	case "dev":
@@ -64,6 +67,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		err = a.worker(ctx)
 	case "migrate":
 		err = a.migrate(ctx)
+	case "import":
+		err = a.importFile(ctx, args[1])
 	}
 	if err != nil && !errors.Is(err, context.Canceled) {
 		fmt.Fprintf(stderr, "accounthealth %s: %v\n", mode, err)

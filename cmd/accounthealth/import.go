@@ -1,0 +1,180 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/accounthealth/accounthealth/health"
+	"github.com/accounthealth/accounthealth/store"
+)
+
+// importChunk is how many events go to the database in one transaction.
+const importChunk = 5000
+
+// rejectedLine is a line the import could not take.
+type rejectedLine struct {
+	line    int
+	problem string
+}
+
+type importStats struct {
+	lines, accepted, duplicates int
+	rejected                    []rejectedLine
+}
+
+// importFile streams an NDJSON file of events (one JSON event per line) through
+// the same validation as POST /v1/events, in chunks. A bad line is rejected and
+// reported with its number; the rest goes in. Event ids make a re-run after an
+// interruption store nothing twice.
+func (a *app) importFile(ctx context.Context, path string) error {
+	dbURL := a.cfg.DatabaseURL
+	if dbURL == "" {
+		dbURL = "sqlite://" + filepath.Join(a.cfg.DataDir, "accounthealth.db") // the dev database
+	}
+	st, err := a.openStore(ctx, dbURL)
+	if err != nil {
+		return err
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("import: %w", err)
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	counter := &countingReader{r: f}
+	stats, err := importEvents(ctx, st, counter, func(s importStats) {
+		fmt.Fprintf(a.errOut, "\r%s %3.0f%%  %d lines  %d accepted  %d duplicates  %d rejected ",
+			bar(counter.n, info.Size()), 100*float64(counter.n)/float64(max(info.Size(), 1)), s.lines, s.accepted, s.duplicates, len(s.rejected))
+	})
+	fmt.Fprintln(a.errOut)
+	fmt.Fprintf(a.out, "imported %s: %d lines, %d events accepted, %d duplicates (already stored), %d lines rejected\n",
+		path, stats.lines, stats.accepted, stats.duplicates, len(stats.rejected))
+	for i, r := range stats.rejected {
+		if i == 100 {
+			fmt.Fprintf(a.out, "  … and %d more\n", len(stats.rejected)-100)
+			break
+		}
+		fmt.Fprintf(a.out, "  line %d: %s\n", r.line, r.problem)
+	}
+	if err != nil {
+		return err
+	}
+	if len(stats.rejected) > 0 {
+		return fmt.Errorf("%d lines rejected (listed above); the rest is stored, and a re-run stores nothing twice", len(stats.rejected))
+	}
+	return nil
+}
+
+func importEvents(ctx context.Context, st *store.Store, r io.Reader, progress func(importStats)) (importStats, error) {
+	var stats importStats
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64<<10), 4<<20)
+	var events []health.Event
+	var lines []int
+	last := time.Now()
+	flush := func() error {
+		for len(events) > 0 {
+			res, err := st.Ingest(ctx, events, time.Now())
+			var be *store.BatchError
+			if errors.As(err, &be) {
+				// Take the bad events out, keep their line numbers, and try the rest again.
+				var keepE []health.Event
+				var keepL []int
+				for i := range events {
+					if p, bad := be.Problems[i]; bad {
+						stats.rejected = append(stats.rejected, rejectedLine{lines[i], describe(p)})
+						continue
+					}
+					keepE, keepL = append(keepE, events[i]), append(keepL, lines[i])
+				}
+				events, lines = keepE, keepL
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			stats.accepted += res.Accepted
+			stats.duplicates += res.Duplicates
+			break
+		}
+		events, lines = events[:0], lines[:0]
+		return nil
+	}
+	for sc.Scan() {
+		stats.lines++
+		text := strings.TrimSpace(sc.Text())
+		if text == "" {
+			continue
+		}
+		e, problems := health.DecodeEvent([]byte(text))
+		if problems != nil {
+			stats.rejected = append(stats.rejected, rejectedLine{stats.lines, describe(problems)})
+			continue
+		}
+		events, lines = append(events, e), append(lines, stats.lines)
+		if len(events) >= importChunk {
+			if err := flush(); err != nil {
+				return stats, err
+			}
+		}
+		if time.Since(last) > 500*time.Millisecond {
+			progress(stats)
+			last = time.Now()
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return stats, fmt.Errorf("read line %d: %w", stats.lines+1, err)
+	}
+	err := flush()
+	sort.Slice(stats.rejected, func(i, j int) bool { return stats.rejected[i].line < stats.rejected[j].line })
+	progress(stats)
+	return stats, err
+}
+
+func describe(p health.Problems) string {
+	keys := make([]string, 0, len(p))
+	for k := range p {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		if k == "" {
+			parts[i] = p[k]
+		} else {
+			parts[i] = k + " " + p[k]
+		}
+	}
+	return strings.Join(parts, "; ")
+}
+
+func bar(done, total int64) string {
+	const width = 30
+	n := 0
+	if total > 0 {
+		n = int(width * done / total)
+	}
+	return "[" + strings.Repeat("#", n) + strings.Repeat(".", width-n) + "]"
+}
+
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
