@@ -7,6 +7,7 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
+	"fmt"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -31,34 +32,45 @@ func PostgresAdminURL() string {
 // the test ends. A test that needs Postgres and finds none fails: it never skips.
 func NewPostgresURL(t testing.TB) string {
 	t.Helper()
-	admin := PostgresAdminURL()
+	u, drop, err := CreateDatabase(context.Background(), PostgresAdminURL())
+	if err != nil {
+		t.Fatalf("%v (is PostgreSQL running? .ci/run starts it)", err)
+	}
+	t.Cleanup(drop)
+	return u
+}
+
+// CreateDatabase makes a new, empty database on the server at admin and returns
+// its URL and a function that drops it.
+func CreateDatabase(ctx context.Context, admin string) (string, func(), error) {
 	db, err := sql.Open("pgx", admin)
 	if err != nil {
-		t.Fatalf("postgres at %s: %v", admin, err)
+		return "", nil, fmt.Errorf("postgres at %s: %w", admin, err)
 	}
 	defer db.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
 	defer cancel()
 	b := make([]byte, 6)
 	_, _ = rand.Read(b)
 	name := "ah_test_" + hex.EncodeToString(b)
 	if _, err := db.ExecContext(ctx, "CREATE DATABASE "+name); err != nil {
-		t.Fatalf("create test database on %s (is PostgreSQL running? .ci/run starts it): %v", admin, err)
+		return "", nil, fmt.Errorf("create a database on %s: %w", admin, err)
 	}
-	t.Cleanup(func() {
+	drop := func() {
 		db, err := sql.Open("pgx", admin)
 		if err != nil {
 			return
 		}
 		defer db.Close()
 		_, _ = db.Exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)")
-	})
+	}
 	u, err := url.Parse(admin)
 	if err != nil {
-		t.Fatalf("parse %s: %v", admin, err)
+		drop()
+		return "", nil, fmt.Errorf("parse %s: %w", admin, err)
 	}
 	u.Path = "/" + name
-	return u.String()
+	return u.String(), drop, nil
 }
 
 // NewPostgres opens and migrates a fresh Postgres database.

@@ -1,0 +1,310 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/labstack/echo/v4"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/accounthealth/accounthealth/workflows"
+)
+
+// size is how much each benchmark works on.
+type size struct {
+	Name         string
+	Sellers      int
+	Orders       int
+	IngestOrders int           // orders whose events go through the API (and through COPY)
+	StormSellers int           // sellers in breach at once
+	APIDuration  time.Duration // per side of the health benchmark
+	GrowthOrders []int         // evaluation sizes for the cost-growth table
+}
+
+var sizes = map[string]size{
+	"smoke": {Name: "smoke", Sellers: 200, Orders: 20_000, IngestOrders: 5_000, StormSellers: 50, APIDuration: 2 * time.Second,
+		GrowthOrders: []int{5_000, 10_000, 20_000}},
+	"quick": {Name: "quick", Sellers: 10_000, Orders: 1_000_000, IngestOrders: 100_000, StormSellers: 10_000, APIDuration: 10 * time.Second,
+		GrowthOrders: []int{250_000, 500_000, 1_000_000}},
+	"full": {Name: "full", Sellers: 100_000, Orders: 10_000_000, IngestOrders: 1_000_000, StormSellers: 10_000, APIDuration: 20 * time.Second,
+		GrowthOrders: []int{2_500_000, 5_000_000, 10_000_000}},
+}
+
+// result is one benchmark next to its baseline.
+type result struct {
+	Name     string  `json:"name"`
+	Measure  string  `json:"measure"`
+	Ours     float64 `json:"ours"`
+	Baseline float64 `json:"baseline"`
+	Unit     string  `json:"unit"`
+	Aim      string  `json:"aim"`
+	Note     string  `json:"note,omitempty"`
+}
+
+// Ratio is ours over the baseline.
+func (r result) Ratio() float64 { return r.Ours / r.Baseline }
+
+// ingest: events per second through POST /v1/events (batches of 10,000) against a
+// bare COPY of the same events into a plain table of the same Postgres.
+func benchIngest(ctx context.Context, e *env, d dataset, n int) (result, error) {
+	evs := events(d.Orders[:n])
+	const batch = 10_000
+	start := time.Now()
+	for from := 0; from < len(evs); from += batch {
+		body, _ := json.Marshal(map[string]any{"events": evs[from:min(from+batch, len(evs))]})
+		req, _ := http.NewRequestWithContext(ctx, "POST", e.api.URL+"/v1/events", bytes.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+adminKey)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return result{}, err
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return result{}, fmt.Errorf("post events: %d", resp.StatusCode)
+		}
+	}
+	api := float64(len(evs)) / time.Since(start).Seconds()
+
+	if _, err := e.pg.Exec(ctx, `CREATE TABLE bench_events (id TEXT, type TEXT, at TEXT, seller_id TEXT, order_id TEXT, body JSONB)`); err != nil {
+		return result{}, err
+	}
+	start = time.Now()
+	_, err := e.pg.CopyFrom(ctx, pgx.Identifier{"bench_events"}, []string{"id", "type", "at", "seller_id", "order_id", "body"},
+		pgx.CopyFromSlice(len(evs), func(i int) ([]any, error) {
+			ev := evs[i]
+			body, _ := json.Marshal(ev)
+			return []any{ev["id"], ev["type"], ev["at"], ev["seller_id"], ev["order_id"], body}, nil
+		}))
+	if err != nil {
+		return result{}, err
+	}
+	cp := float64(len(evs)) / time.Since(start).Seconds()
+	return result{Name: "ingest", Measure: fmt.Sprintf("%d events, API vs COPY", len(evs)), Ours: api, Baseline: cp, Unit: "events/s", Aim: "ratio >= 0.25"}, nil
+}
+
+// evaluate runs the sweep over every seller and waits for it.
+func evaluate(ctx context.Context, e *env, id string) (time.Duration, error) {
+	if _, err := e.store.CreateEvaluation(ctx, id, "bench", nil); err != nil {
+		return 0, err
+	}
+	start := time.Now()
+	run, err := e.client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: workflows.EvaluationWorkflowID(id), TaskQueue: workflows.TaskQueue},
+		workflows.EvaluationWorkflow, workflows.EvaluationInput{EvaluationID: id})
+	if err != nil {
+		return 0, err
+	}
+	if err := run.Get(ctx, nil); err != nil {
+		return 0, err
+	}
+	return time.Since(start), nil
+}
+
+// handWritten computes the same six metrics for every seller in one query, the
+// way a person would write it by hand: the baseline of the sweep.
+const handWritten = `
+WITH o AS (
+  SELECT seller_id,
+    COUNT(*) FILTER (WHERE placed_at >= $2) AS odr_den,
+    COUNT(*) FILTER (WHERE placed_at >= $2 AND (feedback_rating IN (1,2) OR chargeback_at IS NOT NULL OR COALESCE(claim_outcome,'denied') <> 'denied')) AS odr_num,
+    COUNT(*) FILTER (WHERE placed_at >= $3) AS cancel_den,
+    COUNT(*) FILTER (WHERE placed_at >= $3 AND cancelled_by = 'seller' AND (shipped_at IS NULL OR cancelled_at < shipped_at)) AS cancel_num,
+    COUNT(*) FILTER (WHERE ship_by >= $4 AND ship_by < $1) AS late_den,
+    COUNT(*) FILTER (WHERE ship_by >= $4 AND ship_by < $1 AND (shipped_at IS NULL OR shipped_at > ship_by)) AS late_num,
+    COUNT(*) FILTER (WHERE shipped_at >= $4 AND shipped_at < $1) AS track_den,
+    COUNT(*) FILTER (WHERE shipped_at >= $4 AND shipped_at < $1 AND tracking_number <> '' AND first_scan_at IS NOT NULL) AS track_num,
+    COUNT(*) FILTER (WHERE first_scan_at IS NOT NULL AND deliver_by >= $4 AND deliver_by < $1) AS otd_den,
+    COUNT(*) FILTER (WHERE first_scan_at IS NOT NULL AND deliver_by >= $4 AND deliver_by < $1 AND delivered_at <= deliver_by) AS otd_num
+  FROM orders WHERE placed_at >= $5 OR ship_by >= $5 OR shipped_at >= $5 OR deliver_by >= $5
+  GROUP BY seller_id),
+m AS (
+  SELECT seller_id, COUNT(*) AS den, COUNT(*) FILTER (WHERE responded_at <= received_at + 86400000) AS num
+  FROM buyer_messages WHERE needs_response AND received_at >= $4 AND received_at < $1 - 86400000
+  GROUP BY seller_id)
+SELECT COUNT(*) FROM o FULL JOIN m USING (seller_id)`
+
+func benchEvaluation(ctx context.Context, e *env, orders int) (result, error) {
+	sweep, err := evaluate(ctx, e, "bench-sweep")
+	if err != nil {
+		return result{}, err
+	}
+	now := time.Now()
+	day := int64(24 * time.Hour / time.Millisecond)
+	start := time.Now()
+	var n int
+	err = e.pg.QueryRow(ctx, handWritten, now.UnixMilli(), now.UnixMilli()-60*day, now.UnixMilli()-7*day, now.UnixMilli()-30*day,
+		now.UnixMilli()-180*day).Scan(&n)
+	if err != nil {
+		return result{}, err
+	}
+	hand := time.Since(start)
+	return result{Name: "evaluation", Measure: fmt.Sprintf("%d orders, sweep vs one SQL query", orders), Ours: sweep.Seconds(),
+		Baseline: hand.Seconds(), Unit: "s", Aim: "ratio <= 2",
+		Note: "the sweep also stores 6 snapshots per seller and the latest health"}, nil
+}
+
+func emptyWorkflow(workflow.Context) error { return nil }
+
+// storm: time until k breaches are warned cases with queued mail, against starting
+// (and finishing) k empty workflows on the same Temporal server. Meanwhile the
+// API's /healthz is sampled, to show it stays responsive.
+func benchStorm(ctx context.Context, e *env, k int) (result, error) {
+	e.sink.on = true
+	defer func() { e.sink.on = false }()
+	probe := startProbe(e.api.URL + "/healthz")
+	start := time.Now()
+	if _, err := evaluate(ctx, e, "bench-storm"); err != nil {
+		return result{}, err
+	}
+	for {
+		var cases, mails int
+		if err := e.pg.QueryRow(ctx, `SELECT (SELECT COUNT(*) FROM cases WHERE state = 'warned'), (SELECT COUNT(*) FROM outbox WHERE template = 'warning')`).Scan(&cases, &mails); err != nil {
+			return result{}, err
+		}
+		if cases >= k && mails >= k {
+			break
+		}
+		if time.Since(start) > 30*time.Minute {
+			return result{}, fmt.Errorf("storm: only %d cases and %d mails after 30 minutes", cases, mails)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	ours := time.Since(start)
+	p50, p99 := probe.stop()
+
+	start = time.Now()
+	var wg sync.WaitGroup
+	errs := make(chan error, workflows.MaxParallelShards)
+	ids := make(chan int)
+	for range workflows.MaxParallelShards { // as many starters as the sweep runs shards at once
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range ids {
+				run, err := e.client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: fmt.Sprintf("empty-%d", i), TaskQueue: workflows.TaskQueue}, emptyWorkflow)
+				if err == nil {
+					err = run.Get(ctx, nil)
+				}
+				if err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	for i := range k {
+		ids <- i
+	}
+	close(ids)
+	wg.Wait()
+	select {
+	case err := <-errs:
+		return result{}, err
+	default:
+	}
+	return result{Name: "storm", Measure: fmt.Sprintf("%d breaches to warned cases + queued mail vs %d empty workflows", k, k),
+		Ours: ours.Seconds(), Baseline: time.Since(start).Seconds(), Unit: "s", Aim: "ratio <= 3",
+		Note: fmt.Sprintf("/healthz during the storm: p50 %.1f ms, p99 %.1f ms", p50, p99)}, nil
+}
+
+// api: GET /v1/sellers/{id}/health at 64 concurrent clients, against a bare Echo
+// handler doing one indexed query on the same database.
+func benchAPI(ctx context.Context, e *env, sellers []string, d time.Duration) ([]result, error) {
+	ours, err := load(d, func(i int) (*http.Request, error) {
+		s := sellers[i%len(sellers)]
+		req, err := http.NewRequest("GET", e.api.URL+"/v1/sellers/"+s+"/health", nil)
+		if err == nil {
+			req.Header.Set("Authorization", "Bearer "+adminKey)
+		}
+		return req, err
+	})
+	if err != nil {
+		return nil, err
+	}
+	bare := echo.New()
+	db := e.store.DB()
+	bare.GET("/health/:id", func(c echo.Context) error {
+		var evaluation string
+		var at int64
+		if err := db.QueryRowContext(c.Request().Context(), `SELECT evaluation_id, evaluated_at FROM seller_health WHERE seller_id = $1`, c.Param("id")).Scan(&evaluation, &at); err != nil {
+			return err
+		}
+		return c.JSON(http.StatusOK, map[string]any{"evaluation_id": evaluation, "evaluated_at": at})
+	})
+	srv := httptest.NewServer(bare)
+	defer srv.Close()
+	base, err := load(d, func(i int) (*http.Request, error) {
+		return http.NewRequest("GET", srv.URL+"/health/"+sellers[i%len(sellers)], nil)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return []result{
+		{Name: "api", Measure: "GET health, requests/s at 64 clients", Ours: ours.rps, Baseline: base.rps, Unit: "req/s", Aim: "(informative)"},
+		{Name: "api", Measure: "GET health, p50 latency", Ours: ours.p50, Baseline: base.p50, Unit: "ms", Aim: "(informative)"},
+		{Name: "api", Measure: "GET health, p99 latency", Ours: ours.p99, Baseline: base.p99, Unit: "ms", Aim: "ratio <= 2"},
+	}, nil
+}
+
+type loadResult struct{ rps, p50, p99 float64 }
+
+// load runs 64 clients for d and measures throughput and latency.
+func load(d time.Duration, next func(i int) (*http.Request, error)) (loadResult, error) {
+	const clients = 64
+	tr := &http.Transport{MaxIdleConnsPerHost: clients, MaxConnsPerHost: clients}
+	hc := &http.Client{Transport: tr, Timeout: 30 * time.Second}
+	defer tr.CloseIdleConnections()
+	deadline := time.Now().Add(d)
+	var mu sync.Mutex
+	var lat []float64
+	var firstErr error
+	var wg sync.WaitGroup
+	for c := range clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := c; time.Now().Before(deadline); i += clients {
+				req, err := next(i)
+				if err != nil {
+					mu.Lock()
+					firstErr = err
+					mu.Unlock()
+					return
+				}
+				t := time.Now()
+				resp, err := hc.Do(req)
+				if err == nil {
+					_, _ = bytes.NewBuffer(nil).ReadFrom(resp.Body)
+					resp.Body.Close()
+					if resp.StatusCode != http.StatusOK {
+						err = fmt.Errorf("%s: %d", req.URL.Path, resp.StatusCode)
+					}
+				}
+				mu.Lock()
+				if err != nil && firstErr == nil {
+					firstErr = err
+				}
+				lat = append(lat, float64(time.Since(t).Microseconds())/1000)
+				mu.Unlock()
+				if err != nil {
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if firstErr != nil {
+		return loadResult{}, firstErr
+	}
+	sort.Float64s(lat)
+	pct := func(p float64) float64 { return lat[min(len(lat)-1, int(p*float64(len(lat))))] }
+	return loadResult{rps: float64(len(lat)) / d.Seconds(), p50: pct(0.50), p99: pct(0.99)}, nil
+}

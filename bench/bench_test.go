@@ -1,0 +1,34 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+)
+
+// TestSmoke runs every benchmark at the smoke size so the harness keeps working.
+// It checks that each one ran and measured something; it asserts no timing.
+func TestSmoke(t *testing.T) {
+	var out, progress bytes.Buffer
+	results, err := run(context.Background(), sizes["smoke"], []string{"ingest", "evaluation", "api", "storm", "growth"}, &out, &progress)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, progress.String())
+	}
+	seen := map[string]int{}
+	for _, r := range results {
+		seen[r.Name]++
+		if r.Ours <= 0 || r.Baseline <= 0 {
+			t.Errorf("%s (%s) measured nothing: %+v", r.Name, r.Measure, r)
+		}
+	}
+	for name, n := range map[string]int{"ingest": 1, "evaluation": 1, "api": 3, "storm": 1, "growth": 3} {
+		if seen[name] != n {
+			t.Errorf("%d %s results, want %d", seen[name], name, n)
+		}
+	}
+	if !strings.Contains(out.String(), "ratio") || !strings.Contains(out.String(), "seconds per million orders") {
+		t.Errorf("the report lacks its table:\n%s", out.String())
+	}
+	t.Log("\n" + out.String())
+}

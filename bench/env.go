@@ -1,0 +1,158 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http/httptest"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/worker"
+	"go.temporal.io/server/temporaltest"
+
+	"github.com/accounthealth/accounthealth/activities"
+	"github.com/accounthealth/accounthealth/activities/mail"
+	"github.com/accounthealth/accounthealth/activities/mail/capture"
+	"github.com/accounthealth/accounthealth/api"
+	"github.com/accounthealth/accounthealth/health"
+	"github.com/accounthealth/accounthealth/store"
+	"github.com/accounthealth/accounthealth/store/storetest"
+	"github.com/accounthealth/accounthealth/workflows"
+)
+
+const adminKey = "bench-admin-key-0123456789"
+
+// env is the real system, in this process: a fresh Postgres database, a Temporal
+// server, an SMTP capture, a worker and the HTTP API on loopback.
+type env struct {
+	dbURL    string
+	store    *store.Store
+	pg       *pgx.Conn
+	temporal *temporaltest.TestServer
+	client   client.Client
+	smtp     *capture.Server
+	api      *httptest.Server
+	policy   health.Policy
+	sink     *switchSink
+	closers  []func()
+}
+
+// switchSink lets a benchmark turn case opening on (the storm) or off (the sweep).
+type switchSink struct {
+	on   bool
+	next activities.BreachSink
+}
+
+func (s *switchSink) Observe(ctx context.Context, id string, at time.Time, r []store.SellerMetrics) error {
+	if !s.on {
+		return nil
+	}
+	return s.next.Observe(ctx, id, at, r)
+}
+
+func newEnv(ctx context.Context, pgAdmin string) (*env, error) {
+	e := &env{policy: health.DefaultPolicy()}
+	e.policy.Evaluation.SweepInterval = 0
+	u, drop, err := storetest.CreateDatabase(ctx, pgAdmin)
+	if err != nil {
+		return nil, err
+	}
+	e.dbURL = u
+	e.closers = append(e.closers, drop)
+	if e.store, err = store.Open(ctx, u); err != nil {
+		return e, err
+	}
+	e.closers = append(e.closers, func() { _ = e.store.Close() })
+	if _, err := e.store.Migrate(ctx); err != nil {
+		return e, err
+	}
+	if e.pg, err = pgx.Connect(ctx, u); err != nil {
+		return e, err
+	}
+	e.closers = append(e.closers, func() { _ = e.pg.Close(context.Background()) })
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	e.temporal = temporaltest.NewServer(temporaltest.WithBaseClientOptions(client.Options{Logger: quietSDK{}}))
+	e.closers = append(e.closers, e.temporal.Stop)
+	e.client = e.temporal.GetDefaultClient()
+	if e.smtp, err = capture.Start("127.0.0.1:0", ""); err != nil {
+		return e, err
+	}
+	e.closers = append(e.closers, func() { _ = e.smtp.Close() })
+	sender, err := mail.NewSender(mail.Config{URL: e.smtp.URL(), From: "bench@localhost"})
+	if err != nil {
+		return e, err
+	}
+	e.sink = &switchSink{next: workflows.CaseOpener{Client: e.client, Store: e.store, Policy: e.policy}}
+	w := worker.New(e.client, workflows.TaskQueue, worker.Options{})
+	w.RegisterWorkflow(workflows.EvaluationWorkflow)
+	w.RegisterWorkflow(workflows.CaseWorkflow)
+	w.RegisterWorkflow(emptyWorkflow)
+	w.RegisterActivity(&activities.Evaluation{Store: e.store, Policy: e.policy, Sink: e.sink})
+	w.RegisterActivity(&activities.Cases{Store: e.store, Policy: e.policy, Mailer: sender, PublicURL: "http://bench"})
+	if err := w.Start(); err != nil {
+		return e, err
+	}
+	e.closers = append(e.closers, w.Stop)
+	srv := api.New(api.Config{Store: e.store, Workflows: workflows.Starter{Client: e.client}, Policy: e.policy,
+		AdminKeyHash: api.HashKey(adminKey), Mailer: sender, PublicURL: "http://bench", Logger: quiet})
+	e.api = httptest.NewServer(srv.Handler())
+	e.closers = append(e.closers, e.api.Close)
+	return e, nil
+}
+
+func (e *env) close() {
+	for i := len(e.closers) - 1; i >= 0; i-- {
+		e.closers[i]()
+	}
+}
+
+// loadSellers and loadOrders bulk-load a dataset with COPY: the evaluation and
+// storm benchmarks measure the sweep, not the loading.
+func (e *env) loadSellers(ctx context.Context, ids []string) error {
+	now := time.Now().UTC()
+	rows := make([][]any, len(ids))
+	for i, id := range ids {
+		rows[i] = []any{id, "Seller " + id, id + "@example.com", now}
+	}
+	_, err := e.pg.CopyFrom(ctx, pgx.Identifier{"sellers"}, []string{"id", "name", "email", "created_at"}, pgx.CopyFromRows(rows))
+	return err
+}
+
+func (e *env) loadOrders(ctx context.Context, orders []order) error {
+	ms := func(t *time.Time) any {
+		if t == nil {
+			return nil
+		}
+		return t.UnixMilli()
+	}
+	src := pgx.CopyFromSlice(len(orders), func(i int) ([]any, error) {
+		o := orders[i]
+		var fb, fa, cb any
+		if o.Feedback > 0 {
+			fb, fa = o.Feedback, o.Placed.Add(48*time.Hour).UnixMilli()
+		}
+		if o.Chargeback {
+			cb = o.Placed.Add(72 * time.Hour).UnixMilli()
+		}
+		return []any{o.ID, o.Seller, o.Placed.UnixMilli(), o.ShipBy.UnixMilli(), o.DeliverBy.UnixMilli(), ms(o.Shipped), o.Tracking,
+			ms(o.Scanned), ms(o.Deliv), fb, fa, cb}, nil
+	})
+	_, err := e.pg.CopyFrom(ctx, pgx.Identifier{"orders"}, []string{"order_id", "seller_id", "placed_at", "ship_by", "deliver_by",
+		"shipped_at", "tracking_number", "first_scan_at", "delivered_at", "feedback_rating", "feedback_at", "chargeback_at"}, src)
+	if err != nil {
+		return fmt.Errorf("copy orders: %w", err)
+	}
+	_, err = e.pg.Exec(ctx, "ANALYZE orders")
+	return err
+}
+
+// quietSDK drops the SDK's logs: a benchmark prints only its figures.
+type quietSDK struct{}
+
+func (quietSDK) Debug(string, ...any) {}
+func (quietSDK) Info(string, ...any)  {}
+func (quietSDK) Warn(string, ...any)  {}
+func (quietSDK) Error(string, ...any) {}

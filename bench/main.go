@@ -1,0 +1,224 @@
+// Command bench measures accounthealth against baselines measured in the same run
+// on the same machine: ingest against COPY, the sweep against one hand-written
+// query, a breach storm against empty workflows, and the health endpoint against
+// a bare handler. It prints each figure, its baseline and their ratio.
+//
+//	go run ./bench -size smoke|quick|full
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/accounthealth/accounthealth/store/storetest"
+)
+
+func main() {
+	sizeName := flag.String("size", "smoke", "smoke (a minute or two), quick (10,000 sellers, 1M orders) or full (100,000 sellers, 10M orders)")
+	only := flag.String("only", "ingest,evaluation,api,storm,growth", "which benchmarks to run, comma-separated")
+	out := flag.String("out", "bench/out", "folder for the JSON results")
+	flag.Parse()
+	s, ok := sizes[*sizeName]
+	if !ok {
+		fmt.Fprintf(os.Stderr, "bench: -size %q: want smoke, quick or full\n", *sizeName)
+		os.Exit(2)
+	}
+	results, err := run(context.Background(), s, strings.Split(*only, ","), os.Stdout, os.Stderr)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+	if err := os.MkdirAll(*out, 0o755); err == nil {
+		b, _ := json.MarshalIndent(results, "", "  ")
+		_ = os.WriteFile(filepath.Join(*out, s.Name+".json"), b, 0o644)
+	}
+}
+
+func run(ctx context.Context, s size, only []string, stdout, progress io.Writer) ([]result, error) {
+	want := map[string]bool{}
+	for _, o := range only {
+		want[strings.TrimSpace(o)] = true
+	}
+	step := func(format string, args ...any) {
+		fmt.Fprintf(progress, "%s  "+format+"\n", append([]any{time.Now().Format("15:04:05")}, args...)...)
+	}
+	admin := storetest.PostgresAdminURL()
+	now := time.Now().UTC()
+	var results []result
+
+	if want["evaluation"] || want["api"] || want["ingest"] {
+		step("generating %d sellers and %d orders", s.Sellers, s.Orders)
+		d := generate(1, s.Sellers, s.Orders, 0.05, now)
+		if want["ingest"] {
+			e, err := newEnv(ctx, admin)
+			if err != nil {
+				return nil, err
+			}
+			step("ingest: %d orders as events through the API, then the same rows through COPY", s.IngestOrders)
+			if err := e.loadSellers(ctx, d.Sellers); err != nil {
+				e.close()
+				return nil, err
+			}
+			r, err := benchIngest(ctx, e, d, s.IngestOrders)
+			e.close()
+			if err != nil {
+				return nil, fmt.Errorf("ingest: %w", err)
+			}
+			results = append(results, r)
+		}
+		if want["evaluation"] || want["api"] {
+			e, err := newEnv(ctx, admin)
+			if err != nil {
+				return nil, err
+			}
+			step("loading %d orders with COPY", len(d.Orders))
+			if err := e.loadSellers(ctx, d.Sellers); err != nil {
+				e.close()
+				return nil, err
+			}
+			if err := e.loadOrders(ctx, d.Orders); err != nil {
+				e.close()
+				return nil, err
+			}
+			step("evaluation: the sweep, then the hand-written query")
+			r, err := benchEvaluation(ctx, e, len(d.Orders))
+			if err != nil {
+				e.close()
+				return nil, fmt.Errorf("evaluation: %w", err)
+			}
+			if want["evaluation"] {
+				results = append(results, r)
+			}
+			if want["api"] {
+				step("api: GET health at 64 clients for %s, then the bare handler", s.APIDuration)
+				rs, err := benchAPI(ctx, e, d.Sellers, s.APIDuration)
+				if err != nil {
+					e.close()
+					return nil, fmt.Errorf("api: %w", err)
+				}
+				results = append(results, rs...)
+			}
+			e.close()
+		}
+	}
+	if want["storm"] {
+		e, err := newEnv(ctx, admin)
+		if err != nil {
+			return nil, err
+		}
+		step("storm: %d sellers in breach at once", s.StormSellers)
+		d := generate(2, s.StormSellers, s.StormSellers*20, 1, now)
+		if err := e.loadSellers(ctx, d.Sellers); err == nil {
+			err = e.loadOrders(ctx, d.Orders)
+		}
+		if err != nil {
+			e.close()
+			return nil, err
+		}
+		r, err := benchStorm(ctx, e, d.Breaches)
+		e.close()
+		if err != nil {
+			return nil, fmt.Errorf("storm: %w", err)
+		}
+		results = append(results, r)
+	}
+	var growth []result
+	if want["growth"] {
+		for _, n := range s.GrowthOrders {
+			e, err := newEnv(ctx, admin)
+			if err != nil {
+				return nil, err
+			}
+			step("growth: the sweep over %d orders", n)
+			d := generate(3, max(1, n/100), n, 0.05, now)
+			if err := e.loadSellers(ctx, d.Sellers); err == nil {
+				err = e.loadOrders(ctx, d.Orders)
+			}
+			if err != nil {
+				e.close()
+				return nil, err
+			}
+			took, err := evaluate(ctx, e, "bench-growth")
+			e.close()
+			if err != nil {
+				return nil, fmt.Errorf("growth: %w", err)
+			}
+			growth = append(growth, result{Name: "growth", Measure: fmt.Sprintf("sweep over %d orders (%d sellers)", n, len(d.Sellers)),
+				Ours: took.Seconds(), Baseline: float64(n) / 1e6, Unit: "s"})
+		}
+	}
+	printTable(stdout, s, results, growth)
+	return append(results, growth...), nil
+}
+
+func printTable(w io.Writer, s size, results, growth []result) {
+	fmt.Fprintf(w, "\naccounthealth bench, size %s, on %d cores (%s/%s), %s\n\n", s.Name, runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, time.Now().Format("2006-01-02"))
+	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "benchmark\tmeasure\tours\tbaseline\tunit\tratio\taim\t")
+	for _, r := range results {
+		fmt.Fprintf(tw, "%s\t%s\t%.1f\t%.1f\t%s\t%.2f\t%s\t\n", r.Name, r.Measure, r.Ours, r.Baseline, r.Unit, r.Ratio(), r.Aim)
+	}
+	tw.Flush()
+	for _, r := range results {
+		if r.Note != "" {
+			fmt.Fprintf(w, "  %s: %s\n", r.Name, r.Note)
+		}
+	}
+	if len(growth) > 0 {
+		fmt.Fprintln(w, "\nhow the sweep's cost grows:")
+		tw = tabwriter.NewWriter(w, 2, 4, 2, ' ', tabwriter.AlignRight)
+		fmt.Fprintln(tw, "orders\tseconds\tseconds per million orders\t")
+		for _, g := range growth {
+			fmt.Fprintf(tw, "%.0f\t%.2f\t%.2f\t\n", g.Baseline*1e6, g.Ours, g.Ours/g.Baseline)
+		}
+		tw.Flush()
+	}
+}
+
+// probe samples a URL's latency in the background.
+type probe struct {
+	stopCh chan struct{}
+	done   chan []float64
+}
+
+func startProbe(url string) *probe {
+	p := &probe{stopCh: make(chan struct{}), done: make(chan []float64)}
+	go func() {
+		var lat []float64
+		for {
+			select {
+			case <-p.stopCh:
+				p.done <- lat
+				return
+			case <-time.After(50 * time.Millisecond):
+			}
+			t := time.Now()
+			if resp, err := http.Get(url); err == nil {
+				resp.Body.Close()
+				lat = append(lat, float64(time.Since(t).Microseconds())/1000)
+			}
+		}
+	}()
+	return p
+}
+
+func (p *probe) stop() (p50, p99 float64) {
+	close(p.stopCh)
+	lat := <-p.done
+	if len(lat) == 0 {
+		return 0, 0
+	}
+	sort.Float64s(lat)
+	return lat[len(lat)/2], lat[min(len(lat)-1, len(lat)*99/100)]
+}
