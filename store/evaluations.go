@@ -173,11 +173,18 @@ func (s *Store) SaveShard(ctx context.Context, evaluationID string, at time.Time
 			return err
 		}
 		if len(snaps) > 0 {
-			if err := tx.CreateInBatches(snaps, 1000).Error; err != nil {
+			// Plain multi-row INSERTs: GORM's batch create costs more than the sweep's SQL.
+			err := insertRows(tx, s.dialect, "metric_snapshots (evaluation_id, seller_id, metric, numerator, denominator, value, status, "+
+				"target_op, target_value, window_days, window_start, window_end, evidence_ids)", 13, len(snaps), func(i int) []any {
+				x := snaps[i]
+				return []any{x.EvaluationID, x.SellerID, x.Metric, x.Numerator, x.Denominator, x.Value, x.Status, x.TargetOp,
+					x.TargetValue, x.WindowDays, x.WindowStart, x.WindowEnd, x.EvidenceIDs}
+			})
+			if err != nil {
 				return fmt.Errorf("insert snapshots: %w", err)
 			}
 			// Keep the newest evaluation as the latest even if an older one finishes after it.
-			err := tx.Clauses(clause.OnConflict{
+			err = tx.Clauses(clause.OnConflict{
 				Columns:   []clause.Column{{Name: "seller_id"}},
 				DoUpdates: clause.AssignmentColumns([]string{"evaluation_id", "evaluated_at", "defect_free_shipped", "rating_bonus"}),
 				Where:     clause.Where{Exprs: []clause.Expression{clause.Expr{SQL: "seller_health.evaluated_at <= excluded.evaluated_at"}}},
