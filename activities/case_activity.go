@@ -5,9 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"net/textproto"
 	"strings"
 	"time"
 
+	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/accounthealth/accounthealth/activities/mail"
@@ -222,21 +225,40 @@ func (a *Cases) Deliver(ctx context.Context, key string) error {
 		Headers: map[string]string{"X-Accounthealth-Key": key}})
 	if err != nil {
 		_ = a.Store.MarkMailFailed(ctx, key, err)
+		var smtpErr *textproto.Error
+		if errors.As(err, &smtpErr) && smtpErr.Code >= 500 { // refused for good: retrying sends nothing
+			return temporal.NewNonRetryableApplicationError(fmt.Sprintf("deliver %s: %v", key, err), "MailRefused", err)
+		}
 		return fmt.Errorf("deliver %s: %w", key, err)
 	}
-	return a.Store.MarkMailSent(ctx, key)
+	// Accepted: from here a retry would send it twice, so a failure to record
+	// that is retried here and never returned.
+	for range 5 {
+		if err = a.Store.MarkMailSent(context.WithoutCancel(ctx), key); err == nil {
+			return nil
+		}
+		time.Sleep(time.Second)
+	}
+	activity.GetLogger(ctx).Error("mail sent but not marked sent", "key", key, "error", err)
+	return nil
 }
 
 // RecheckInput names a case's metric.
 type RecheckInput struct {
 	SellerID string
 	Metric   health.MetricID
+	Rule     health.MetricPolicy // the rule the case opened under; zero: the worker's
 }
 
 // Recheck measures a case's metric now, for the end of its grace period.
 func (a *Cases) Recheck(ctx context.Context, in RecheckInput) (Observation, error) {
 	now := time.Now().UTC()
-	res, err := a.Store.ComputeMetrics(ctx, store.Shard{IDs: []string{in.SellerID}}, now, a.Policy)
+	p := a.Policy
+	if in.Rule.WindowDays > 0 {
+		p.Metrics = maps.Clone(p.Metrics)
+		p.Metrics[in.Metric] = in.Rule
+	}
+	res, err := a.Store.ComputeMetrics(ctx, store.Shard{IDs: []string{in.SellerID}}, now, p)
 	if err != nil {
 		return Observation{}, err
 	}

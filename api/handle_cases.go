@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
@@ -236,7 +237,7 @@ func (s *Server) submitAppeal(c echo.Context) error {
 			}
 			return c.Blob(prev.Status, echo.MIMEApplicationJSON, []byte(prev.Body))
 		}
-		appealID = newAppealID(who, key)
+		appealID = newAppealID(who, row.ID+"\n"+key)
 		updateID = "appeal/" + appealID
 	}
 	var req appealBody
@@ -386,8 +387,10 @@ func (s *Server) openPolicyCase(c echo.Context) error {
 		return err
 	}
 	f := map[string]string{}
-	if _, err := s.store.Seller(ctx, req.SellerID); err != nil {
+	if _, err := s.store.Seller(ctx, req.SellerID); errors.Is(err, store.ErrNotFound) {
 		f["seller_id"] = "no such seller"
+	} else if err != nil {
+		return err
 	}
 	if !idPattern.MatchString(req.ListingID) {
 		f["listing_id"] = "must be 1-128 letters, digits, '.', '_' or '-'"
@@ -395,7 +398,7 @@ func (s *Server) openPolicyCase(c echo.Context) error {
 	if !reasonCodePattern.MatchString(req.Violation) {
 		f["violation"] = "must be lower_snake_case, e.g. ip_complaint"
 	}
-	if n := len(strings.TrimSpace(req.Note)); n < health.POAMin || n > health.POAMax {
+	if n := utf8.RuneCountInString(strings.TrimSpace(req.Note)); n < health.POAMin || n > health.POAMax {
 		f["note"] = fmt.Sprintf("must say what was found, %d to %d characters", health.POAMin, health.POAMax)
 	}
 	if len(f) > 0 {

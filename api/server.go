@@ -79,6 +79,9 @@ func New(cfg Config) *Server {
 		mailbox: cfg.Mailbox, mailer: cfg.Mailer, publicURL: strings.TrimSuffix(cfg.PublicURL, "/"), log: cfg.Logger}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
+	// Rate limits key on the peer address: client-sent X-Forwarded-For is not trusted.
+	// Behind a proxy, configure echo.ExtractIPFromXFFHeader with its address instead.
+	e.IPExtractor = echo.ExtractIPDirect()
 	e.HTTPErrorHandler = errorHandler(cfg.Logger, s.errorPage)
 	e.Use(middleware.Recover())
 	e.Use(middleware.SecureWithConfig(middleware.SecureConfig{
@@ -134,11 +137,14 @@ func (s *Server) healthz(c echo.Context) error {
 	defer cancel()
 	checks := map[string]string{"database": "ok", "temporal": "ok"}
 	status := http.StatusOK
+	// Anyone may ask, so the answer names no hosts or users; the log has the cause.
 	if err := s.store.Ping(ctx); err != nil {
-		checks["database"], status = err.Error(), http.StatusServiceUnavailable
+		checks["database"], status = "unavailable", http.StatusServiceUnavailable
+		s.log.Error("health check: database", "err", err)
 	}
 	if err := s.workflows.Ping(ctx); err != nil {
-		checks["temporal"], status = err.Error(), http.StatusServiceUnavailable
+		checks["temporal"], status = "unavailable", http.StatusServiceUnavailable
+		s.log.Error("health check: temporal", "err", err)
 	}
 	body := map[string]any{"status": "ok", "checks": checks}
 	if status != http.StatusOK {

@@ -88,7 +88,7 @@ func isAPI(path string) bool {
 func (s *Server) webSession(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		if ck, err := c.Cookie(sessionCookie); err == nil && ck.Value != "" {
-			sess, err := s.store.SessionByHash(c.Request().Context(), HashKey(ck.Value), time.Now())
+			sess, err := s.store.SessionByHash(c.Request().Context(), HashKey(ck.Value), time.Now().UTC())
 			if err == nil {
 				c.Set(principalKey, principalOf(sess.Role, sess.SellerID, sess.ReviewerID))
 				c.Set(sessionCtxKey, sess)

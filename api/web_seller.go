@@ -137,8 +137,10 @@ func (s *Server) casePage(c echo.Context) error {
 		return err
 	}
 	flash := ""
-	if id := c.QueryParam("submitted"); id != "" {
-		flash = "Your Plan of Action " + id + " was submitted. A reviewer will answer, with a reason, by the deadline shown; we will email you."
+	for _, a := range d.Case.Appeals { // only a real appeal of this case earns the confirmation
+		if id := c.QueryParam("submitted"); id != "" && a.ID == id {
+			flash = "Your Plan of Action " + id + " was submitted. A reviewer will answer, with a reason, by the deadline shown; we will email you."
+		}
 	}
 	return s.page(c, http.StatusOK, "case", "Case "+row.ID, d, flash, "")
 }

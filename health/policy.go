@@ -202,7 +202,7 @@ func applyCases(c *CasePolicy, key string, v *yaml.Node) error {
 	case "cases.info_response_window":
 		dst = &c.InfoResponseWindow
 	case "cases.max_appeals":
-		n, err := integer(key, v, 0, 100)
+		n, err := integer(key, v, 1, 100) // a case with no appeal at all would be no fairer than the incumbents
 		c.MaxAppeals = int(n)
 		return err
 	default:

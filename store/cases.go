@@ -53,6 +53,21 @@ type Evidence struct {
 	Note        string        `json:"note,omitempty"` // a reviewer's description, for policy cases
 }
 
+// MarshalJSON leaves out what a policy case has not got: no window, no target.
+func (e Evidence) MarshalJSON() ([]byte, error) {
+	type plain Evidence
+	if e.WindowDays > 0 {
+		return json.Marshal(plain(e))
+	}
+	return json.Marshal(struct {
+		plain
+		Value       *float64  `json:"value"`
+		Target      *struct{} `json:"target"`
+		WindowStart *struct{} `json:"window_start"`
+		WindowEnd   *struct{} `json:"window_end"`
+	}{plain: plain(e)})
+}
+
 // MetricResultOf reads a seller's metric from an evaluation result.
 func MetricResultOf(sm SellerMetrics, m health.MetricID) (MetricResult, bool) {
 	for _, r := range sm.Metrics {
@@ -295,6 +310,43 @@ func (s *Store) OpenCases(ctx context.Context, sellerIDs []string) (map[string]m
 		}
 	}
 	return out, nil
+}
+
+// Final is the deactivations that stand: a deactivated account ends every metric's
+// cases; a deactivated restriction ends its own metric's.
+type Final struct {
+	accounts map[string]bool
+	metrics  map[string]map[health.MetricID]bool
+}
+
+// Closes reports whether a final decision already covers (seller, metric).
+func (f Final) Closes(seller string, m health.MetricID) bool {
+	return f.accounts[seller] || f.metrics[seller][m]
+}
+
+// FinalCases reads the deactivated cases of the given sellers.
+func (s *Store) FinalCases(ctx context.Context, sellerIDs []string) (Final, error) {
+	f := Final{accounts: map[string]bool{}, metrics: map[string]map[health.MetricID]bool{}}
+	for _, c := range chunks(len(sellerIDs), maxParams(s.dialect)-10) {
+		var rows []CaseRow
+		err := s.db.WithContext(ctx).Select("seller_id", "metric", "enforcement").
+			Where("seller_id IN ? AND state = ?", sellerIDs[c.from:c.from+c.n], string(health.Deactivated)).Find(&rows).Error
+		if err != nil {
+			return f, fmt.Errorf("final cases: %w", err)
+		}
+		for _, r := range rows {
+			if r.Enforcement == string(health.AccountSuspension) {
+				f.accounts[r.SellerID] = true
+			}
+			if r.Metric != nil {
+				if f.metrics[r.SellerID] == nil {
+					f.metrics[r.SellerID] = map[health.MetricID]bool{}
+				}
+				f.metrics[r.SellerID][health.MetricID(*r.Metric)] = true
+			}
+		}
+	}
+	return f, nil
 }
 
 // Standing reads what the seller status and the rating need of every case.

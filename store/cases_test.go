@@ -2,6 +2,8 @@ package store_test
 
 import (
 	"context"
+	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 
@@ -56,6 +58,16 @@ func TestRecordCaseIsIdempotentAndKeepsTheTimeline(t *testing.T) {
 		if err != nil || health.StatusOf(standing) != health.Suspended {
 			t.Errorf("standing %+v %v", standing, err)
 		}
+		final := enforced
+		final.Case.State = "deactivated"
+		final.Event = store.CaseEvent{CaseID: "C-1", Seq: 3, At: at.Add(2 * time.Hour), Type: "deactivated", Actor: "system", ToState: "deactivated", Detail: `{}`}
+		if err := st.RecordCase(ctx, final); err != nil {
+			t.Fatal(err)
+		}
+		f, err := st.FinalCases(ctx, []string{"s1"})
+		if err != nil || !f.Closes("s1", health.CancelRate) || !f.Closes("s1", health.ODR) {
+			t.Errorf("a deactivated account should close every metric: %+v %v", f, err)
+		}
 	})
 }
 
@@ -93,4 +105,21 @@ func TestSaveShardRecordsRatingBonusChanges(t *testing.T) {
 			t.Errorf("a retried shard counted twice: %d sellers", e.SellersEvaluated)
 		}
 	})
+}
+
+func TestPolicyEvidenceHasNoPlaceholderWindow(t *testing.T) {
+	b, err := json.Marshal(store.Evidence{OrderIDs: []string{}, Note: "counterfeit listing"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`"target":null`, `"window_start":null`, `"window_end":null`, `"note":"counterfeit listing"`} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("%s lacks %s", b, want)
+		}
+	}
+	v := 0.5
+	b, _ = json.Marshal(store.Evidence{WindowDays: 30, Value: &v, Target: health.Target{Op: health.Less, Value: 0.01}})
+	if !strings.Contains(string(b), `"target":{"op":"\u003c","value":0.01}`) && !strings.Contains(string(b), `"target":{"op":"<","value":0.01}`) {
+		t.Errorf("a metric's evidence lost its target: %s", b)
+	}
 }

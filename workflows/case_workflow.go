@@ -42,7 +42,8 @@ type CaseInput struct {
 	Metric    health.MetricID
 	Action    health.Action
 	Policy    health.CasePolicy
-	ListingID string // policy cases
+	Rule      health.MetricPolicy // the metric's rule when the case opened; the grace re-check judges by it
+	ListingID string              // policy cases
 	Violation string
 	Note      string
 	OpenedBy  string // the reviewer who opened a policy case
@@ -155,6 +156,10 @@ func CaseWorkflow(ctx workflow.Context, in CaseInput) (health.Case, error) {
 			if err := workflow.Await(ctx, woken); err != nil { // escalated once; now only a decision moves it
 				return r.c, err
 			}
+			if err := r.observe(ctx); err != nil {
+				return r.c, err
+			}
+			continue
 		} else if wait := r.c.Deadline.Sub(workflow.Now(ctx)); wait > 0 {
 			ok, err := workflow.AwaitWithTimeout(ctx, wait, woken)
 			if err != nil {
@@ -218,7 +223,7 @@ func (r *caseRun) deadlinePassed(ctx workflow.Context) error {
 	case health.Warned:
 		var o activities.Observation
 		err := workflow.ExecuteActivity(ctx, caseActivities.Recheck,
-			activities.RecheckInput{SellerID: r.c.SellerID, Metric: r.c.Metric}).Get(ctx, &o)
+			activities.RecheckInput{SellerID: r.c.SellerID, Metric: r.c.Metric, Rule: r.in.Rule}).Get(ctx, &o)
 		if err != nil {
 			return err
 		}
@@ -392,7 +397,8 @@ func (r *caseRun) record(ctx workflow.Context, s recordSpec) error {
 			// Mail keeps trying (SMTP may be down for a while) without holding up the case.
 			mctx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 				StartToCloseTimeout: time.Minute,
-				RetryPolicy:         &temporal.RetryPolicy{InitialInterval: 5 * time.Second, MaximumInterval: 10 * time.Minute},
+				// About a day of tries; a permanent refusal (5xx) stops at once.
+				RetryPolicy: &temporal.RetryPolicy{InitialInterval: 5 * time.Second, MaximumInterval: 10 * time.Minute, MaximumAttempts: 150},
 			})
 			_ = workflow.ExecuteActivity(mctx, caseActivities.Deliver, k).Get(mctx, nil)
 		})

@@ -275,9 +275,10 @@ func TestReviewSLAEscalatesOnce(t *testing.T) {
 	ct := newCaseTest(t, defaultCasePolicy())
 	ct.signal(0, breach("e1"))
 	ct.update(8*day, UpdateAppeal, poa("a1"))
+	ct.signal(8*day+3*day, breach("e2")) // an evaluation after the escalation: noted, and the case waits on
 	ct.update(8*day+5*day, UpdateDecision, DecisionRequest{AppealID: "a1", ReviewerID: "r1", Decision: health.Approve})
 	c := ct.run(metricCase(health.Suspend, defaultCasePolicy()))
-	if c.State != health.Reinstated || ct.types() != "opened enforced appeal_submitted escalated reinstated" {
+	if c.State != health.Reinstated || ct.types() != "opened enforced appeal_submitted escalated breach_observed reinstated" {
 		t.Errorf("state %s, records %q", c.State, ct.types())
 	}
 	esc := ct.records[3]
