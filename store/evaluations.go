@@ -159,20 +159,25 @@ func (s *Store) SaveShard(ctx context.Context, evaluationID string, at time.Time
 			DefectFreeShipped: sm.DefectFreeShipped, RatingBonus: health.Bonus(sm.DefectFreeShipped)})
 	}
 	err = s.tx(ctx, func(tx *gorm.DB) error {
-		var already int64
-		if len(sellers) > 0 {
-			if err := tx.Model(&MetricSnapshot{}).Where("evaluation_id = ? AND seller_id IN ?", evaluationID, sellers).
-				Distinct("seller_id").Count(&already).Error; err != nil {
-				return err
-			}
-			if err := tx.Where("evaluation_id = ? AND seller_id IN ?", evaluationID, sellers).Delete(&MetricSnapshot{}).Error; err != nil {
-				return err
-			}
+		if len(snaps) == 0 {
+			return nil
+		}
+		// The shard is written in one transaction, so one row tells whether a retry
+		// finds it done (a worker died after the commit): then it changes nothing.
+		// A single primary-key probe, because scanning a growing snapshot table per
+		// shard is what made large sweeps slow.
+		var done int64
+		if err := tx.Model(&MetricSnapshot{}).Where("evaluation_id = ? AND seller_id = ? AND metric = ?",
+			evaluationID, snaps[0].SellerID, snaps[0].Metric).Count(&done).Error; err != nil {
+			return err
+		}
+		if done > 0 {
+			return nil
 		}
 		if err := bonusLedger(tx, evaluationID, at, latest, sellers); err != nil {
 			return err
 		}
-		if len(snaps) > 0 {
+		{
 			// Plain multi-row INSERTs: GORM's batch create costs more than the sweep's SQL.
 			err := insertRows(tx, s.dialect, "metric_snapshots (evaluation_id, seller_id, metric, numerator, denominator, value, status, "+
 				"target_op, target_value, window_days, window_start, window_end, evidence_ids)", 13, len(snaps), func(i int) []any {
@@ -192,9 +197,6 @@ func (s *Store) SaveShard(ctx context.Context, evaluationID string, at time.Time
 			if err != nil {
 				return fmt.Errorf("update seller health: %w", err)
 			}
-		}
-		if already > 0 {
-			return nil // a retried shard: its progress was counted the first time
 		}
 		return tx.Model(&Evaluation{}).Where("id = ?", evaluationID).Updates(map[string]any{
 			"sellers_evaluated": gorm.Expr("sellers_evaluated + ?", len(results)),
