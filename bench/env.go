@@ -121,6 +121,14 @@ func (e *env) loadSellers(ctx context.Context, ids []string) error {
 	return err
 }
 
+// load bulk-loads a dataset's sellers and orders.
+func (e *env) load(ctx context.Context, d dataset) error {
+	if err := e.loadSellers(ctx, d.Sellers); err != nil {
+		return fmt.Errorf("copy sellers: %w", err)
+	}
+	return e.loadOrders(ctx, d.Orders)
+}
+
 func (e *env) loadOrders(ctx context.Context, orders []order) error {
 	ms := func(t *time.Time) any {
 		if t == nil {

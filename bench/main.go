@@ -83,11 +83,7 @@ func run(ctx context.Context, s size, only []string, stdout, progress io.Writer)
 				return nil, err
 			}
 			step("loading %d orders with COPY", len(d.Orders))
-			if err := e.loadSellers(ctx, d.Sellers); err != nil {
-				e.close()
-				return nil, err
-			}
-			if err := e.loadOrders(ctx, d.Orders); err != nil {
+			if err := e.load(ctx, d); err != nil {
 				e.close()
 				return nil, err
 			}
@@ -119,10 +115,7 @@ func run(ctx context.Context, s size, only []string, stdout, progress io.Writer)
 		}
 		step("storm: %d sellers in breach at once", s.StormSellers)
 		d := generate(2, s.StormSellers, s.StormSellers*20, 1, now)
-		if err := e.loadSellers(ctx, d.Sellers); err == nil {
-			err = e.loadOrders(ctx, d.Orders)
-		}
-		if err != nil {
+		if err := e.load(ctx, d); err != nil {
 			e.close()
 			return nil, err
 		}
@@ -142,10 +135,7 @@ func run(ctx context.Context, s size, only []string, stdout, progress io.Writer)
 			}
 			step("growth: the sweep over %d orders", n)
 			d := generate(3, max(1, n/100), n, 0.05, now)
-			if err := e.loadSellers(ctx, d.Sellers); err == nil {
-				err = e.loadOrders(ctx, d.Orders)
-			}
-			if err != nil {
+			if err := e.load(ctx, d); err != nil {
 				e.close()
 				return nil, err
 			}
