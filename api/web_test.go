@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -188,4 +189,52 @@ func anonymousPost(t *testing.T, base, path string, kv ...string) int {
 	}
 	resp.Body.Close()
 	return resp.StatusCode
+}
+
+// TestCaseInputsAreValidated: the case and appeal endpoints name the bad field and
+// never reach the workflows (idleWorkflows would panic if they did).
+func TestCaseInputsAreValidated(t *testing.T) {
+	st := storetest.NewSQLite(t)
+	srv := httptest.NewServer(api.New(api.Config{Store: st, Workflows: idleWorkflows{}, Policy: health.DefaultPolicy(),
+		AdminKeyHash: api.HashKey(adminKey), Mailer: &outbox{}, PublicURL: "http://health.example"}).Handler())
+	defer srv.Close()
+	ctx := context.Background()
+	rk := "reviewer-key-for-validation-test"
+	if _, err := st.CreateReviewer(ctx, store.Reviewer{Name: "Rita", Email: "rita@example.com"}, api.HashKey(rk)); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		method, path, body string
+		field              string
+	}{
+		{"POST", "/v1/cases", `{"seller_id":"ghost","listing_id":"bad id!","violation":"Not Snake","note":"short"}`, "seller_id"},
+		{"POST", "/v1/cases", `{"seller_id":"ghost","listing_id":"bad id!","violation":"Not Snake","note":"short"}`, "listing_id"},
+		{"POST", "/v1/cases", `{"seller_id":"ghost","listing_id":"bad id!","violation":"Not Snake","note":"short"}`, "violation"},
+		{"POST", "/v1/cases", `{"seller_id":"ghost","listing_id":"bad id!","violation":"Not Snake","note":"short"}`, "note"},
+		{"POST", "/v1/cases", `{"seller_id":"x","colour":"red"}`, "colour"},
+		{"GET", "/v1/cases?state=bogus", "", "state"},
+		{"GET", "/v1/appeals?status=bogus", "", "status"},
+	} {
+		req, _ := http.NewRequest(c.method, srv.URL+c.path, strings.NewReader(c.body))
+		req.Header.Set("Authorization", "Bearer "+rk)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var e struct {
+			Error struct {
+				Code   string            `json:"code"`
+				Fields map[string]string `json:"fields"`
+			} `json:"error"`
+		}
+		_ = json.NewDecoder(resp.Body).Decode(&e)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusBadRequest || e.Error.Code != "validation_failed" || e.Error.Fields[c.field] == "" {
+			t.Errorf("%s %s: %d %+v, want 400 naming %s", c.method, c.path, resp.StatusCode, e.Error, c.field)
+		}
+	}
+	var n int
+	if err := st.DB().QueryRow("SELECT COUNT(*) FROM cases").Scan(&n); err != nil || n != 0 {
+		t.Errorf("%d cases stored after bad input (%v)", n, err)
+	}
 }

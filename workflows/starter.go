@@ -84,6 +84,8 @@ func (s Starter) OpenPolicyCase(ctx context.Context, in CaseInput) (string, erro
 	run, err := s.Client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
 		ID: id, TaskQueue: TaskQueue,
 		WorkflowIDConflictPolicy: enums.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
+		// Without this the SDK hands back the running case as if it were new.
+		WorkflowExecutionErrorWhenAlreadyStarted: true,
 	}, CaseWorkflow, in)
 	var started *serviceerror.WorkflowExecutionAlreadyStarted
 	if errors.As(err, &started) {

@@ -320,4 +320,23 @@ func TestCaseLifecycleEndToEnd(t *testing.T) {
 	if len(seen) != 6 {
 		t.Errorf("%d distinct mails, want 6 (warning, enforcement, 2 received, rejected, reinstated): %v", len(seen), seen)
 	}
+
+	// A reviewer opens a policy-violation case: enforced at once, the seller told why.
+	violation := map[string]string{"seller_id": "otto", "listing_id": "L-42", "violation": "ip_complaint",
+		"note": "The rights holder showed that listing L-42 uses their registered trademark."}
+	var pc caseResp
+	if code := call(t, "POST", d.base+"/v1/cases", rev.APIKey, violation, &pc); code != http.StatusCreated ||
+		pc.Kind != "policy_violation" || pc.State != "enforced" || pc.Enforcement != "listing_deactivation" {
+		t.Fatalf("open a policy case: %d %+v", code, pc)
+	}
+	m := waitMail(t, d.base, d.adminKey, pc.ID, "L-42", "otto@example.com")
+	if !strings.Contains(m.Text, "registered trademark") {
+		t.Errorf("the policy case's mail lacks the reviewer's finding:\n%s", m.Text)
+	}
+	if code := call(t, "POST", d.base+"/v1/cases", rev.APIKey, violation, &e); code != http.StatusConflict {
+		t.Errorf("the same listing and violation again: %d, want 409", code)
+	}
+	if code := call(t, "POST", d.base+"/v1/cases", lena, violation, &e); code != http.StatusForbidden {
+		t.Errorf("a seller opening a case: %d, want 403", code)
+	}
 }
