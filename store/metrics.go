@@ -3,8 +3,8 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
-	"sort"
 	"strings"
 	"time"
 
@@ -43,34 +43,59 @@ const (
 	respNum = respDen + ` AND m.responded_at IS NOT NULL AND m.responded_at <= m.received_at + 86400000 AND m.responded_at < @now`
 )
 
-// orderMetrics are the order-based metrics with their conditions, in column order.
+// orderMetrics are the order-based metrics with their conditions, in column
+// order. evidence picks the orders behind a breach: the numerator's for the "at
+// most" metrics, the orders that failed for the "at least" ones.
 var orderMetrics = []struct {
-	id       health.MetricID
-	num, den string
+	id                 health.MetricID
+	num, den, evidence string
 }{
-	{health.ODR, odrNum, odrDen},
-	{health.CancelRate, cancelNum, cancelDen},
-	{health.LateShipmentRate, lateNum, lateDen},
-	{health.ValidTrackingRate, trackNum, trackDen},
-	{health.OnTimeDeliveryRate, otdNum, otdDen},
+	{health.ODR, odrNum, odrDen, odrNum},
+	{health.CancelRate, cancelNum, cancelDen, cancelNum},
+	{health.LateShipmentRate, lateNum, lateDen, lateNum},
+	{health.ValidTrackingRate, trackNum, trackDen, trackDen + ` AND NOT (` + trackNum + `)`},
+	{health.OnTimeDeliveryRate, otdNum, otdDen, otdDen + ` AND NOT (` + otdNum + `)`},
 }
 
-var orderMetricsSQL = func() string {
+// The evidence of a poor response rate is the messages left unanswered in time.
+const respEvidence = `NOT (` + respNum + `)`
+
+// idList aggregates ids, in a stable order, into a JSON array (NULL when none):
+// ids may hold any character, so no separator would be safe.
+func idList(d Dialect, id, order, cond string) string {
+	agg := "json_agg"
+	if d == SQLite {
+		agg = "json_group_array"
+	}
+	return fmt.Sprintf("%s(%s ORDER BY %s, %s) FILTER (WHERE %s)", agg, id, order, id, cond)
+}
+
+// orderMetricsSQL counts every order metric of a shard's sellers and lists the
+// evidence ids in the same pass, so each order row is read at most once. The ids
+// are listed for every seller, as breaches are only known once counted; they are
+// few, since failures are.
+func orderMetricsSQL(d Dialect, shardCond string) string {
 	var b strings.Builder
 	b.WriteString("SELECT o.seller_id")
 	for _, m := range orderMetrics {
 		fmt.Fprintf(&b, ",\n  COUNT(CASE WHEN %s THEN 1 END),\n  COUNT(CASE WHEN %s THEN 1 END)", m.num, m.den)
 	}
 	fmt.Fprintf(&b, ",\n  COUNT(CASE WHEN %s THEN 1 END)", ratingShipped)
-	// Only orders that can fall in some window are read; each one once.
-	b.WriteString("\nFROM orders o\nWHERE %s AND (o.placed_at >= @earliest OR o.ship_by >= @earliest OR o.shipped_at >= @earliest OR o.deliver_by >= @earliest)\nGROUP BY o.seller_id")
+	for _, m := range orderMetrics {
+		fmt.Fprintf(&b, ",\n  %s", idList(d, "o.order_id", "o.placed_at", m.evidence))
+	}
+	// Only orders that can fall in some window are read.
+	fmt.Fprintf(&b, "\nFROM orders o\nWHERE %s AND (o.placed_at >= @earliest OR o.ship_by >= @earliest OR o.shipped_at >= @earliest OR o.deliver_by >= @earliest)\nGROUP BY o.seller_id", shardCond)
 	return b.String()
-}()
+}
 
-const messageMetricsSQL = `SELECT m.seller_id, COUNT(CASE WHEN ` + respNum + ` THEN 1 END), COUNT(*)
+func messageMetricsSQL(d Dialect, shardCond string) string {
+	return `SELECT m.seller_id, COUNT(CASE WHEN ` + respNum + ` THEN 1 END), COUNT(*), ` +
+		idList(d, "m.message_id", "m.received_at", respEvidence) + `
 FROM buyer_messages m
-WHERE %s AND ` + respDen + `
+WHERE ` + shardCond + ` AND ` + respDen + `
 GROUP BY m.seller_id`
+}
 
 // Shard is a set of sellers evaluated together: either an inclusive range of ids
 // or an explicit list.
@@ -119,7 +144,8 @@ func (sm SellerMetrics) Breaches() []MetricResult {
 }
 
 // ComputeMetrics evaluates every seller of the shard at now, set-based: one pass
-// over their orders and one over their messages, then the evidence for breaches.
+// over their orders and one over their messages, each also listing the ids a
+// breach would cite.
 func (s *Store) ComputeMetrics(ctx context.Context, sh Shard, now time.Time, p health.Policy) ([]SellerMetrics, error) {
 	db := s.db.WithContext(ctx)
 	shardSellers, shardArgs := sh.where("id")
@@ -131,92 +157,81 @@ func (s *Store) ComputeMetrics(ctx context.Context, sh Shard, now time.Time, p h
 		return nil, nil
 	}
 	args := windowArgs(now, p)
-	type counts struct{ num, den [6]int64 }
+	type counts struct {
+		num, den   [6]int64
+		evidence   [6]sql.NullString // JSON arrays of ids, decoded only for breaches
+		defectFree int64
+	}
 	bySeller := make(map[string]*counts, len(ids))
-	defectFree := map[string]int64{}
 	for _, id := range ids {
 		bySeller[id] = &counts{}
 	}
 
-	cond, cargs := sh.where("o.seller_id")
-	rows, err := db.Raw(fmt.Sprintf(orderMetricsSQL, cond), toAny(append(args, cargs...))...).Rows()
-	if err != nil {
-		return nil, fmt.Errorf("order metrics: %w", err)
-	}
-	for rows.Next() {
+	// scan reads one grouped query, row by row into dst, and applies each row to
+	// its seller (skipping a seller created after the shard's list was read).
+	scan := func(what, q string, args []sql.NamedArg, dst []any, apply func(c *counts)) error {
+		rows, err := db.Raw(q, toAny(args)...).Rows()
+		if err != nil {
+			return fmt.Errorf("%s: %w", what, err)
+		}
+		defer rows.Close()
 		var seller string
-		var v [11]int64
-		dst := []any{&seller}
-		for i := range v {
-			dst = append(dst, &v[i])
+		dst = append([]any{&seller}, dst...)
+		for rows.Next() {
+			if err := rows.Scan(dst...); err != nil {
+				return fmt.Errorf("scan %s: %w", what, err)
+			}
+			if c := bySeller[seller]; c != nil {
+				apply(c)
+			}
 		}
-		if err := rows.Scan(dst...); err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("scan order metrics: %w", err)
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("%s: %w", what, err)
 		}
-		c := bySeller[seller]
-		if c == nil {
-			continue // a seller created after the shard's list was read
-		}
-		for i := range orderMetrics {
-			c.num[i], c.den[i] = v[2*i], v[2*i+1]
-		}
-		defectFree[seller] = v[10]
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("order metrics: %w", err)
+		return nil
 	}
 
-	cond, cargs = sh.where("m.seller_id")
-	rows, err = db.Raw(fmt.Sprintf(messageMetricsSQL, cond), toAny(append(args, cargs...))...).Rows()
+	var row counts
+	var dst []any
+	for i := range orderMetrics {
+		dst = append(dst, &row.num[i], &row.den[i])
+	}
+	dst = append(dst, &row.defectFree)
+	for i := range orderMetrics {
+		dst = append(dst, &row.evidence[i])
+	}
+	cond, cargs := sh.where("o.seller_id")
+	err := scan("order metrics", orderMetricsSQL(s.dialect, cond), append(args, cargs...), dst, func(c *counts) { *c = row })
 	if err != nil {
-		return nil, fmt.Errorf("response metrics: %w", err)
+		return nil, err
 	}
-	for rows.Next() {
-		var seller string
-		var num, den int64
-		if err := rows.Scan(&seller, &num, &den); err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("scan response metrics: %w", err)
-		}
-		if c := bySeller[seller]; c != nil {
-			c.num[5], c.den[5] = num, den
-		}
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("response metrics: %w", err)
+	resp := len(orderMetrics) // the response rate's column
+	cond, cargs = sh.where("m.seller_id")
+	err = scan("response metrics", messageMetricsSQL(s.dialect, cond), append(args, cargs...),
+		[]any{&row.num[resp], &row.den[resp], &row.evidence[resp]}, func(c *counts) {
+			c.num[resp], c.den[resp], c.evidence[resp] = row.num[resp], row.den[resp], row.evidence[resp]
+		})
+	if err != nil {
+		return nil, err
 	}
 
 	out := make([]SellerMetrics, 0, len(ids))
-	inBreach := map[health.MetricID][]string{}
 	for _, id := range ids {
 		c := bySeller[id]
-		sm := SellerMetrics{SellerID: id, DefectFreeShipped: defectFree[id]}
+		sm := SellerMetrics{SellerID: id, DefectFreeShipped: c.defectFree}
 		for i, m := range health.Metrics {
 			mp := p.Metrics[m]
 			r := MetricResult{Metric: m, Numerator: c.num[i], Denominator: c.den[i], Policy: mp,
 				WindowStart: now.Add(-mp.Window()), WindowEnd: now}
 			r.Value, r.Status = mp.Judge(r.Numerator, r.Denominator)
 			if r.Status == health.Bad {
-				inBreach[m] = append(inBreach[m], id)
+				if r.EvidenceIDs, err = evidenceIDs(c.evidence[i]); err != nil {
+					return nil, fmt.Errorf("evidence of %s for %s: %w", m, id, err)
+				}
 			}
 			sm.Metrics = append(sm.Metrics, r)
 		}
 		out = append(out, sm)
-	}
-	evidence, err := s.evidence(ctx, inBreach, args)
-	if err != nil {
-		return nil, err
-	}
-	for i := range out {
-		for j := range out[i].Metrics {
-			r := &out[i].Metrics[j]
-			if r.Status == health.Bad {
-				r.EvidenceIDs = evidence[r.Metric][out[i].SellerID]
-			}
-		}
 	}
 	return out, nil
 }
@@ -224,58 +239,15 @@ func (s *Store) ComputeMetrics(ctx context.Context, sh Shard, now time.Time, p h
 // MaxEvidenceIDs bounds the ids kept behind one breach; the counts stay exact.
 const MaxEvidenceIDs = 1000
 
-// evidence lists, per metric and seller in breach, the ids behind the numerator.
-func (s *Store) evidence(ctx context.Context, inBreach map[health.MetricID][]string, args []sql.NamedArg) (map[health.MetricID]map[string][]string, error) {
-	out := map[health.MetricID]map[string][]string{}
-	for m, sellers := range inBreach {
-		var q string
-		switch m {
-		case health.ResponseRate:
-			// The evidence of a poor response rate is the messages left unanswered in time.
-			q = `SELECT m.seller_id, m.message_id FROM buyer_messages m WHERE m.seller_id IN @sellers AND ` + respDen +
-				` AND NOT (` + respNum + `) ORDER BY m.seller_id, m.received_at, m.message_id`
-		case health.ValidTrackingRate, health.OnTimeDeliveryRate:
-			// For the "at least" metrics the evidence is the orders that failed the target.
-			num, den := conditions(m)
-			q = `SELECT o.seller_id, o.order_id FROM orders o WHERE o.seller_id IN @sellers AND ` + den +
-				` AND NOT (` + num + `) ORDER BY o.seller_id, o.placed_at, o.order_id`
-		default:
-			num, _ := conditions(m)
-			q = `SELECT o.seller_id, o.order_id FROM orders o WHERE o.seller_id IN @sellers AND ` + num +
-				` ORDER BY o.seller_id, o.placed_at, o.order_id`
-		}
-		sort.Strings(sellers)
-		rows, err := s.db.WithContext(ctx).Raw(q, toAny(append(args, sql.Named("sellers", sellers)))...).Rows()
-		if err != nil {
-			return nil, fmt.Errorf("evidence for %s: %w", m, err)
-		}
-		ids := map[string][]string{}
-		for rows.Next() {
-			var seller, id string
-			if err := rows.Scan(&seller, &id); err != nil {
-				rows.Close()
-				return nil, fmt.Errorf("scan evidence for %s: %w", m, err)
-			}
-			if len(ids[seller]) < MaxEvidenceIDs {
-				ids[seller] = append(ids[seller], id)
-			}
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, fmt.Errorf("evidence for %s: %w", m, err)
-		}
-		out[m] = ids
+func evidenceIDs(list sql.NullString) ([]string, error) {
+	ids := []string{}
+	if !list.Valid {
+		return ids, nil
 	}
-	return out, nil
-}
-
-func conditions(m health.MetricID) (num, den string) {
-	for _, om := range orderMetrics {
-		if om.id == m {
-			return om.num, om.den
-		}
+	if err := json.Unmarshal([]byte(list.String), &ids); err != nil {
+		return nil, err
 	}
-	return respNum, respDen
+	return ids[:min(len(ids), MaxEvidenceIDs)], nil
 }
 
 // windowArgs are the named bounds of every window at now.

@@ -76,40 +76,42 @@ func TestMetricRules(t *testing.T) {
 		num    int64
 		den    int64
 		status health.Status
+		// evidence: for a breach, the ids cited (after the seller's prefix), in order
+		evidence []string
 	}{
 		{"odr: one negative feedback in ten", health.ODR, func(s *script) {
 			s.placeN("o", 9, now.Add(-10*day))
 			o := s.place("bad", now.Add(-10*day))
 			s.on(health.Feedback, o, now.Add(-8*day), func(e *health.Event) { e.Rating = 1 })
-		}, 1, 10, health.Bad},
+		}, 1, 10, health.Bad, []string{"bad"}},
 		{"odr: exactly at the target is a breach of < 1%", health.ODR, func(s *script) {
 			s.placeN("o", 99, now.Add(-3*day))
 			o := s.place("bad", now.Add(-3*day))
 			s.on(health.Chargeback, o, now.Add(-1*day), nil)
-		}, 1, 100, health.Bad},
+		}, 1, 100, health.Bad, []string{"bad"}},
 		{"odr: just under the target", health.ODR, func(s *script) {
 			s.placeN("o", 100, now.Add(-3*day))
 			o := s.place("bad", now.Add(-3*day))
 			s.on(health.Chargeback, o, now.Add(-1*day), nil)
-		}, 1, 101, health.Good},
+		}, 1, 101, health.Good, nil},
 		{"odr: exactly the minimum denominator counts", health.ODR, func(s *script) {
 			s.placeN("o", 10, now.Add(-3*day))
-		}, 0, 10, health.Good},
+		}, 0, 10, health.Good, nil},
 		{"odr: one under the minimum is insufficient data, not a breach", health.ODR, func(s *script) {
 			s.placeN("o", 8, now.Add(-3*day))
 			o := s.place("bad", now.Add(-3*day))
 			s.on(health.AToZClaim, o, now.Add(-2*day), func(e *health.Event) { e.Outcome = health.ClaimGranted })
-		}, 1, 9, health.InsufficientData},
+		}, 1, 9, health.InsufficientData, nil},
 		{"odr: placed one second outside the window is not counted", health.ODR, func(s *script) {
 			s.placeN("o", 10, now.Add(-3*day))
 			o := s.place("old", now.Add(-60*day-time.Second))
 			s.on(health.Feedback, o, now.Add(-50*day), func(e *health.Event) { e.Rating = 1 })
-		}, 0, 10, health.Good},
+		}, 0, 10, health.Good, nil},
 		{"odr: placed exactly at the window start is counted (by order date, not claim date)", health.ODR, func(s *script) {
 			s.placeN("o", 10, now.Add(-3*day))
 			o := s.place("edge", now.Add(-60*day))
 			s.on(health.Feedback, o, now.Add(-1*day), func(e *health.Event) { e.Rating = 2 })
-		}, 1, 11, health.Bad},
+		}, 1, 11, health.Bad, []string{"edge"}},
 		{"odr: a claim later denied is no defect, whatever the arrival order", health.ODR, func(s *script) {
 			s.placeN("o", 10, now.Add(-3*day))
 			a := s.place("a", now.Add(-5*day))
@@ -119,7 +121,7 @@ func TestMetricRules(t *testing.T) {
 			// the later decision arrives first
 			s.on(health.AToZClaim, b, now.Add(-2*day), func(e *health.Event) { e.Outcome = health.ClaimDenied })
 			s.on(health.AToZClaim, b, now.Add(-4*day), func(e *health.Event) { e.Outcome = health.ClaimOpen })
-		}, 0, 12, health.Good},
+		}, 0, 12, health.Good, nil},
 		{"odr: feedback revised from 1 to 5 is no defect; from 5 to 2 is one", health.ODR, func(s *script) {
 			s.placeN("o", 10, now.Add(-3*day))
 			a := s.place("a", now.Add(-5*day))
@@ -128,7 +130,14 @@ func TestMetricRules(t *testing.T) {
 			b := s.place("b", now.Add(-5*day))
 			s.on(health.Feedback, b, now.Add(-4*day), func(e *health.Event) { e.Rating = 5 })
 			s.on(health.Feedback, b, now.Add(-3*day), func(e *health.Event) { e.Rating = 2 })
-		}, 1, 12, health.Bad},
+		}, 1, 12, health.Bad, []string{"b"}},
+		{"odr: evidence is oldest first, any id kept whole", health.ODR, func(s *script) {
+			s.placeN("o", 10, now.Add(-3*day))
+			newer := s.place(`a,"b"`, now.Add(-4*day))
+			s.on(health.Chargeback, newer, now.Add(-1*day), nil)
+			older := s.place("z]\n", now.Add(-5*day))
+			s.on(health.Feedback, older, now.Add(-2*day), func(e *health.Event) { e.Rating = 1 })
+		}, 2, 12, health.Bad, []string{"z]\n", `a,"b"`}},
 		{"cancel: by the buyer is not the seller's", health.CancelRate, func(s *script) {
 			for i := range 10 {
 				o := s.place(fmt.Sprint(i), now.Add(-2*day))
@@ -136,7 +145,7 @@ func TestMetricRules(t *testing.T) {
 					s.on(health.OrderCancelled, o, now.Add(-2*day+time.Hour), func(e *health.Event) { e.By = health.CancelledByBuyer })
 				}
 			}
-		}, 0, 10, health.Good},
+		}, 0, 10, health.Good, nil},
 		{"cancel: by the seller before shipping counts, after shipping does not", health.CancelRate, func(s *script) {
 			for i := range 10 {
 				o := s.place(fmt.Sprint(i), now.Add(-2*day))
@@ -149,7 +158,7 @@ func TestMetricRules(t *testing.T) {
 				}
 			}
 			s.place("old", now.Add(-7*day-time.Second)) // outside the 7-day window
-		}, 1, 10, health.Bad},
+		}, 1, 10, health.Bad, []string{"0"}},
 		{"late: shipped after ship-by, at ship-by, never; cancelled ones left out", health.LateShipmentRate, func(s *script) {
 			s.placeN("o", 8, now.Add(-10*day)) // on time
 			late := s.place("late", now.Add(-10*day))
@@ -160,7 +169,7 @@ func TestMetricRules(t *testing.T) {
 			gone := s.place("gone", now.Add(-10*day))
 			s.on(health.OrderCancelled, gone, now.Add(-10*day+time.Hour), func(e *health.Event) { e.By = health.CancelledByBuyer })
 			s.place("future", now.Add(-time.Hour)) // ship-by still ahead
-		}, 2, 11, health.Bad},
+		}, 2, 11, health.Bad, []string{"late", "never"}},
 		{"tracking: shipped without a tracking number or without a scan is not valid", health.ValidTrackingRate, func(s *script) {
 			s.placeN("o", 18, now.Add(-10*day))
 			a := s.place("a", now.Add(-10*day))
@@ -168,7 +177,7 @@ func TestMetricRules(t *testing.T) {
 			s.on(health.TrackingScanned, a, now.Add(-9*day), nil)
 			b := s.place("b", now.Add(-10*day))
 			s.on(health.OrderShipped, b, now.Add(-10*day+time.Hour), func(e *health.Event) { e.TrackingNumber = "TB" })
-		}, 18, 20, health.Bad},
+		}, 18, 20, health.Bad, []string{"a", "b"}}, // the orders that failed
 		{"on-time delivery: at deliver-by is on time, after is late, unscanned left out", health.OnTimeDeliveryRate, func(s *script) {
 			for i := range 10 {
 				o := s.place(fmt.Sprint(i), now.Add(-20*day))
@@ -182,7 +191,7 @@ func TestMetricRules(t *testing.T) {
 				}
 				s.on(health.OrderDelivered, o, at, nil)
 			}
-		}, 8, 9, health.InsufficientData},
+		}, 8, 9, health.InsufficientData, nil},
 		{"response: within 24h counts, after 25h does not, younger than 24h is left out", health.ResponseRate, func(s *script) {
 			msg := func(id string, at time.Time, needs bool, answer time.Duration) {
 				mid := s.seller + "-" + id
@@ -200,7 +209,7 @@ func TestMetricRules(t *testing.T) {
 			msg("young", now.Add(-2*time.Hour), true, 0)     // may still be answered
 			msg("info", now.Add(-5*day), false, 0)           // needs no response
 			msg("old", now.Add(-31*day), true, 0)            // outside the window
-		}, 9, 11, health.Bad}, // 9/11 = 82% < 90%
+		}, 9, 11, health.Bad, []string{"none", "slow"}}, // 9/11 = 82% < 90%; the messages not answered in time
 	}
 	storetest.Each(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
@@ -224,6 +233,18 @@ func TestMetricRules(t *testing.T) {
 				r := metricOf(t, got[0], c.metric)
 				if r.Numerator != c.num || r.Denominator != c.den || r.Status != c.status {
 					t.Errorf("%s = %d/%d %s, want %d/%d %s", c.metric, r.Numerator, r.Denominator, r.Status, c.num, c.den, c.status)
+				}
+				var want []string
+				for _, id := range c.evidence {
+					want = append(want, s.seller+"-"+id)
+				}
+				if fmt.Sprintf("%q", r.EvidenceIDs) != fmt.Sprintf("%q", want) {
+					t.Errorf("evidence = %q, want %q", r.EvidenceIDs, want)
+				}
+				for _, other := range got[0].Metrics {
+					if other.Metric != c.metric && other.Status != health.Bad && len(other.EvidenceIDs) > 0 {
+						t.Errorf("%s is not in breach but cites %q", other.Metric, other.EvidenceIDs)
+					}
 				}
 			})
 		}
