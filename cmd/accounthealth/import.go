@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -30,11 +31,27 @@ type importStats struct {
 	rejected                    []rejectedLine
 }
 
-// importFile streams an NDJSON file of events (one JSON event per line) through
-// the same validation as POST /v1/events, in chunks. A bad line is rejected and
-// reported with its number; the rest goes in. Event ids make a re-run after an
-// interruption store nothing twice.
+// importFile streams a file of events through the same validation as POST
+// /v1/events, in chunks: NDJSON (one JSON event per line), or CSV when the name ends
+// in .csv. A bad line is rejected and reported with its number; the rest goes in.
+// Event ids make a re-run after an interruption store nothing twice.
 func (a *app) importFile(ctx context.Context, path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("import: %w", err)
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		return fmt.Errorf("import: %w", err)
+	}
+	counter := &countingReader{r: f}
+	// The source is made first so that a file it cannot read (a bad CSV header)
+	// stops the import before the database is even opened.
+	src, err := newEventSource(path, counter)
+	if err != nil {
+		return fmt.Errorf("import %s: %w", path, err)
+	}
 	dbURL := a.cfg.DatabaseURL
 	if dbURL == "" {
 		dbURL = "sqlite://" + filepath.Join(a.cfg.DataDir, "accounthealth.db") // the dev database
@@ -43,17 +60,7 @@ func (a *app) importFile(ctx context.Context, path string) error {
 	if err != nil {
 		return err
 	}
-	f, err := os.Open(path)
-	if err != nil {
-		return fmt.Errorf("import: %w", err)
-	}
-	defer f.Close()
-	info, err := f.Stat()
-	if err != nil {
-		return err
-	}
-	counter := &countingReader{r: f}
-	stats, err := importEvents(ctx, st, counter, func(s importStats) {
+	stats, err := importEvents(ctx, st, src, func(s importStats) {
 		fmt.Fprintf(a.errOut, "\r%s %3.0f%%  %d lines  %d accepted  %d duplicates  %d rejected ",
 			bar(counter.n, info.Size()), 100*float64(counter.n)/float64(max(info.Size(), 1)), s.lines, s.accepted, s.duplicates, len(s.rejected))
 	})
@@ -76,10 +83,64 @@ func (a *app) importFile(ctx context.Context, path string) error {
 	return nil
 }
 
-func importEvents(ctx context.Context, st *store.Store, r io.Reader, progress func(importStats)) (importStats, error) {
-	var stats importStats
+// rawEvent is one event of an import file before validation: the JSON object POST
+// /v1/events would take, or the problem that kept its line from becoming one.
+type rawEvent struct {
+	line    int // where the event starts in the file, from 1
+	json    []byte
+	problem string
+}
+
+// eventSource yields the events of an import file in file order, so that every
+// format shares one validation, chunking and summary path. next returns io.EOF
+// after the last event.
+type eventSource interface {
+	next() (rawEvent, error)
+	// linesRead is how many lines of the file the events so far took.
+	linesRead() int
+}
+
+// newEventSource picks the format by the file's extension: .csv is CSV, anything
+// else NDJSON.
+func newEventSource(path string, r io.Reader) (eventSource, error) {
+	if strings.EqualFold(filepath.Ext(path), ".csv") {
+		return newCSVSource(r)
+	}
+	return newNDJSONSource(r), nil
+}
+
+// ndjsonSource reads one JSON event per line; blank lines count but carry nothing.
+type ndjsonSource struct {
+	sc    *bufio.Scanner
+	lines int
+}
+
+func newNDJSONSource(r io.Reader) *ndjsonSource {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64<<10), 4<<20)
+	return &ndjsonSource{sc: sc}
+}
+
+func (s *ndjsonSource) next() (rawEvent, error) {
+	for s.sc.Scan() {
+		s.lines++
+		text := bytes.TrimSpace(s.sc.Bytes())
+		if len(text) == 0 {
+			continue
+		}
+		// The scanner reuses its buffer; the event outlives this call.
+		return rawEvent{line: s.lines, json: bytes.Clone(text)}, nil
+	}
+	if err := s.sc.Err(); err != nil {
+		return rawEvent{}, fmt.Errorf("read line %d: %w", s.lines+1, err)
+	}
+	return rawEvent{}, io.EOF
+}
+
+func (s *ndjsonSource) linesRead() int { return s.lines }
+
+func importEvents(ctx context.Context, st *store.Store, src eventSource, progress func(importStats)) (importStats, error) {
+	var stats importStats
 	var events []health.Event
 	var lines []int
 	last := time.Now()
@@ -111,31 +172,36 @@ func importEvents(ctx context.Context, st *store.Store, r io.Reader, progress fu
 		events, lines = events[:0], lines[:0]
 		return nil
 	}
-	for sc.Scan() {
-		stats.lines++
-		text := strings.TrimSpace(sc.Text())
-		if text == "" {
+	for {
+		raw, err := src.next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return stats, err
+		}
+		stats.lines = src.linesRead()
+		if time.Since(last) > 500*time.Millisecond {
+			progress(stats)
+			last = time.Now()
+		}
+		if raw.problem != "" {
+			stats.rejected = append(stats.rejected, rejectedLine{raw.line, raw.problem})
 			continue
 		}
-		e, problems := health.DecodeEvent([]byte(text))
+		e, problems := health.DecodeEvent(raw.json)
 		if problems != nil {
-			stats.rejected = append(stats.rejected, rejectedLine{stats.lines, describe(problems)})
+			stats.rejected = append(stats.rejected, rejectedLine{raw.line, describe(problems)})
 			continue
 		}
-		events, lines = append(events, e), append(lines, stats.lines)
+		events, lines = append(events, e), append(lines, raw.line)
 		if len(events) >= importChunk {
 			if err := flush(); err != nil {
 				return stats, err
 			}
 		}
-		if time.Since(last) > 500*time.Millisecond {
-			progress(stats)
-			last = time.Now()
-		}
 	}
-	if err := sc.Err(); err != nil {
-		return stats, fmt.Errorf("read line %d: %w", stats.lines+1, err)
-	}
+	stats.lines = src.linesRead()
 	err := flush()
 	sort.Slice(stats.rejected, func(i, j int) bool { return stats.rejected[i].line < stats.rejected[j].line })
 	progress(stats)

@@ -22,7 +22,8 @@ commands:
   serve     the HTTP API and web only (needs AH_DATABASE_URL, AH_TEMPORAL_ADDRESS, AH_SMTP_URL, AH_ADMIN_KEY)
   worker    the Temporal worker only (needs AH_DATABASE_URL, AH_TEMPORAL_ADDRESS, AH_SMTP_URL)
   migrate   apply the database migrations and exit (needs AH_DATABASE_URL)
-  import F  load an NDJSON file of events (one per line) through the same validation
+  import F  load a file of events (NDJSON, one per line; or CSV if F ends in .csv,
+            with a header row of field names) through the same validation
             as POST /v1/events, in chunks, with progress; AH_DATABASE_URL, or the dev
             database under AH_DATA_DIR; safe to re-run
 
