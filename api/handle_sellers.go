@@ -133,10 +133,7 @@ func (s *Server) health(ctx context.Context, id string) (healthJSON, error) {
 	if err != nil {
 		return healthJSON{}, err
 	}
-	standing, err := s.store.Standing(ctx, id)
-	if err != nil {
-		return healthJSON{}, err
-	}
+	standing := h.Cases
 	score := health.Score(h.Metrics.DefectFreeShipped, health.Penalties(standing, time.Now().Add(-health.RatingLookback)))
 	out := healthJSON{
 		SellerID:    id,
@@ -145,11 +142,7 @@ func (s *Server) health(ctx context.Context, id string) (healthJSON, error) {
 		Metrics:     []metricJSON{},
 		EvaluatedAt: h.EvaluatedAt,
 	}
-	ledger, err := s.store.Ledger(ctx, id, 20)
-	if err != nil {
-		return out, err
-	}
-	for _, l := range ledger {
+	for _, l := range h.Ledger {
 		out.Rating.Changes = append(out.Rating.Changes, ledgerJSON{At: l.At, Delta: l.Delta, Cause: l.Cause, CaseID: l.CaseID})
 	}
 	for _, m := range h.Metrics.Metrics {

@@ -349,25 +349,6 @@ func (s *Store) FinalCases(ctx context.Context, sellerIDs []string) (Final, erro
 	return f, nil
 }
 
-// Standing reads what the seller status and the rating need of every case.
-func (s *Store) Standing(ctx context.Context, sellerID string) ([]health.CaseStanding, error) {
-	var rows []CaseRow
-	if err := s.db.WithContext(ctx).Select("state", "enforcement", "opened_at").Where("seller_id = ?", sellerID).Find(&rows).Error; err != nil {
-		return nil, fmt.Errorf("standing of %s: %w", sellerID, err)
-	}
-	st := make([]health.CaseStanding, len(rows))
-	for i, r := range rows {
-		st[i] = health.CaseStanding{State: health.CaseState(r.State), Enforcement: health.Enforcement(r.Enforcement), OpenedAt: r.OpenedAt}
-	}
-	return st, nil
-}
-
-// Ledger reads a seller's rating ledger, newest first.
-func (s *Store) Ledger(ctx context.Context, sellerID string, limit int) ([]LedgerEntry, error) {
-	var out []LedgerEntry
-	return out, s.db.WithContext(ctx).Where("seller_id = ?", sellerID).Order("at DESC").Limit(limit).Find(&out).Error
-}
-
 // Mail reads one outbox message.
 func (s *Store) Mail(ctx context.Context, key string) (OutboxMail, error) {
 	var m OutboxMail

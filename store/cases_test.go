@@ -3,6 +3,8 @@ package store_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -54,9 +56,11 @@ func TestRecordCaseIsIdempotentAndKeepsTheTimeline(t *testing.T) {
 		if n := count(t, st, "rating_ledger"); n != 1 {
 			t.Errorf("%d ledger entries, want 1", n)
 		}
-		standing, err := st.Standing(ctx, "s1")
-		if err != nil || health.StatusOf(standing) != health.Suspended {
-			t.Errorf("standing %+v %v", standing, err)
+		h, err := st.LatestHealth(ctx, "s1", health.DefaultPolicy())
+		if err != nil || health.StatusOf(h.Cases) != health.Suspended {
+			t.Errorf("standing %+v %v", h.Cases, err)
+		} else if !h.Cases[0].OpenedAt.Equal(at) {
+			t.Errorf("case opened at %v, want %v", h.Cases[0].OpenedAt, at)
 		}
 		final := enforced
 		final.Case.State = "deactivated"
@@ -96,9 +100,9 @@ func TestSaveShardRecordsRatingBonusChanges(t *testing.T) {
 				}
 			}
 		}
-		l, err := st.Ledger(ctx, "s1", 10)
-		if err != nil || len(l) != 1 || l[0].Delta != 8 {
-			t.Errorf("ledger %+v %v: want one entry of +8 (400 defect-free orders)", l, err)
+		h, err := st.LatestHealth(ctx, "s1", health.DefaultPolicy())
+		if err != nil || len(h.Ledger) != 1 || h.Ledger[0].Delta != 8 {
+			t.Errorf("ledger %+v %v: want one entry of +8 (400 defect-free orders)", h.Ledger, err)
 		}
 		e, _ := st.Evaluation(ctx, "ev2")
 		if e.SellersEvaluated != 1 {
@@ -122,4 +126,102 @@ func TestPolicyEvidenceHasNoPlaceholderWindow(t *testing.T) {
 	if !strings.Contains(string(b), `"target":{"op":"\u003c","value":0.01}`) && !strings.Contains(string(b), `"target":{"op":"<","value":0.01}`) {
 		t.Errorf("a metric's evidence lost its target: %s", b)
 	}
+}
+
+func TestLatestHealthReadsEverythingAtOnce(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		p := health.DefaultPolicy()
+		now := time.Now().UTC().Truncate(time.Millisecond) // a seller never evaluated is computed at the real now
+		if _, err := st.LatestHealth(ctx, "nobody", p); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("unknown seller: %v, want not found", err)
+		}
+		for _, id := range []string{"s1", "s2"} {
+			if _, err := st.CreateSeller(ctx, store.Seller{ID: id, Name: id, Email: id + "@example.com"}, "h-"+id); err != nil {
+				t.Fatal(err)
+			}
+		}
+		s := &script{seller: "s1"}
+		s.placeN("o", 19, now.Add(-10*day))
+		o := s.place("bad", now.Add(-10*day))
+		s.on(health.Chargeback, o, now.Add(-9*day), nil)
+		if _, err := st.Ingest(ctx, s.events, now); err != nil {
+			t.Fatal(err)
+		}
+
+		// Never evaluated: computed on the spot.
+		h, err := st.LatestHealth(ctx, "s1", p)
+		if err != nil || h.EvaluatedAt != nil || metricOf(t, h.Metrics, health.ODR).Numerator != 1 {
+			t.Fatalf("before any evaluation: %+v %v", h, err)
+		}
+
+		if _, err := st.CreateEvaluation(ctx, "ev1", "test", nil); err != nil {
+			t.Fatal(err)
+		}
+		res, err := st.ComputeMetrics(ctx, store.Shard{IDs: []string{"s1", "s2"}}, now, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := st.SaveShard(ctx, "ev1", now, res); err != nil {
+			t.Fatal(err)
+		}
+		// 25 ledger entries for s1, one for s2: s1 sees its 20 newest, newest first.
+		caseID := "C-9"
+		for i := range 25 {
+			at := now.Add(time.Duration(i) * time.Minute)
+			r := store.CaseRecord{
+				Case: store.CaseRow{ID: fmt.Sprintf("C-%d", i), WorkflowID: fmt.Sprintf("w%d", i), RunID: "r", SellerID: "s1", Kind: string(health.MetricBreach),
+					Action: "suspend", State: "warned", Enforcement: "none", OpenedAt: at, MaxAppeals: 3, Evidence: `{}`},
+				Event:  store.CaseEvent{CaseID: fmt.Sprintf("C-%d", i), Seq: 1, At: at, Type: "opened", Actor: "system", ToState: "warned", Detail: `{}`},
+				Ledger: []store.LedgerEntry{{SellerID: "s1", Key: fmt.Sprintf("k%02d", i), At: at, Delta: -i, Cause: fmt.Sprintf("cause %d", i), CaseID: &caseID}},
+			}
+			if i == 24 {
+				r.Case.State, r.Case.Enforcement = "enforced", "account_suspension"
+			}
+			if err := st.RecordCase(ctx, r); err != nil {
+				t.Fatal(err)
+			}
+		}
+
+		h, err = st.LatestHealth(ctx, "s1", p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if h.EvaluatedAt == nil || !h.EvaluatedAt.Equal(now) {
+			t.Errorf("evaluated at %v, want %v", h.EvaluatedAt, now)
+		}
+		if len(h.Metrics.Metrics) != len(health.Metrics) {
+			t.Fatalf("%d metrics, want %d", len(h.Metrics.Metrics), len(health.Metrics))
+		}
+		for i, m := range h.Metrics.Metrics {
+			want := res[0].Metrics[i]
+			if m.Metric != health.Metrics[i] || m.Numerator != want.Numerator || m.Denominator != want.Denominator || m.Status != want.Status ||
+				m.Policy.Target != want.Policy.Target || m.Policy.WindowDays != want.Policy.WindowDays || !m.WindowStart.Equal(want.WindowStart.Truncate(time.Millisecond)) {
+				t.Errorf("metric %d = %+v, want %+v", i, m, want)
+			}
+			if (m.Value == nil) != (want.Value == nil) || (m.Value != nil && *m.Value != *want.Value) {
+				t.Errorf("%s value %v, want %v", m.Metric, m.Value, want.Value)
+			}
+		}
+		if metricOf(t, h.Metrics, health.ODR).Status != health.Bad {
+			t.Errorf("odr of 1 in 20 should be a breach")
+		}
+		if len(h.Cases) != 25 || health.StatusOf(h.Cases) != health.Suspended {
+			t.Errorf("%d cases, status %s; want 25, suspended", len(h.Cases), health.StatusOf(h.Cases))
+		}
+		if len(h.Ledger) != store.HealthLedgerEntries {
+			t.Fatalf("%d ledger entries, want %d", len(h.Ledger), store.HealthLedgerEntries)
+		}
+		for i, l := range h.Ledger {
+			if l.Delta != -(24-i) || l.Cause != fmt.Sprintf("cause %d", 24-i) || l.CaseID == nil || *l.CaseID != caseID ||
+				!l.At.Equal(now.Add(time.Duration(24-i)*time.Minute)) {
+				t.Errorf("ledger[%d] = %+v", i, l)
+			}
+		}
+
+		h, err = st.LatestHealth(ctx, "s2", p)
+		if err != nil || h.EvaluatedAt == nil || len(h.Cases) != 0 || len(h.Ledger) != 0 || metricOf(t, h.Metrics, health.ODR).Denominator != 0 {
+			t.Errorf("s2 sees %+v %v", h, err)
+		}
+	})
 }

@@ -127,6 +127,20 @@ type SellerHealthRow struct {
 	EvaluatedAt       int64
 	DefectFreeShipped int64
 	RatingBonus       int
+	Metrics           string // JSON of []metricDoc: the read model of the health page
+}
+
+// metricDoc is one metric in seller_health's document.
+type metricDoc struct {
+	Metric      health.MetricID `json:"metric"`
+	Numerator   int64           `json:"numerator"`
+	Denominator int64           `json:"denominator"`
+	Value       *float64        `json:"value"`
+	Status      health.Status   `json:"status"`
+	Target      health.Target   `json:"target"`
+	WindowDays  int             `json:"window_days"`
+	WindowStart int64           `json:"window_start"`
+	WindowEnd   int64           `json:"window_end"`
 }
 
 func (SellerHealthRow) TableName() string { return "seller_health" }
@@ -140,7 +154,10 @@ func (s *Store) SaveShard(ctx context.Context, evaluationID string, at time.Time
 	sellers := make([]string, 0, len(results))
 	for _, sm := range results {
 		sellers = append(sellers, sm.SellerID)
+		docs := make([]metricDoc, 0, len(sm.Metrics))
 		for _, r := range sm.Metrics {
+			docs = append(docs, metricDoc{Metric: r.Metric, Numerator: r.Numerator, Denominator: r.Denominator, Value: r.Value,
+				Status: r.Status, Target: r.Policy.Target, WindowDays: r.Policy.WindowDays, WindowStart: ms(r.WindowStart), WindowEnd: ms(r.WindowEnd)})
 			snap := MetricSnapshot{
 				EvaluationID: evaluationID, SellerID: sm.SellerID, Metric: string(r.Metric),
 				Numerator: r.Numerator, Denominator: r.Denominator, Value: r.Value, Status: string(r.Status),
@@ -155,8 +172,12 @@ func (s *Store) SaveShard(ctx context.Context, evaluationID string, at time.Time
 			}
 			snaps = append(snaps, snap)
 		}
+		doc, err := json.Marshal(docs)
+		if err != nil {
+			return 0, fmt.Errorf("save shard of evaluation %s: %w", evaluationID, err)
+		}
 		latest = append(latest, SellerHealthRow{SellerID: sm.SellerID, EvaluationID: evaluationID, EvaluatedAt: ms(at),
-			DefectFreeShipped: sm.DefectFreeShipped, RatingBonus: health.Bonus(sm.DefectFreeShipped)})
+			DefectFreeShipped: sm.DefectFreeShipped, RatingBonus: health.Bonus(sm.DefectFreeShipped), Metrics: string(doc)})
 	}
 	err = s.tx(ctx, func(tx *gorm.DB) error {
 		if len(snaps) == 0 {
@@ -191,7 +212,7 @@ func (s *Store) SaveShard(ctx context.Context, evaluationID string, at time.Time
 			// Keep the newest evaluation as the latest even if an older one finishes after it.
 			err = tx.Clauses(clause.OnConflict{
 				Columns:   []clause.Column{{Name: "seller_id"}},
-				DoUpdates: clause.AssignmentColumns([]string{"evaluation_id", "evaluated_at", "defect_free_shipped", "rating_bonus"}),
+				DoUpdates: clause.AssignmentColumns([]string{"evaluation_id", "evaluated_at", "defect_free_shipped", "rating_bonus", "metrics"}),
 				Where:     clause.Where{Exprs: []clause.Expression{clause.Expr{SQL: "seller_health.evaluated_at <= excluded.evaluated_at"}}},
 			}).CreateInBatches(latest, 1000).Error
 			if err != nil {

@@ -2,67 +2,143 @@ package store
 
 import (
 	"context"
+	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
 
-	"gorm.io/gorm"
-
 	"github.com/accounthealth/accounthealth/health"
 )
 
-// Health is what is known of a seller's health: their latest evaluated metrics,
-// or, before their first evaluation, the metrics computed now.
+// Health is what is known of a seller's health: their latest evaluated metrics
+// (or, before their first evaluation, the metrics computed now), the standing of
+// their cases, and the latest changes of their rating.
 type Health struct {
 	Metrics     SellerMetrics
 	EvaluatedAt *time.Time // nil when computed on the spot
 	Cases       []health.CaseStanding
+	Ledger      []LedgerEntry // newest first, at most HealthLedgerEntries
 }
 
-// LatestHealth reads a seller's latest evaluation. A seller never evaluated is
-// computed on the spot with the policy p, so a new seller sees real numbers.
-func (s *Store) LatestHealth(ctx context.Context, sellerID string, p health.Policy) (Health, error) {
-	db := s.db.WithContext(ctx)
-	var row SellerHealthRow
-	err := db.Where("seller_id = ?", sellerID).Take(&row).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
-		if _, err := s.Seller(ctx, sellerID); err != nil { // a seller_health row implies the seller
-			return Health{}, err
+// HealthLedgerEntries is how many rating changes Health carries.
+const HealthLedgerEntries = 20
+
+// healthSQL reads everything Health holds in one statement, one round trip: the
+// health page is the most read thing there is. The metrics are seller_health's
+// document; cases and ledger come back as JSON arrays built by each dialect's own
+// JSON functions. Parameters: the ledger's length, then the seller. The first
+// form starts from seller_health; a seller without a row there (never evaluated,
+// or unknown) is read with the second, which starts from sellers.
+var healthSQL = func() map[Dialect][2]string {
+	q := `SELECT h.evaluated_at, h.defect_free_shipped, h.metrics,
+  (SELECT %[1]s(%[2]s('state', c.state, 'enforcement', c.enforcement, 'opened_at', c.opened_at))
+   FROM cases c WHERE c.seller_id = %[5]s),
+  (SELECT %[1]s(%[2]s('at', l.at, 'delta', l.delta, 'cause', l.cause, 'case_id', l.case_id) ORDER BY l.at DESC, l.key DESC)
+   FROM (SELECT * FROM rating_ledger WHERE seller_id = %[5]s ORDER BY at DESC, key DESC LIMIT %[3]s) l)
+`
+	evaluated := q + `FROM seller_health h WHERE h.seller_id = %[4]s`
+	bySeller := q + `FROM sellers s LEFT JOIN seller_health h ON h.seller_id = s.id WHERE s.id = %[4]s`
+	out := map[Dialect][2]string{}
+	for d, f := range map[Dialect][4]any{
+		Postgres: {"json_agg", "json_build_object", "$1", "$2"},
+		SQLite:   {"json_group_array", "json_object", "?1", "?2"},
+	} {
+		out[d] = [2]string{fmt.Sprintf(evaluated, append(f[:], "h.seller_id")...), fmt.Sprintf(bySeller, append(f[:], "s.id")...)}
+	}
+	return out
+}()
+
+// dbTime reads a timestamp as either dialect writes it into JSON.
+type dbTime struct{ time.Time }
+
+func (t *dbTime) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return err
+	}
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02 15:04:05.999999999-07:00", "2006-01-02 15:04:05.999999999", "2006-01-02 15:04:05.999999999 -0700 MST"} {
+		if v, err := time.Parse(layout, s); err == nil {
+			t.Time = v.UTC()
+			return nil
 		}
-		now := time.Now().UTC()
-		ms, err := s.ComputeMetrics(ctx, Shard{IDs: []string{sellerID}}, now, p)
+	}
+	return fmt.Errorf("unreadable time %q", s)
+}
+
+// LatestHealth reads a seller's Health. A seller never evaluated is computed on
+// the spot with the policy p, so a new seller sees real numbers.
+func (s *Store) LatestHealth(ctx context.Context, sellerID string, p health.Policy) (Health, error) {
+	var (
+		evaluatedAt, defectFree            sql.NullInt64
+		metricsJSON, casesJSON, ledgerJSON sql.NullString
+		docs                               []metricDoc
+	)
+	// Plain database/sql: at this rate GORM's statement building is a cost of its own.
+	var err error
+	for _, q := range healthSQL[s.dialect] {
+		err = s.DB().QueryRowContext(ctx, q, HealthLedgerEntries, sellerID).Scan(&evaluatedAt, &defectFree, &metricsJSON, &casesJSON, &ledgerJSON)
+		if !errors.Is(err, sql.ErrNoRows) {
+			break
+		}
+	}
+	if errors.Is(err, sql.ErrNoRows) {
+		return Health{}, fmt.Errorf("seller %s: %w", sellerID, ErrNotFound)
+	}
+	if err != nil {
+		return Health{}, fmt.Errorf("health of %s: %w", sellerID, err)
+	}
+	var (
+		cases []struct {
+			State       string `json:"state"`
+			Enforcement string `json:"enforcement"`
+			OpenedAt    dbTime `json:"opened_at"`
+		}
+		ledger []struct {
+			At     dbTime  `json:"at"`
+			Delta  int     `json:"delta"`
+			Cause  string  `json:"cause"`
+			CaseID *string `json:"case_id"`
+		}
+	)
+	for _, part := range []struct {
+		name string
+		src  sql.NullString
+		dst  any
+	}{{"metrics", metricsJSON, &docs}, {"cases", casesJSON, &cases}, {"ledger", ledgerJSON, &ledger}} {
+		if part.src.Valid {
+			if err := json.Unmarshal([]byte(part.src.String), part.dst); err != nil {
+				return Health{}, fmt.Errorf("health of %s: read %s: %w", sellerID, part.name, err)
+			}
+		}
+	}
+	out := Health{Cases: make([]health.CaseStanding, len(cases)), Ledger: make([]LedgerEntry, len(ledger))}
+	for i, c := range cases {
+		out.Cases[i] = health.CaseStanding{State: health.CaseState(c.State), Enforcement: health.Enforcement(c.Enforcement), OpenedAt: c.OpenedAt.Time}
+	}
+	for i, l := range ledger {
+		out.Ledger[i] = LedgerEntry{SellerID: sellerID, At: l.At.Time, Delta: l.Delta, Cause: l.Cause, CaseID: l.CaseID}
+	}
+	if !metricsJSON.Valid {
+		ms, err := s.ComputeMetrics(ctx, Shard{IDs: []string{sellerID}}, time.Now().UTC(), p)
 		if err != nil {
 			return Health{}, err
 		}
 		if len(ms) != 1 {
 			return Health{}, fmt.Errorf("health of %s: %w", sellerID, ErrNotFound)
 		}
-		return Health{Metrics: ms[0]}, nil
+		out.Metrics = ms[0]
+		return out, nil
 	}
-	if err != nil {
-		return Health{}, fmt.Errorf("health of %s: %w", sellerID, err)
-	}
-	var snaps []MetricSnapshot
-	if err := db.Where("evaluation_id = ? AND seller_id = ?", row.EvaluationID, sellerID).Find(&snaps).Error; err != nil {
-		return Health{}, fmt.Errorf("health of %s: %w", sellerID, err)
-	}
-	byMetric := map[string]MetricSnapshot{}
-	for _, sn := range snaps {
-		byMetric[sn.Metric] = sn
-	}
-	sm := SellerMetrics{SellerID: sellerID, DefectFreeShipped: row.DefectFreeShipped}
-	for _, m := range health.Metrics {
-		sn, ok := byMetric[string(m)]
-		if !ok {
-			continue
-		}
-		sm.Metrics = append(sm.Metrics, MetricResult{
-			Metric: m, Numerator: sn.Numerator, Denominator: sn.Denominator, Value: sn.Value,
-			Status:      health.Status(sn.Status),
-			Policy:      health.MetricPolicy{Target: health.Target{Op: health.Op(sn.TargetOp), Value: sn.TargetValue}, WindowDays: sn.WindowDays},
-			WindowStart: fromMS(sn.WindowStart), WindowEnd: fromMS(sn.WindowEnd),
+	at := fromMS(evaluatedAt.Int64)
+	out.EvaluatedAt = &at
+	out.Metrics = SellerMetrics{SellerID: sellerID, DefectFreeShipped: defectFree.Int64}
+	for _, d := range docs {
+		out.Metrics.Metrics = append(out.Metrics.Metrics, MetricResult{
+			Metric: d.Metric, Numerator: d.Numerator, Denominator: d.Denominator, Value: d.Value, Status: d.Status,
+			Policy:      health.MetricPolicy{Target: d.Target, WindowDays: d.WindowDays},
+			WindowStart: fromMS(d.WindowStart), WindowEnd: fromMS(d.WindowEnd),
 		})
 	}
-	at := fromMS(row.EvaluatedAt)
-	return Health{Metrics: sm, EvaluatedAt: &at}, nil
+	return out, nil
 }
