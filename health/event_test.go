@@ -297,3 +297,21 @@ func TestRefersToOrder(t *testing.T) {
 		}
 	}
 }
+
+// Strings with escapes or bytes that are not UTF-8 read exactly as encoding/json
+// reads them; plain ones take the fast path.
+func TestEventStringsReadLikeEncodingJSON(t *testing.T) {
+	for _, raw := range []string{`"plain-id"`, `"with \"quotes\""`, `"\u0041BC"`, `"tab\there"`, "\"bad \xff utf8\"", `"é-ünïcode"`} {
+		var want string
+		if err := json.Unmarshal([]byte(raw), &want); err != nil {
+			t.Fatal(err)
+		}
+		e, p := health.DecodeEvent(json.RawMessage(`{"id":"e1","type":"order_shipped","at":"2026-03-01T12:00:00Z","order_id":` + raw + `}`))
+		if p != nil || e.OrderID != want {
+			t.Errorf("%s read as %q (%v), want %q", raw, e.OrderID, p, want)
+		}
+	}
+	if _, p := health.DecodeEvent(json.RawMessage(`{"id":"e1","type":"order_shipped","at":"2026-03-01T12:00:00Z","order_id":"a","carrier":12}`)); p["carrier"] != "must be a string" {
+		t.Errorf("a number as carrier: %v", p)
+	}
+}

@@ -77,7 +77,8 @@ func (s *Store) PlanShards(ctx context.Context, evaluationID string, sellerIDs [
 	if sellerIDs != nil {
 		var ids []string
 		if len(sellerIDs) > 0 {
-			if err := db.Raw("SELECT id FROM sellers WHERE id IN ? ORDER BY id", distinct(sellerIDs)).Scan(&ids).Error; err != nil {
+			var err error
+			if ids, err = queryStrings(db, "SELECT id FROM sellers WHERE id IN ? ORDER BY id", distinct(sellerIDs)); err != nil {
 				return nil, fmt.Errorf("plan shards: %w", err)
 			}
 		}
@@ -86,8 +87,8 @@ func (s *Store) PlanShards(ctx context.Context, evaluationID string, sellerIDs [
 		}
 		total = len(ids)
 	} else {
-		var ids []string
-		if err := db.Raw("SELECT id FROM sellers ORDER BY id").Scan(&ids).Error; err != nil {
+		ids, err := queryStrings(db, "SELECT id FROM sellers ORDER BY id")
+		if err != nil {
 			return nil, fmt.Errorf("plan shards: %w", err)
 		}
 		for _, c := range chunks(len(ids), size) {

@@ -3,6 +3,8 @@ package store_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/accounthealth/accounthealth/health"
@@ -93,5 +95,83 @@ func TestIngest(t *testing.T) {
 				t.Errorf("tracking = %q, %v", tracking, err)
 			}
 		})
+	})
+}
+
+// An order's row is the same whether its events come in one batch (written by
+// the INSERT) or one per batch (merged by UPDATEs), whatever their order.
+func TestOneBatchOrManyGiveTheSameOrders(t *testing.T) {
+	build := func(seller string) []health.Event {
+		s := &script{seller: seller}
+		a := s.place("a", now.Add(-5*day))
+		s.on(health.OrderShipped, a, now.Add(-4*day), func(e *health.Event) { e.TrackingNumber, e.Carrier = "T2", "UPS" })
+		s.on(health.OrderShipped, a, now.Add(-4*day-time1h), func(e *health.Event) { e.TrackingNumber = "" }) // earlier, no number
+		s.on(health.TrackingScanned, a, now.Add(-3*day), nil)
+		s.on(health.TrackingScanned, a, now.Add(-3*day-time1h), nil)
+		s.on(health.OrderDelivered, a, now.Add(-day), nil)
+		s.on(health.AToZClaim, a, now.Add(-2*day), func(e *health.Event) { e.Outcome = health.ClaimDenied })
+		s.on(health.AToZClaim, a, now.Add(-3*day), func(e *health.Event) { e.Outcome = health.ClaimOpen }) // older, arrives later
+		s.on(health.Feedback, a, now.Add(-2*day), func(e *health.Event) { e.Rating = 5 })
+		s.on(health.Feedback, a, now.Add(-day), func(e *health.Event) { e.Rating = 2 })
+		s.on(health.Chargeback, a, now.Add(-day), nil)
+		b := s.place("b", now.Add(-5*day))
+		s.on(health.OrderCancelled, b, now.Add(-4*day), func(e *health.Event) { e.By = health.CancelledByBuyer })
+		s.on(health.OrderCancelled, b, now.Add(-5*day+time1h), func(e *health.Event) { e.By = health.CancelledBySeller })
+		s.place("c", now.Add(-5*day)) // nothing else happens to it
+		return s.events
+	}
+	row := func(t *testing.T, st *store.Store, id string) string {
+		t.Helper()
+		r, err := st.DB().Query(`SELECT placed_at, ship_by, deliver_by, shipped_at, tracking_number, carrier, first_scan_at, delivered_at,
+			cancelled_at, cancelled_by, claim_outcome, claim_at, chargeback_at, feedback_rating, feedback_at FROM orders WHERE order_id = '` + id + `'`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Close()
+		if !r.Next() {
+			t.Fatalf("no order %s", id)
+		}
+		v := make([]any, 15)
+		p := make([]any, 15)
+		for i := range v {
+			p[i] = &v[i]
+		}
+		if err := r.Scan(p...); err != nil {
+			t.Fatal(err)
+		}
+		out := ""
+		for _, x := range v {
+			if b, ok := x.([]byte); ok {
+				x = string(b)
+			}
+			out += fmt.Sprintf("%v|", x)
+		}
+		return out
+	}
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		for _, id := range []string{"one", "many"} {
+			if _, err := st.CreateSeller(ctx, store.Seller{ID: id, Name: id, Email: id + "@example.com"}, "h-"+id); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := st.Ingest(ctx, build("one"), now); err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range build("many") {
+			if _, err := st.Ingest(ctx, []health.Event{e}, now); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, o := range []string{"a", "b", "c"} {
+			one, many := row(t, st, "one-"+o), row(t, st, "many-"+o)
+			if one != many {
+				t.Errorf("order %s: one batch gives %s, one event per batch %s", o, one, many)
+			}
+		}
+		// And the merge itself: the first shipment with its number, the latest claim and feedback.
+		if got := row(t, st, "one-a"); !strings.Contains(got, "|T2|UPS|") || !strings.Contains(got, "|denied|") || !strings.Contains(got, "|2|") {
+			t.Errorf("order a = %s", got)
+		}
 	})
 }

@@ -149,8 +149,8 @@ func (sm SellerMetrics) Breaches() []MetricResult {
 func (s *Store) ComputeMetrics(ctx context.Context, sh Shard, now time.Time, p health.Policy) ([]SellerMetrics, error) {
 	db := s.db.WithContext(ctx)
 	shardSellers, shardArgs := sh.where("id")
-	var ids []string
-	if err := db.Raw("SELECT id FROM sellers WHERE "+shardSellers+" ORDER BY id", toAny(shardArgs)...).Scan(&ids).Error; err != nil {
+	ids, err := queryStrings(db, "SELECT id FROM sellers WHERE "+shardSellers+" ORDER BY id", toAny(shardArgs)...)
+	if err != nil {
 		return nil, fmt.Errorf("list shard sellers: %w", err)
 	}
 	if len(ids) == 0 {
@@ -201,7 +201,7 @@ func (s *Store) ComputeMetrics(ctx context.Context, sh Shard, now time.Time, p h
 		dst = append(dst, &row.evidence[i])
 	}
 	cond, cargs := sh.where("o.seller_id")
-	err := scan("order metrics", orderMetricsSQL(s.dialect, cond), append(args, cargs...), dst, func(c *counts) { *c = row })
+	err = scan("order metrics", orderMetricsSQL(s.dialect, cond), append(args, cargs...), dst, func(c *counts) { *c = row })
 	if err != nil {
 		return nil, err
 	}
