@@ -201,12 +201,14 @@ func (s *Store) SaveShard(ctx context.Context, evaluationID string, at time.Time
 		}
 		{
 			// Plain multi-row INSERTs: GORM's batch create costs more than the sweep's SQL.
-			err := insertRows(tx, s.dialect, "metric_snapshots (evaluation_id, seller_id, metric, numerator, denominator, value, status, "+
-				"target_op, target_value, window_days, window_start, window_end, evidence_ids)", 13, len(snaps), func(i int) []any {
-				x := snaps[i]
-				return []any{x.EvaluationID, x.SellerID, x.Metric, x.Numerator, x.Denominator, x.Value, x.Status, x.TargetOp,
-					x.TargetValue, x.WindowDays, x.WindowStart, x.WindowEnd, x.EvidenceIDs}
-			})
+			err := insertRows(tx, s.dialect, "metric_snapshots", []string{"evaluation_id text", "seller_id text", "metric text",
+				"numerator bigint", "denominator bigint", "value double precision", "status text", "target_op text",
+				"target_value double precision", "window_days integer", "window_start bigint", "window_end bigint", "evidence_ids text"},
+				len(snaps), func(i int) []any {
+					x := snaps[i]
+					return []any{x.EvaluationID, x.SellerID, x.Metric, x.Numerator, x.Denominator, x.Value, x.Status, x.TargetOp,
+						x.TargetValue, x.WindowDays, x.WindowStart, x.WindowEnd, x.EvidenceIDs}
+				})
 			if err != nil {
 				return fmt.Errorf("insert snapshots: %w", err)
 			}

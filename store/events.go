@@ -2,8 +2,10 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -80,23 +82,41 @@ func claimEventIDs(tx *gorm.DB, d Dialect, events []health.Event, receivedAt tim
 		}
 	}
 	inserted := map[string]bool{}
-	const cols = 4
-	for _, chunk := range chunks(len(unique), maxParams(d)/cols) {
-		rows := make([]string, 0, chunk.n)
-		args := make([]any, 0, chunk.n*cols)
-		for _, i := range unique[chunk.from : chunk.from+chunk.n] {
-			e := events[i]
-			rows = append(rows, "(?, ?, ?, ?)")
-			args = append(args, e.ID, string(e.Type), ms(e.At), ms(receivedAt))
-		}
-		q := "INSERT INTO processed_events (id, type, at, received_at) VALUES " + strings.Join(rows, ", ") +
-			" ON CONFLICT (id) DO NOTHING RETURNING id"
-		ids, err := queryStrings(tx, q, args...)
+	claim := func(ids []string, err error) error {
 		if err != nil {
-			return nil, fmt.Errorf("record event ids: %w", err)
+			return fmt.Errorf("record event ids: %w", err)
 		}
 		for _, id := range ids {
 			inserted[id] = true
+		}
+		return nil
+	}
+	if d == Postgres {
+		// One statement whatever the batch's size: four arrays bound as four
+		// parameters cost far less to parse and bind than a VALUES list.
+		ids, types, ats, recv := make([]string, len(unique)), make([]string, len(unique)), make([]int64, len(unique)), make([]int64, len(unique))
+		for j, i := range unique {
+			e := events[i]
+			ids[j], types[j], ats[j], recv[j] = e.ID, string(e.Type), ms(e.At), ms(receivedAt)
+		}
+		if err := claim(pgClaim(tx, ids, types, ats, recv)); err != nil {
+			return nil, err
+		}
+	} else {
+		const cols = 4
+		for _, chunk := range chunks(len(unique), maxParams(d)/cols) {
+			rows := make([]string, 0, chunk.n)
+			args := make([]any, 0, chunk.n*cols)
+			for _, i := range unique[chunk.from : chunk.from+chunk.n] {
+				e := events[i]
+				rows = append(rows, "(?, ?, ?, ?)")
+				args = append(args, e.ID, string(e.Type), ms(e.At), ms(receivedAt))
+			}
+			q := "INSERT INTO processed_events (id, type, at, received_at) VALUES " + strings.Join(rows, ", ") +
+				" ON CONFLICT (id) DO NOTHING RETURNING id"
+			if err := claim(queryStrings(tx, q, args...)); err != nil {
+				return nil, err
+			}
 		}
 	}
 	fresh := make([]int, 0, len(inserted))
@@ -106,6 +126,31 @@ func claimEventIDs(tx *gorm.DB, d Dialect, events []health.Event, receivedAt tim
 		}
 	}
 	return fresh, nil
+}
+
+// pgClaim inserts the ids and returns those that were new. Most batches are all
+// new, and a plain INSERT costs half of one with ON CONFLICT … RETURNING: so that
+// is tried first, under a savepoint, and only a batch holding a seen id pays for
+// the second statement.
+func pgClaim(tx *gorm.DB, ids, types []string, ats, recv []int64) ([]string, error) {
+	const rows = ` FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[])`
+	pool, ctx := tx.Statement.ConnPool, tx.Statement.Context
+	if _, err := pool.ExecContext(ctx, "SAVEPOINT claim"); err != nil {
+		return nil, err
+	}
+	_, err := pool.ExecContext(ctx, `INSERT INTO processed_events (id, type, at, received_at) SELECT *`+rows, ids, types, ats, recv)
+	if err == nil {
+		_, err = pool.ExecContext(ctx, "RELEASE SAVEPOINT claim")
+		return ids, err
+	}
+	if !isUniqueViolation(err) {
+		return nil, err
+	}
+	if _, err := pool.ExecContext(ctx, "ROLLBACK TO SAVEPOINT claim"); err != nil {
+		return nil, err
+	}
+	return pgStrings(tx, `INSERT INTO processed_events (id, type, at, received_at) SELECT *`+rows+` ON CONFLICT (id) DO NOTHING RETURNING id`,
+		ids, types, ats, recv)
 }
 
 type batch struct {
@@ -197,6 +242,16 @@ func (b batch) check() error {
 func existing(tx *gorm.DB, d Dialect, table, column string, ids []string) (map[string]bool, error) {
 	found := map[string]bool{}
 	ids = distinct(ids)
+	if d == Postgres && len(ids) > 0 {
+		got, err := pgStrings(tx, fmt.Sprintf("SELECT %s FROM %s WHERE %s = ANY($1::text[])", column, table, column), ids)
+		if err != nil {
+			return nil, fmt.Errorf("look up %s: %w", table, err)
+		}
+		for _, id := range got {
+			found[id] = true
+		}
+		return found, nil
+	}
 	for _, c := range chunks(len(ids), maxParams(d)) {
 		q := fmt.Sprintf("SELECT %s FROM %s WHERE %s IN ?", column, table, column)
 		got, err := queryStrings(tx, q, ids[c.from:c.from+c.n])
@@ -323,9 +378,10 @@ func (b batch) insertOrders(placed []health.Event, deltas map[string]*orderDelta
 			rowDeltas[i] = &orderDelta{}
 		}
 	}
-	return insertRows(b.tx, b.dialect, "orders (order_id, seller_id, placed_at, ship_by, deliver_by, "+
-		"shipped_at, tracking_number, carrier, first_scan_at, delivered_at, cancelled_at, cancelled_by, "+
-		"claim_outcome, claim_at, chargeback_at, feedback_rating, feedback_at)", 17, len(placed),
+	return insertRows(b.tx, b.dialect, "orders", []string{"order_id text", "seller_id text", "placed_at bigint", "ship_by bigint",
+		"deliver_by bigint", "shipped_at bigint", "tracking_number text", "carrier text", "first_scan_at bigint", "delivered_at bigint",
+		"cancelled_at bigint", "cancelled_by text", "claim_outcome text", "claim_at bigint", "chargeback_at bigint",
+		"feedback_rating integer", "feedback_at bigint"}, len(placed),
 		func(i int) []any {
 			e, d := placed[i], rowDeltas[i]
 			return []any{e.OrderID, e.SellerID, ms(e.At), ms(e.ShipBy), ms(e.DeliverBy),
@@ -335,31 +391,122 @@ func (b batch) insertOrders(placed []health.Event, deltas map[string]*orderDelta
 }
 
 func (b batch) insertMessages(sent []health.Event) error {
-	return insertRows(b.tx, b.dialect, "buyer_messages (message_id, seller_id, received_at, needs_response)", 4, len(sent),
+	return insertRows(b.tx, b.dialect, "buyer_messages", []string{"message_id text", "seller_id text", "received_at bigint", "needs_response boolean"}, len(sent),
 		func(i int) []any {
 			e := sent[i]
 			return []any{e.MessageID, e.SellerID, ms(e.At), e.NeedsResponse}
 		})
 }
 
-// insertRows inserts n rows of cols values each in as few statements as the
-// dialect's parameter limit allows.
-func insertRows(tx *gorm.DB, d Dialect, into string, cols, n int, row func(i int) []any) error {
+// insertRows inserts n rows into table. Each column is "name type" (the type is
+// Postgres's). On Postgres the rows go as one array per column through unnest, a
+// statement of as many parameters as columns whatever n is (cheap to parse and
+// bind); on SQLite as multi-row VALUES in as few statements as its parameter
+// limit allows.
+func insertRows(tx *gorm.DB, d Dialect, table string, columns []string, n int, row func(i int) []any) error {
+	names, types := make([]string, len(columns)), make([]string, len(columns))
+	for j, c := range columns {
+		names[j], types[j], _ = strings.Cut(c, " ")
+	}
+	var err error
+	if d == Postgres {
+		err = insertArrays(tx, table, names, types, n, row)
+	} else {
+		err = insertValues(tx, d, table, names, n, row)
+	}
+	if isUniqueViolation(err) {
+		return fmt.Errorf("insert %s: %w", table, ErrConflict)
+	}
+	if err != nil {
+		return fmt.Errorf("insert %s: %w", table, err)
+	}
+	return nil
+}
+
+func insertValues(tx *gorm.DB, d Dialect, table string, names []string, n int, row func(i int) []any) error {
+	cols := len(names)
 	ph := "(" + strings.TrimSuffix(strings.Repeat("?, ", cols), ", ") + ")"
 	for _, c := range chunks(n, maxParams(d)/cols) {
 		args := make([]any, 0, c.n*cols)
 		for i := c.from; i < c.from+c.n; i++ {
 			args = append(args, row(i)...)
 		}
-		q := "INSERT INTO " + into + " VALUES " + strings.TrimSuffix(strings.Repeat(ph+", ", c.n), ", ")
+		q := "INSERT INTO " + table + " (" + strings.Join(names, ", ") + ") VALUES " + strings.TrimSuffix(strings.Repeat(ph+", ", c.n), ", ")
 		if err := tx.Exec(q, args...).Error; err != nil {
-			if isUniqueViolation(err) {
-				return fmt.Errorf("insert %s: %w", strings.Fields(into)[0], ErrConflict)
-			}
-			return fmt.Errorf("insert %s: %w", strings.Fields(into)[0], err)
+			return err
 		}
 	}
 	return nil
+}
+
+// insertArrays binds each column as a text array (NULLs kept) and casts it back
+// to the column's type in SQL, so one Go type serves every column.
+func insertArrays(tx *gorm.DB, table string, names, types []string, n int, row func(i int) []any) error {
+	if n == 0 {
+		return nil
+	}
+	arrays := make([][]*string, len(names))
+	for j := range arrays {
+		arrays[j] = make([]*string, n)
+	}
+	for i := range n {
+		for j, v := range row(i) {
+			arrays[j][i] = pgText(v)
+		}
+	}
+	sel, params, args := make([]string, len(names)), make([]string, len(names)), make([]any, len(names))
+	for j := range names {
+		params[j] = fmt.Sprintf("$%d::text[]", j+1)
+		sel[j] = fmt.Sprintf("c%d::%s", j+1, types[j])
+		args[j] = arrays[j]
+	}
+	aliases := make([]string, len(names))
+	for j := range aliases {
+		aliases[j] = fmt.Sprintf("c%d", j+1)
+	}
+	q := "INSERT INTO " + table + " (" + strings.Join(names, ", ") + ") SELECT " + strings.Join(sel, ", ") +
+		" FROM unnest(" + strings.Join(params, ", ") + ") AS v(" + strings.Join(aliases, ", ") + ")"
+	_, err := tx.Statement.ConnPool.ExecContext(tx.Statement.Context, q, args...)
+	return err
+}
+
+// pgText is a value in Postgres's text form; nil for NULL.
+func pgText(v any) *string {
+	var s string
+	switch x := v.(type) {
+	case nil:
+		return nil
+	case string:
+		s = x
+	case *string:
+		return x
+	case int:
+		s = strconv.Itoa(x)
+	case *int:
+		if x == nil {
+			return nil
+		}
+		s = strconv.Itoa(*x)
+	case int64:
+		s = strconv.FormatInt(x, 10)
+	case *int64:
+		if x == nil {
+			return nil
+		}
+		s = strconv.FormatInt(*x, 10)
+	case float64:
+		s = strconv.FormatFloat(x, 'g', -1, 64)
+	case *float64:
+		if x == nil {
+			return nil
+		}
+		s = strconv.FormatFloat(*x, 'g', -1, 64)
+	case bool:
+		s = strconv.FormatBool(x)
+	default:
+		panic(fmt.Sprintf("pgText: no text form for %T", v))
+	}
+	return &s
 }
 
 // updateOrdersSQL merges a set of deltas (VALUES columns 1-13) into their orders.
@@ -414,7 +561,17 @@ func (b batch) respond(responses map[string]int64) error {
 // purpose: it renders the whole statement with its arguments into a string on
 // every call, which for a 10,000-event batch cost more than the query.
 func queryStrings(tx *gorm.DB, q string, args ...any) ([]string, error) {
-	rows, err := tx.Raw(q, args...).Rows()
+	return scanStrings(tx.Raw(q, args...).Rows())
+}
+
+// pgStrings is queryStrings for Postgres on the transaction's own connection,
+// past GORM, which would expand slice arguments into lists: here they are bound
+// as arrays.
+func pgStrings(tx *gorm.DB, q string, args ...any) ([]string, error) {
+	return scanStrings(tx.Statement.ConnPool.QueryContext(tx.Statement.Context, q, args...))
+}
+
+func scanStrings(rows *sql.Rows, err error) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}

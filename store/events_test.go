@@ -48,6 +48,14 @@ func TestIngest(t *testing.T) {
 		if res.Accepted != 0 || res.Duplicates != 4 {
 			t.Errorf("repeat: %+v, want 0 accepted, 4 duplicates", res)
 		}
+		mixed := []health.Event{s.events[0], {ID: "s1-new", Type: health.Chargeback, At: now, OrderID: o}, s.events[2]}
+		if res, err = st.Ingest(ctx, mixed, now); err != nil || res.Accepted != 1 || res.Duplicates != 2 {
+			t.Errorf("new and seen ids: %+v %v, want 1 accepted, 2 duplicates", res, err)
+		}
+		var chargeback *int64
+		if err := st.DB().QueryRow("SELECT chargeback_at FROM orders WHERE order_id = '" + o + "'").Scan(&chargeback); err != nil || chargeback == nil {
+			t.Errorf("the new event of a mixed batch was not applied: %v %v", chargeback, err)
+		}
 		if n := count(t, st, "orders"); n != 1 {
 			t.Errorf("%d orders, want 1", n)
 		}
