@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"runtime"
+	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -30,12 +32,10 @@ func (s *Server) postEvents(c echo.Context) error {
 		return &Error{Status: http.StatusRequestEntityTooLarge, Code: "too_large",
 			Message: fmt.Sprintf("at most %d events in one batch; split it", MaxEventsInBody)}
 	}
-	events := make([]health.Event, len(raw))
+	events, problems := decodeEvents(raw)
 	fields := map[string]string{}
-	for i, r := range raw {
-		e, problems := health.DecodeEvent(r)
-		events[i] = e
-		addProblems(fields, i, problems)
+	for i, p := range problems {
+		addProblems(fields, i, p)
 	}
 	if len(fields) > 0 {
 		return invalid(fmt.Sprintf("the batch was rejected: %s; nothing was stored", countBad(fields)), fields)
@@ -52,6 +52,26 @@ func (s *Server) postEvents(c echo.Context) error {
 		return err
 	}
 	return c.JSON(http.StatusOK, res)
+}
+
+// decodeEvents decodes a batch on every core: a 10,000-event batch otherwise
+// spends as long in decoding as the database spends storing it.
+func decodeEvents(raw []json.RawMessage) ([]health.Event, []health.Problems) {
+	events := make([]health.Event, len(raw))
+	problems := make([]health.Problems, len(raw))
+	workers := min(runtime.GOMAXPROCS(0), max(1, len(raw)/500))
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < len(raw); i += workers {
+				events[i], problems[i] = health.DecodeEvent(raw[i])
+			}
+		}()
+	}
+	wg.Wait()
+	return events, problems
 }
 
 func addProblems(fields map[string]string, i int, p health.Problems) {

@@ -70,12 +70,12 @@ func run(ctx context.Context, s size, only []string, stdout, progress io.Writer)
 				e.close()
 				return nil, err
 			}
-			r, err := benchIngest(ctx, e, d, s.IngestOrders)
+			rs, err := benchIngest(ctx, e, d, s.IngestOrders)
 			e.close()
 			if err != nil {
 				return nil, fmt.Errorf("ingest: %w", err)
 			}
-			results = append(results, r)
+			results = append(results, rs...)
 		}
 		if want["evaluation"] || want["api"] {
 			e, err := newEnv(ctx, admin)
