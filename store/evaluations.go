@@ -104,21 +104,13 @@ func (s *Store) PlanShards(ctx context.Context, evaluationID string, sellerIDs [
 	return shards, nil
 }
 
-// MetricSnapshot is a stored MetricResult.
-type MetricSnapshot struct {
-	EvaluationID string `gorm:"primaryKey"`
-	SellerID     string `gorm:"primaryKey"`
-	Metric       string `gorm:"primaryKey"`
-	Numerator    int64
-	Denominator  int64
-	Value        *float64
-	Status       string
-	TargetOp     string
-	TargetValue  float64
-	WindowDays   int
-	WindowStart  int64
-	WindowEnd    int64
-	EvidenceIDs  *string
+// sellerSnapshot is one seller's evaluation as stored: the history trends are
+// drawn from.
+type sellerSnapshot struct {
+	EvaluationID string
+	SellerID     string
+	EvaluatedAt  int64
+	Metrics      string // JSON of []metricDoc, with the evidence of breaches
 }
 
 // SellerHealthRow is the latest evaluation of a seller.
@@ -142,6 +134,7 @@ type metricDoc struct {
 	WindowDays  int             `json:"window_days"`
 	WindowStart int64           `json:"window_start"`
 	WindowEnd   int64           `json:"window_end"`
+	EvidenceIDs []string        `json:"evidence_ids,omitempty"` // in snapshots only, for breaches
 }
 
 func (SellerHealthRow) TableName() string { return "seller_health" }
@@ -150,33 +143,40 @@ func (SellerHealthRow) TableName() string { return "seller_health" }
 // adds the shard to the evaluation's progress, in one transaction. A retry of the
 // same shard (after a worker died) replaces its rows and does not count twice.
 func (s *Store) SaveShard(ctx context.Context, evaluationID string, at time.Time, results []SellerMetrics) (breaches int, err error) {
-	snaps := make([]MetricSnapshot, 0, len(results)*len(health.Metrics))
+	snaps := make([]sellerSnapshot, 0, len(results))
 	latest := make([]SellerHealthRow, 0, len(results))
 	sellers := make([]string, 0, len(results))
 	for _, sm := range results {
 		sellers = append(sellers, sm.SellerID)
 		docs := make([]metricDoc, 0, len(sm.Metrics))
+		inBreach := false
 		for _, r := range sm.Metrics {
 			docs = append(docs, metricDoc{Metric: r.Metric, Numerator: r.Numerator, Denominator: r.Denominator, Value: r.Value,
 				Status: r.Status, Target: r.Policy.Target, WindowDays: r.Policy.WindowDays, WindowStart: ms(r.WindowStart), WindowEnd: ms(r.WindowEnd)})
-			snap := MetricSnapshot{
-				EvaluationID: evaluationID, SellerID: sm.SellerID, Metric: string(r.Metric),
-				Numerator: r.Numerator, Denominator: r.Denominator, Value: r.Value, Status: string(r.Status),
-				TargetOp: string(r.Policy.Target.Op), TargetValue: r.Policy.Target.Value, WindowDays: r.Policy.WindowDays,
-				WindowStart: ms(r.WindowStart), WindowEnd: ms(r.WindowEnd),
-			}
 			if r.Status == health.Bad {
 				breaches++
-				b, _ := json.Marshal(r.EvidenceIDs)
-				str := string(b)
-				snap.EvidenceIDs = &str
+				inBreach = true
 			}
-			snaps = append(snaps, snap)
 		}
+		// The health page's document leaves the evidence out; the snapshot keeps it.
 		doc, err := json.Marshal(docs)
 		if err != nil {
 			return 0, fmt.Errorf("save shard of evaluation %s: %w", evaluationID, err)
 		}
+		snap := sellerSnapshot{EvaluationID: evaluationID, SellerID: sm.SellerID, EvaluatedAt: ms(at), Metrics: string(doc)}
+		if inBreach {
+			for i, r := range sm.Metrics {
+				if r.Status == health.Bad {
+					docs[i].EvidenceIDs = append([]string{}, r.EvidenceIDs...) // [] rather than null when none
+				}
+			}
+			b, err := json.Marshal(docs)
+			if err != nil {
+				return 0, fmt.Errorf("save shard of evaluation %s: %w", evaluationID, err)
+			}
+			snap.Metrics = string(b)
+		}
+		snaps = append(snaps, snap)
 		latest = append(latest, SellerHealthRow{SellerID: sm.SellerID, EvaluationID: evaluationID, EvaluatedAt: ms(at),
 			DefectFreeShipped: sm.DefectFreeShipped, RatingBonus: health.Bonus(sm.DefectFreeShipped), Metrics: string(doc)})
 	}
@@ -189,8 +189,8 @@ func (s *Store) SaveShard(ctx context.Context, evaluationID string, at time.Time
 		// A single primary-key probe, because scanning a growing snapshot table per
 		// shard is what made large sweeps slow.
 		var done int64
-		if err := tx.Model(&MetricSnapshot{}).Where("evaluation_id = ? AND seller_id = ? AND metric = ?",
-			evaluationID, snaps[0].SellerID, snaps[0].Metric).Count(&done).Error; err != nil {
+		if err := tx.Table("seller_snapshots").Where("evaluation_id = ? AND seller_id = ?",
+			evaluationID, snaps[0].SellerID).Count(&done).Error; err != nil {
 			return err
 		}
 		if done > 0 {
@@ -200,14 +200,11 @@ func (s *Store) SaveShard(ctx context.Context, evaluationID string, at time.Time
 			return err
 		}
 		{
-			// Plain multi-row INSERTs: GORM's batch create costs more than the sweep's SQL.
-			err := insertRows(tx, s.dialect, "metric_snapshots", []string{"evaluation_id text", "seller_id text", "metric text",
-				"numerator bigint", "denominator bigint", "value double precision", "status text", "target_op text",
-				"target_value double precision", "window_days integer", "window_start bigint", "window_end bigint", "evidence_ids text"},
+			// insertRows, not GORM's batch create: that costs more than the sweep's SQL.
+			err := insertRows(tx, s.dialect, "seller_snapshots", []string{"evaluation_id text", "seller_id text", "evaluated_at bigint", "metrics text"},
 				len(snaps), func(i int) []any {
 					x := snaps[i]
-					return []any{x.EvaluationID, x.SellerID, x.Metric, x.Numerator, x.Denominator, x.Value, x.Status, x.TargetOp,
-						x.TargetValue, x.WindowDays, x.WindowStart, x.WindowEnd, x.EvidenceIDs}
+					return []any{x.EvaluationID, x.SellerID, x.EvaluatedAt, x.Metrics}
 				})
 			if err != nil {
 				return fmt.Errorf("insert snapshots: %w", err)

@@ -129,7 +129,11 @@ func (s *Store) Close() error { return s.DB().Close() }
 func (s *Store) Ping(ctx context.Context) error { return s.DB().PingContext(ctx) }
 
 // Migrate applies every migration not yet applied and reports what it did.
-func (s *Store) Migrate(ctx context.Context) ([]string, error) {
+func (s *Store) Migrate(ctx context.Context) ([]string, error) { return s.MigrateTo(ctx, 0) }
+
+// MigrateTo applies the migrations up to version (0: all of them); tests of a
+// migration's data use it to stop before the migration.
+func (s *Store) MigrateTo(ctx context.Context, version int64) ([]string, error) {
 	sub, err := fs.Sub(migrations, "migrations/"+string(s.dialect))
 	if err != nil {
 		return nil, err
@@ -151,7 +155,12 @@ func (s *Store) Migrate(ctx context.Context) ([]string, error) {
 	if err != nil {
 		return nil, fmt.Errorf("migrations: %w", err)
 	}
-	results, err := p.Up(ctx)
+	var results []*goose.MigrationResult
+	if version > 0 {
+		results, err = p.UpTo(ctx, version)
+	} else {
+		results, err = p.Up(ctx)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("migrate %s: %w", s.dialect, err)
 	}

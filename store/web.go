@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -179,16 +180,21 @@ type TrendPoint struct {
 
 // MetricTrend reads a seller's last n values of each metric, oldest first.
 func (s *Store) MetricTrend(ctx context.Context, sellerID string, n int) (map[health.MetricID][]TrendPoint, error) {
-	var rows []MetricSnapshot
-	err := s.db.WithContext(ctx).Where("seller_id = ?", sellerID).Order("window_end DESC").Limit(n * len(health.Metrics)).Find(&rows).Error
+	var rows []sellerSnapshot
+	err := s.db.WithContext(ctx).Table("seller_snapshots").Select("evaluated_at", "metrics").
+		Where("seller_id = ?", sellerID).Order("evaluated_at DESC").Limit(n).Find(&rows).Error
 	if err != nil {
 		return nil, fmt.Errorf("trend of %s: %w", sellerID, err)
 	}
 	out := map[health.MetricID][]TrendPoint{}
 	for i := len(rows) - 1; i >= 0; i-- {
-		r := rows[i]
-		m := health.MetricID(r.Metric)
-		out[m] = append(out[m], TrendPoint{At: fromMS(r.WindowEnd), Value: r.Value, Status: health.Status(r.Status)})
+		var docs []metricDoc
+		if err := json.Unmarshal([]byte(rows[i].Metrics), &docs); err != nil {
+			return nil, fmt.Errorf("trend of %s: %w", sellerID, err)
+		}
+		for _, d := range docs {
+			out[d.Metric] = append(out[d.Metric], TrendPoint{At: fromMS(d.WindowEnd), Value: d.Value, Status: d.Status})
+		}
 	}
 	return out, nil
 }
