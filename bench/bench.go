@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -213,24 +214,49 @@ m AS (
   GROUP BY seller_id)
 SELECT COUNT(*) FROM o FULL JOIN m USING (seller_id)`
 
+// evaluationRuns is how many times each side runs; the median is reported, so
+// neither side is judged on a cold first run alone.
+const evaluationRuns = 3
+
 func benchEvaluation(ctx context.Context, e *env, orders int) (result, error) {
-	sweep, err := evaluate(ctx, e, "bench-sweep")
-	if err != nil {
-		return result{}, err
+	var sweeps, hands []time.Duration
+	for i := range evaluationRuns {
+		sweep, err := evaluate(ctx, e, fmt.Sprintf("bench-sweep-%d", i))
+		if err != nil {
+			return result{}, err
+		}
+		sweeps = append(sweeps, sweep)
 	}
-	now := time.Now()
-	day := int64(24 * time.Hour / time.Millisecond)
-	start := time.Now()
-	var n int
-	err = e.pg.QueryRow(ctx, handWritten, now.UnixMilli(), now.UnixMilli()-60*day, now.UnixMilli()-7*day, now.UnixMilli()-30*day,
-		now.UnixMilli()-180*day).Scan(&n)
-	if err != nil {
-		return result{}, err
+	for range evaluationRuns {
+		now := time.Now()
+		day := int64(24 * time.Hour / time.Millisecond)
+		start := time.Now()
+		var n int
+		err := e.pg.QueryRow(ctx, handWritten, now.UnixMilli(), now.UnixMilli()-60*day, now.UnixMilli()-7*day, now.UnixMilli()-30*day,
+			now.UnixMilli()-180*day).Scan(&n)
+		if err != nil {
+			return result{}, err
+		}
+		hands = append(hands, time.Since(start))
 	}
-	hand := time.Since(start)
-	return result{Name: "evaluation", Measure: fmt.Sprintf("%d orders, sweep vs one SQL query", orders), Ours: sweep.Seconds(),
-		Baseline: hand.Seconds(), Unit: "s", Aim: "ratio <= 2",
-		Note: "the sweep also stores 6 snapshots per seller and the latest health"}, nil
+	return result{Name: "evaluation", Measure: fmt.Sprintf("%d orders, sweep vs one SQL query", orders), Ours: median(sweeps).Seconds(),
+		Baseline: median(hands).Seconds(), Unit: "s", Aim: "ratio <= 2",
+		Note: fmt.Sprintf("median of %d runs each (sweep %s; query %s); the sweep also stores a snapshot and the latest health of every seller and the evidence of breaches",
+			evaluationRuns, seconds(sweeps), seconds(hands))}, nil
+}
+
+func median(ds []time.Duration) time.Duration {
+	s := append([]time.Duration(nil), ds...)
+	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+	return s[len(s)/2]
+}
+
+func seconds(ds []time.Duration) string {
+	var parts []string
+	for _, d := range ds {
+		parts = append(parts, fmt.Sprintf("%.2f s", d.Seconds()))
+	}
+	return strings.Join(parts, ", ")
 }
 
 func emptyWorkflow(workflow.Context) error { return nil }
