@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -93,9 +94,13 @@ func claimEventIDs(tx *gorm.DB, d Dialect, events []health.Event, receivedAt tim
 	}
 	if d == Postgres {
 		// One statement whatever the batch's size: four arrays bound as four
-		// parameters cost far less to parse and bind than a VALUES list.
+		// parameters cost far less to parse and bind than a VALUES list. In id
+		// order, so two batches sharing ids wait for each other instead of
+		// deadlocking.
+		byID := slices.Clone(unique)
+		slices.SortFunc(byID, func(a, b int) int { return strings.Compare(events[a].ID, events[b].ID) })
 		ids, types, ats, recv := make([]string, len(unique)), make([]string, len(unique)), make([]int64, len(unique)), make([]int64, len(unique))
-		for j, i := range unique {
+		for j, i := range byID {
 			e := events[i]
 			ids[j], types[j], ats[j], recv[j] = e.ID, string(e.Type), ms(e.At), ms(receivedAt)
 		}
