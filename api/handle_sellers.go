@@ -2,6 +2,8 @@ package api
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/mail"
 	"regexp"
@@ -80,24 +82,13 @@ func (s *Server) createReviewer(c echo.Context) error {
 }
 
 // metricJSON is METRIC of the contract, with the window's bounds and title added.
-type metricJSON struct {
-	Metric      health.MetricID `json:"metric"`
-	Title       string          `json:"title"`
-	Numerator   int64           `json:"numerator"`
-	Denominator int64           `json:"denominator"`
-	Value       *float64        `json:"value"`
-	Target      health.Target   `json:"target"`
-	WindowDays  int             `json:"window_days"`
-	WindowStart time.Time       `json:"window_start"`
-	WindowEnd   time.Time       `json:"window_end"`
-	Status      health.Status   `json:"status"`
-}
+type metricJSON = store.MetricDoc
 
 type healthJSON struct {
 	SellerID    string              `json:"seller_id"`
 	Status      health.SellerStatus `json:"status"`
 	Rating      ratingJSON          `json:"rating"`
-	Metrics     []metricJSON        `json:"metrics"`
+	Metrics     json.RawMessage     `json:"metrics"` // the stored document as it is: []metricJSON
 	EvaluatedAt *time.Time          `json:"evaluated_at"`
 	openCases   int
 }
@@ -113,6 +104,15 @@ type ledgerJSON struct {
 	Delta  int       `json:"delta"`
 	Cause  string    `json:"cause"`
 	CaseID *string   `json:"case_id,omitempty"`
+}
+
+// metrics decodes the metrics of a health, for the pages.
+func (h healthJSON) metrics() ([]metricJSON, error) {
+	var out []metricJSON
+	if err := json.Unmarshal(h.Metrics, &out); err != nil {
+		return nil, fmt.Errorf("health of %s: %w", h.SellerID, err)
+	}
+	return out, nil
 }
 
 func (s *Server) sellerHealth(c echo.Context) error {
@@ -134,23 +134,16 @@ func (s *Server) health(ctx context.Context, id string) (healthJSON, error) {
 		return healthJSON{}, err
 	}
 	standing := h.Cases
-	score := health.Score(h.Metrics.DefectFreeShipped, health.Penalties(standing, time.Now().Add(-health.RatingLookback)))
+	score := health.Score(h.DefectFreeShipped, health.Penalties(standing, time.Now().Add(-health.RatingLookback)))
 	out := healthJSON{
 		SellerID:    id,
 		Status:      health.StatusOf(standing),
 		Rating:      ratingJSON{Score: score, Band: health.BandOf(score), Changes: []ledgerJSON{}},
-		Metrics:     []metricJSON{},
+		Metrics:     h.MetricsJSON,
 		EvaluatedAt: h.EvaluatedAt,
 	}
 	for _, l := range h.Ledger {
 		out.Rating.Changes = append(out.Rating.Changes, ledgerJSON{At: l.At, Delta: l.Delta, Cause: l.Cause, CaseID: l.CaseID})
-	}
-	for _, m := range h.Metrics.Metrics {
-		out.Metrics = append(out.Metrics, metricJSON{
-			Metric: m.Metric, Title: health.Define(m.Metric).Title, Numerator: m.Numerator, Denominator: m.Denominator,
-			Value: m.Value, Target: m.Policy.Target, WindowDays: m.Policy.WindowDays,
-			WindowStart: m.WindowStart, WindowEnd: m.WindowEnd, Status: m.Status,
-		})
 	}
 	for _, c := range standing {
 		if c.State.Open() {

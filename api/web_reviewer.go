@@ -81,7 +81,11 @@ func (s *Server) reviewData(c echo.Context, appealID string) (reviewData, error)
 	if err != nil {
 		return reviewData{}, err
 	}
-	d := reviewData{Appeal: ap, Case: cd.Case, Evidence: cd.Evidence, Metrics: h.Metrics, History: history,
+	metrics, err := h.metrics()
+	if err != nil {
+		return reviewData{}, err
+	}
+	d := reviewData{Appeal: ap, Case: cd.Case, Evidence: cd.Evidence, Metrics: metrics, History: history,
 		Form: map[string]string{}, Errors: map[string]string{},
 		Decisions: []decisionOption{{"approve", "Approve: reinstate the seller"}, {"reject", "Reject: the plan is not enough"},
 			{"request_info", "Request information"}}}

@@ -62,7 +62,11 @@ func (s *Server) home(c echo.Context) error {
 	}
 	d := dashboard{SellerName: sel.Name, Status: h.Status, Score: h.Rating.Score, Band: h.Rating.Band, OpenCases: h.openCases,
 		EvaluatedAt: h.EvaluatedAt, Changes: h.Rating.Changes}
-	for _, m := range h.Metrics {
+	metrics, err := h.metrics()
+	if err != nil {
+		return err
+	}
+	for _, m := range metrics {
 		def := health.Define(m.Metric)
 		dm := dashboardMetric{ID: m.Metric, Title: def.Title, Rule: def.Numerator + ", of " + def.Denominator, Value: m.Value,
 			TargetOp: string(m.Target.Op), TargetValue: m.Target.Value, Numerator: m.Numerator, Denominator: m.Denominator,

@@ -151,7 +151,7 @@ func TestLatestHealthReadsEverythingAtOnce(t *testing.T) {
 
 		// Never evaluated: computed on the spot.
 		h, err := st.LatestHealth(ctx, "s1", p)
-		if err != nil || h.EvaluatedAt != nil || metricOf(t, h.Metrics, health.ODR).Numerator != 1 {
+		if err != nil || h.EvaluatedAt != nil || docOf(t, h, health.ODR).Numerator != 1 {
 			t.Fatalf("before any evaluation: %+v %v", h, err)
 		}
 
@@ -190,20 +190,25 @@ func TestLatestHealthReadsEverythingAtOnce(t *testing.T) {
 		if h.EvaluatedAt == nil || !h.EvaluatedAt.Equal(now) {
 			t.Errorf("evaluated at %v, want %v", h.EvaluatedAt, now)
 		}
-		if len(h.Metrics.Metrics) != len(health.Metrics) {
-			t.Fatalf("%d metrics, want %d", len(h.Metrics.Metrics), len(health.Metrics))
+		docs, err := h.Metrics()
+		if err != nil {
+			t.Fatal(err)
 		}
-		for i, m := range h.Metrics.Metrics {
+		if len(docs) != len(health.Metrics) {
+			t.Fatalf("%d metrics, want %d", len(docs), len(health.Metrics))
+		}
+		for i, m := range docs {
 			want := res[0].Metrics[i]
-			if m.Metric != health.Metrics[i] || m.Numerator != want.Numerator || m.Denominator != want.Denominator || m.Status != want.Status ||
-				m.Policy.Target != want.Policy.Target || m.Policy.WindowDays != want.Policy.WindowDays || !m.WindowStart.Equal(want.WindowStart.Truncate(time.Millisecond)) {
+			if m.Metric != health.Metrics[i] || m.Title != health.Define(m.Metric).Title || m.Numerator != want.Numerator || m.Denominator != want.Denominator ||
+				m.Status != want.Status || m.Target != want.Policy.Target || m.WindowDays != want.Policy.WindowDays ||
+				!m.WindowStart.Equal(want.WindowStart.Truncate(time.Millisecond)) || !m.WindowEnd.Equal(now) || m.EvidenceIDs != nil {
 				t.Errorf("metric %d = %+v, want %+v", i, m, want)
 			}
 			if (m.Value == nil) != (want.Value == nil) || (m.Value != nil && *m.Value != *want.Value) {
 				t.Errorf("%s value %v, want %v", m.Metric, m.Value, want.Value)
 			}
 		}
-		if metricOf(t, h.Metrics, health.ODR).Status != health.Bad {
+		if docOf(t, h, health.ODR).Status != health.Bad {
 			t.Errorf("odr of 1 in 20 should be a breach")
 		}
 		if len(h.Cases) != 25 || health.StatusOf(h.Cases) != health.Suspended {
@@ -220,8 +225,23 @@ func TestLatestHealthReadsEverythingAtOnce(t *testing.T) {
 		}
 
 		h, err = st.LatestHealth(ctx, "s2", p)
-		if err != nil || h.EvaluatedAt == nil || len(h.Cases) != 0 || len(h.Ledger) != 0 || metricOf(t, h.Metrics, health.ODR).Denominator != 0 {
+		if err != nil || h.EvaluatedAt == nil || len(h.Cases) != 0 || len(h.Ledger) != 0 || docOf(t, h, health.ODR).Denominator != 0 {
 			t.Errorf("s2 sees %+v %v", h, err)
 		}
 	})
+}
+
+func docOf(t *testing.T, h store.Health, m health.MetricID) store.MetricDoc {
+	t.Helper()
+	docs, err := h.Metrics()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range docs {
+		if d.Metric == m {
+			return d
+		}
+	}
+	t.Fatalf("no %s in %s", m, h.MetricsJSON)
+	return store.MetricDoc{}
 }

@@ -110,7 +110,7 @@ type sellerSnapshot struct {
 	EvaluationID string
 	SellerID     string
 	EvaluatedAt  int64
-	Metrics      string // JSON of []metricDoc, with the evidence of breaches
+	Metrics      string // JSON of []MetricDoc, with the evidence of breaches
 }
 
 // SellerHealthRow is the latest evaluation of a seller.
@@ -120,21 +120,41 @@ type SellerHealthRow struct {
 	EvaluatedAt       int64
 	DefectFreeShipped int64
 	RatingBonus       int
-	Metrics           string // JSON of []metricDoc: the read model of the health page
+	Metrics           string // JSON of []MetricDoc: the read model of the health page
 }
 
-// metricDoc is one metric in seller_health's document.
-type metricDoc struct {
+// MetricDoc is one metric as the API shows it (METRIC of the contract, with its
+// title and window) and as the documents of seller_health and seller_snapshots
+// hold it: the health endpoint sends the stored document as it is.
+type MetricDoc struct {
 	Metric      health.MetricID `json:"metric"`
+	Title       string          `json:"title"`
 	Numerator   int64           `json:"numerator"`
 	Denominator int64           `json:"denominator"`
 	Value       *float64        `json:"value"`
-	Status      health.Status   `json:"status"`
 	Target      health.Target   `json:"target"`
 	WindowDays  int             `json:"window_days"`
-	WindowStart int64           `json:"window_start"`
-	WindowEnd   int64           `json:"window_end"`
+	WindowStart time.Time       `json:"window_start"`
+	WindowEnd   time.Time       `json:"window_end"`
+	Status      health.Status   `json:"status"`
 	EvidenceIDs []string        `json:"evidence_ids,omitempty"` // in snapshots only, for breaches
+}
+
+// DocOf is a computed metric as a document.
+func DocOf(r MetricResult) MetricDoc {
+	return MetricDoc{Metric: r.Metric, Title: health.Define(r.Metric).Title, Numerator: r.Numerator, Denominator: r.Denominator,
+		Value: r.Value, Target: r.Policy.Target, WindowDays: r.Policy.WindowDays,
+		WindowStart: fromMS(ms(r.WindowStart)), WindowEnd: fromMS(ms(r.WindowEnd)), Status: r.Status}
+}
+
+// metricsDocument is the JSON of a seller's metrics, without evidence.
+func metricsDocument(sm SellerMetrics) ([]MetricDoc, []byte, error) {
+	docs := make([]MetricDoc, len(sm.Metrics))
+	for i, r := range sm.Metrics {
+		docs[i] = DocOf(r)
+	}
+	b, err := json.Marshal(docs)
+	return docs, b, err
 }
 
 func (SellerHealthRow) TableName() string { return "seller_health" }
@@ -148,18 +168,15 @@ func (s *Store) SaveShard(ctx context.Context, evaluationID string, at time.Time
 	sellers := make([]string, 0, len(results))
 	for _, sm := range results {
 		sellers = append(sellers, sm.SellerID)
-		docs := make([]metricDoc, 0, len(sm.Metrics))
 		inBreach := false
 		for _, r := range sm.Metrics {
-			docs = append(docs, metricDoc{Metric: r.Metric, Numerator: r.Numerator, Denominator: r.Denominator, Value: r.Value,
-				Status: r.Status, Target: r.Policy.Target, WindowDays: r.Policy.WindowDays, WindowStart: ms(r.WindowStart), WindowEnd: ms(r.WindowEnd)})
 			if r.Status == health.Bad {
 				breaches++
 				inBreach = true
 			}
 		}
 		// The health page's document leaves the evidence out; the snapshot keeps it.
-		doc, err := json.Marshal(docs)
+		docs, doc, err := metricsDocument(sm)
 		if err != nil {
 			return 0, fmt.Errorf("save shard of evaluation %s: %w", evaluationID, err)
 		}

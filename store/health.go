@@ -15,10 +15,13 @@ import (
 // (or, before their first evaluation, the metrics computed now), the standing of
 // their cases, and the latest changes of their rating.
 type Health struct {
-	Metrics     SellerMetrics
-	EvaluatedAt *time.Time // nil when computed on the spot
-	Cases       []health.CaseStanding
-	Ledger      []LedgerEntry // newest first, at most HealthLedgerEntries
+	// MetricsJSON is the JSON array of MetricDoc, in the metrics' order: what the
+	// API sends as it is. Metrics decodes it for the pages.
+	MetricsJSON       json.RawMessage
+	DefectFreeShipped int64
+	EvaluatedAt       *time.Time // nil when computed on the spot
+	Cases             []health.CaseStanding
+	Ledger            []LedgerEntry // newest first, at most HealthLedgerEntries
 }
 
 // HealthLedgerEntries is how many rating changes Health carries.
@@ -72,7 +75,6 @@ func (s *Store) LatestHealth(ctx context.Context, sellerID string, p health.Poli
 	var (
 		evaluatedAt, defectFree            sql.NullInt64
 		metricsJSON, casesJSON, ledgerJSON sql.NullString
-		docs                               []metricDoc
 	)
 	// Plain database/sql: at this rate GORM's statement building is a cost of its own.
 	var err error
@@ -105,7 +107,7 @@ func (s *Store) LatestHealth(ctx context.Context, sellerID string, p health.Poli
 		name string
 		src  sql.NullString
 		dst  any
-	}{{"metrics", metricsJSON, &docs}, {"cases", casesJSON, &cases}, {"ledger", ledgerJSON, &ledger}} {
+	}{{"cases", casesJSON, &cases}, {"ledger", ledgerJSON, &ledger}} {
 		if part.src.Valid {
 			if err := json.Unmarshal([]byte(part.src.String), part.dst); err != nil {
 				return Health{}, fmt.Errorf("health of %s: read %s: %w", sellerID, part.name, err)
@@ -127,18 +129,24 @@ func (s *Store) LatestHealth(ctx context.Context, sellerID string, p health.Poli
 		if len(ms) != 1 {
 			return Health{}, fmt.Errorf("health of %s: %w", sellerID, ErrNotFound)
 		}
-		out.Metrics = ms[0]
+		_, doc, err := metricsDocument(ms[0])
+		if err != nil {
+			return Health{}, fmt.Errorf("health of %s: %w", sellerID, err)
+		}
+		out.MetricsJSON, out.DefectFreeShipped = doc, ms[0].DefectFreeShipped
 		return out, nil
 	}
 	at := fromMS(evaluatedAt.Int64)
 	out.EvaluatedAt = &at
-	out.Metrics = SellerMetrics{SellerID: sellerID, DefectFreeShipped: defectFree.Int64}
-	for _, d := range docs {
-		out.Metrics.Metrics = append(out.Metrics.Metrics, MetricResult{
-			Metric: d.Metric, Numerator: d.Numerator, Denominator: d.Denominator, Value: d.Value, Status: d.Status,
-			Policy:      health.MetricPolicy{Target: d.Target, WindowDays: d.WindowDays},
-			WindowStart: fromMS(d.WindowStart), WindowEnd: fromMS(d.WindowEnd),
-		})
-	}
+	out.MetricsJSON, out.DefectFreeShipped = json.RawMessage(metricsJSON.String), defectFree.Int64
 	return out, nil
+}
+
+// Metrics decodes the metrics document.
+func (h Health) Metrics() ([]MetricDoc, error) {
+	var docs []MetricDoc
+	if err := json.Unmarshal(h.MetricsJSON, &docs); err != nil {
+		return nil, fmt.Errorf("metrics document: %w", err)
+	}
+	return docs, nil
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/accounthealth/accounthealth/health"
 	"github.com/accounthealth/accounthealth/store"
@@ -65,12 +66,7 @@ func TestSnapshotHistorySurvivesMigration5(t *testing.T) {
 			if err := st.DB().QueryRowContext(ctx, "SELECT metrics FROM seller_snapshots WHERE evaluation_id = 'ev-old' AND seller_id = 's1'").Scan(&doc); err != nil {
 				t.Fatal(err)
 			}
-			var docs []struct {
-				Metric      health.MetricID `json:"metric"`
-				Numerator   int64           `json:"numerator"`
-				Target      health.Target   `json:"target"`
-				EvidenceIDs []string        `json:"evidence_ids"`
-			}
+			var docs []store.MetricDoc
 			if err := json.Unmarshal([]byte(doc), &docs); err != nil {
 				t.Fatalf("%s: %v", doc, err)
 			}
@@ -82,7 +78,7 @@ func TestSnapshotHistorySurvivesMigration5(t *testing.T) {
 					t.Errorf("document's metric %d is %s, want %s", i, docs[i].Metric, m)
 				}
 			}
-			if docs[0].Numerator != 1 || docs[0].Target != (health.Target{Op: health.Less, Value: 0.01}) || len(docs[0].EvidenceIDs) != 2 || docs[0].EvidenceIDs[1] != "o2" {
+			if docs[0].Title != "Order Defect Rate" || !docs[0].WindowEnd.Equal(old.Truncate(time.Millisecond)) || docs[0].Numerator != 1 || docs[0].Target != (health.Target{Op: health.Less, Value: 0.01}) || len(docs[0].EvidenceIDs) != 2 || docs[0].EvidenceIDs[1] != "o2" {
 				t.Errorf("odr came through as %+v", docs[0])
 			}
 

@@ -188,12 +188,12 @@ func (s *Store) MetricTrend(ctx context.Context, sellerID string, n int) (map[he
 	}
 	out := map[health.MetricID][]TrendPoint{}
 	for i := len(rows) - 1; i >= 0; i-- {
-		var docs []metricDoc
+		var docs []MetricDoc
 		if err := json.Unmarshal([]byte(rows[i].Metrics), &docs); err != nil {
 			return nil, fmt.Errorf("trend of %s: %w", sellerID, err)
 		}
 		for _, d := range docs {
-			out[d.Metric] = append(out[d.Metric], TrendPoint{At: fromMS(d.WindowEnd), Value: d.Value, Status: d.Status})
+			out[d.Metric] = append(out[d.Metric], TrendPoint{At: d.WindowEnd, Value: d.Value, Status: d.Status})
 		}
 	}
 	return out, nil

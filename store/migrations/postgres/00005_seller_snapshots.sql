@@ -13,12 +13,15 @@ CREATE TABLE seller_snapshots (
 );
 CREATE INDEX seller_snapshots_trend ON seller_snapshots (seller_id, evaluated_at);
 
--- The history so far, folded into documents in the metrics' order.
+-- The history so far, folded into documents in the metrics' order, in the shape
+-- the API shows a metric (store.MetricDoc).
 INSERT INTO seller_snapshots (evaluation_id, seller_id, evaluated_at, metrics)
 SELECT evaluation_id, seller_id, MAX(window_end),
-       json_agg(json_build_object('metric', metric, 'numerator', numerator, 'denominator', denominator, 'value', value,
-           'status', status, 'target', json_build_object('op', target_op, 'value', target_value), 'window_days', window_days,
-           'window_start', window_start, 'window_end', window_end, 'evidence_ids', CAST(evidence_ids AS json))
+       json_agg(json_build_object('metric', metric, 'title', CASE metric WHEN 'odr' THEN 'Order Defect Rate' WHEN 'cancel_rate' THEN 'Pre-fulfilment Cancel Rate' WHEN 'late_shipment_rate' THEN 'Late Shipment Rate' WHEN 'valid_tracking_rate' THEN 'Valid Tracking Rate' WHEN 'on_time_delivery_rate' THEN 'On-Time Delivery Rate' WHEN 'response_rate' THEN 'Response Rate' END,
+           'numerator', numerator, 'denominator', denominator, 'value', value,
+           'target', json_build_object('op', target_op, 'value', target_value), 'window_days', window_days,
+           'window_start', to_char(to_timestamp(window_start / 1000.0) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'), 'window_end', to_char(to_timestamp(window_end / 1000.0) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+           'status', status, 'evidence_ids', CAST(evidence_ids AS json))
            ORDER BY CASE metric WHEN 'odr' THEN 1 WHEN 'cancel_rate' THEN 2 WHEN 'late_shipment_rate' THEN 3 WHEN 'valid_tracking_rate' THEN 4 WHEN 'on_time_delivery_rate' THEN 5 ELSE 6 END)::text
 FROM metric_snapshots
 GROUP BY evaluation_id, seller_id;
