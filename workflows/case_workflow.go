@@ -20,6 +20,9 @@ const (
 	UpdateDecision    = "decide"        // a reviewer's decision (DecisionRequest)
 	QueryCase         = "case"          // the case's state (health.Case)
 
+	// changeOrderedMail versions the delivery of a record's mails one after another.
+	changeOrderedMail = "ordered-mail"
+
 	// ErrTransition is the type of the application error a refused request carries.
 	ErrTransition = "TransitionNotAllowed"
 )
@@ -390,7 +393,19 @@ func (r *caseRun) record(ctx workflow.Context, s recordSpec) error {
 	if err := workflow.ExecuteActivity(ctx, caseActivities.Record, in).Get(ctx, &keys); err != nil {
 		return fmt.Errorf("record %s on case %s: %w", s.typ, r.c.ID, err)
 	}
-	for _, k := range keys {
+	if len(keys) == 0 {
+		return nil
+	}
+	// A record's mails go out in the order it lists them (the last rejection before the
+	// deactivation it causes). Runs started before that ordering deliver them at once.
+	groups := [][]string{keys}
+	if len(keys) > 1 && workflow.GetVersion(ctx, changeOrderedMail, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		groups = nil
+		for _, k := range keys {
+			groups = append(groups, []string{k})
+		}
+	}
+	for _, g := range groups {
 		r.deliveries++
 		workflow.Go(ctx, func(ctx workflow.Context) {
 			defer func() { r.deliveries-- }()
@@ -400,7 +415,9 @@ func (r *caseRun) record(ctx workflow.Context, s recordSpec) error {
 				// About a day of tries; a permanent refusal (5xx) stops at once.
 				RetryPolicy: &temporal.RetryPolicy{InitialInterval: 5 * time.Second, MaximumInterval: 10 * time.Minute, MaximumAttempts: 150},
 			})
-			_ = workflow.ExecuteActivity(mctx, caseActivities.Deliver, k).Get(mctx, nil)
+			for _, k := range g {
+				_ = workflow.ExecuteActivity(mctx, caseActivities.Deliver, k).Get(mctx, nil)
+			}
 		})
 	}
 	return nil
