@@ -63,12 +63,11 @@ type ShardResult struct {
 // EvaluateShard computes the metrics of a shard's sellers in SQL, stores the
 // snapshots and the progress, and hands the results to the sink.
 func (a *Evaluation) EvaluateShard(ctx context.Context, in ShardInput) (ShardResult, error) {
-	activity.RecordHeartbeat(ctx, "computing")
+	defer keepAlive(ctx, ShardHeartbeatEvery)()
 	results, err := a.Store.ComputeMetrics(ctx, in.Shard, in.AsOf, a.Policy)
 	if err != nil {
 		return ShardResult{}, fmt.Errorf("evaluate shard: %w", err)
 	}
-	activity.RecordHeartbeat(ctx, "saving")
 	breaches, err := a.Store.SaveShard(ctx, in.EvaluationID, in.AsOf, results)
 	if err != nil {
 		return ShardResult{}, err
@@ -79,6 +78,33 @@ func (a *Evaluation) EvaluateShard(ctx context.Context, in ShardInput) (ShardRes
 		}
 	}
 	return ShardResult{Sellers: len(results), Breaches: breaches}, nil
+}
+
+// ShardHeartbeatEvery is how often a shard's activity tells the server its worker
+// is alive. Its heartbeat timeout is a few of these: a worker killed mid-shard
+// loses that shard to another worker after the timeout, and nothing else.
+const ShardHeartbeatEvery = 5 * time.Second
+
+// keepAlive heartbeats every d until the returned stop is called, so a slow query
+// is never taken for a dead worker, while a dead one stops heartbeating at once.
+func keepAlive(ctx context.Context, d time.Duration) (stop func()) {
+	activity.RecordHeartbeat(ctx)
+	done := make(chan struct{})
+	go func() {
+		t := time.NewTicker(d)
+		defer t.Stop()
+		for {
+			select {
+			case <-t.C:
+				activity.RecordHeartbeat(ctx)
+			case <-done:
+				return
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	return func() { close(done) }
 }
 
 // FinishInput closes an evaluation.

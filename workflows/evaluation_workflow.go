@@ -38,7 +38,7 @@ func EvaluationWorkflow(ctx workflow.Context, in EvaluationInput) (res Evaluatio
 	}
 	ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout: 15 * time.Minute,
-		HeartbeatTimeout:    2 * time.Minute,
+		HeartbeatTimeout:    4 * activities.ShardHeartbeatEvery,
 		RetryPolicy:         &temporal.RetryPolicy{MaximumAttempts: 5},
 	})
 	defer func() {
