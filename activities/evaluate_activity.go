@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"go.temporal.io/sdk/activity"
@@ -25,7 +26,8 @@ type BreachSink interface {
 type Evaluation struct {
 	Store  *store.Store
 	Policy health.Policy
-	Sink   BreachSink // nil: breaches are only recorded in the snapshots
+	Sink   BreachSink   // nil: breaches are only recorded in the snapshots
+	Log    *slog.Logger // nil: no summary is logged
 }
 
 // PlanInput asks for the shards of an evaluation.
@@ -115,5 +117,26 @@ type FinishInput struct {
 
 // Finish marks the evaluation completed or failed.
 func (a *Evaluation) Finish(ctx context.Context, in FinishInput) error {
-	return a.Store.FinishEvaluation(ctx, in.EvaluationID, in.Failure)
+	if err := a.Store.FinishEvaluation(ctx, in.EvaluationID, in.Failure); err != nil {
+		return err
+	}
+	if a.Log == nil {
+		return nil
+	}
+	// A summary a person can read in the worker's log: what ran, over how many, what it found.
+	e, err := a.Store.Evaluation(ctx, in.EvaluationID)
+	if err != nil {
+		return fmt.Errorf("summarise evaluation %s: %w", in.EvaluationID, err)
+	}
+	took := time.Duration(0)
+	if e.FinishedAt != nil {
+		took = e.FinishedAt.Sub(e.StartedAt).Round(time.Millisecond)
+	}
+	attrs := []any{"id", e.ID, "trigger", e.Trigger, "sellers", e.SellersEvaluated, "of", e.SellersTotal, "breaches", e.Breaches, "took", took.String()}
+	if e.Error != nil {
+		a.Log.Warn("evaluation failed", append(attrs, "error", *e.Error)...)
+	} else {
+		a.Log.Info("evaluation completed", attrs...)
+	}
+	return nil
 }

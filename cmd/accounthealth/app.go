@@ -88,7 +88,7 @@ func (a *app) startWorker(c client.Client, st *store.Store, smtpURL string) erro
 	w := worker.New(c, workflows.TaskQueue, worker.Options{})
 	w.RegisterWorkflow(workflows.EvaluationWorkflow)
 	w.RegisterWorkflow(workflows.CaseWorkflow)
-	w.RegisterActivity(&activities.Evaluation{Store: st, Policy: a.cfg.Policy,
+	w.RegisterActivity(&activities.Evaluation{Store: st, Policy: a.cfg.Policy, Log: a.log,
 		Sink: workflows.CaseOpener{Client: c, Store: st, Policy: a.cfg.Policy}})
 	w.RegisterActivity(&activities.Cases{Store: st, Policy: a.cfg.Policy, Mailer: sender, PublicURL: a.cfg.PublicURL})
 	if err := w.Start(); err != nil {

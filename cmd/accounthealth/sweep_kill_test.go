@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -108,7 +109,8 @@ func TestAWorkerDyingMidSweepLosesOnlyItsShard(t *testing.T) {
 	policy := health.DefaultPolicy()
 	policy.Evaluation.ShardSize = shardSize
 	runs := &shardRuns{runs: map[string]int{}, stuck: "kill-06", stalled: make(chan struct{}), release: make(chan struct{})}
-	act := &activities.Evaluation{Store: st, Policy: policy, Sink: runs}
+	var logs syncBuffer
+	act := &activities.Evaluation{Store: st, Policy: policy, Sink: runs, Log: slog.New(slog.NewTextHandler(&logs, nil))}
 	defer close(runs.release)
 
 	newWorker := func() worker.Worker {
@@ -167,6 +169,9 @@ func TestAWorkerDyingMidSweepLosesOnlyItsShard(t *testing.T) {
 	}
 	if res.Sellers != sellers || e.SellersEvaluated != sellers || e.Status != store.EvaluationCompleted {
 		t.Errorf("result %+v, evaluation %d sellers %s: want all %d, each once, completed", res, e.SellersEvaluated, e.Status, sellers)
+	}
+	if !strings.Contains(logs.String(), `msg="evaluation completed" id=`+evalID+" trigger=test sellers=12 of=12 breaches=0 took=") {
+		t.Errorf("no readable summary of the sweep in the worker's log:\n%s", logs.String())
 	}
 	got := runs.counts()
 	if len(got) != sellers/shardSize {
