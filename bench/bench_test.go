@@ -21,6 +21,9 @@ func TestSmoke(t *testing.T) {
 		if r.Ours <= 0 || r.Baseline <= 0 {
 			t.Errorf("%s (%s) measured nothing: %+v", r.Name, r.Measure, r)
 		}
+		if r.Failed > 0 {
+			t.Errorf("%s: %d requests failed while it ran (%s)", r.Name, r.Failed, r.Note)
+		}
 	}
 	for name, n := range map[string]int{"ingest": 2, "evaluation": 1, "api": 3, "storm": 1, "growth": 3} {
 		if seen[name] != n {

@@ -119,7 +119,7 @@ func run(ctx context.Context, s size, only []string, stdout, progress io.Writer)
 			e.close()
 			return nil, err
 		}
-		r, err := benchStorm(ctx, e, d.Breaches)
+		r, err := benchStorm(ctx, e, d.Breaches, d.Sellers)
 		e.close()
 		if err != nil {
 			return nil, fmt.Errorf("storm: %w", err)
@@ -176,39 +176,67 @@ func printTable(w io.Writer, s size, results, growth []result) {
 	}
 }
 
-// probe samples a URL's latency in the background.
+// probe samples requests' latency in the background, one every 50 ms. A request
+// that fails or answers anything but 200 is counted as failed, not timed.
 type probe struct {
 	stopCh chan struct{}
-	done   chan []float64
+	done   chan probeResult
 }
 
-func startProbe(url string) *probe {
-	p := &probe{stopCh: make(chan struct{}), done: make(chan []float64)}
+type probeResult struct {
+	ok, failed int
+	p50, p99   float64 // milliseconds, of the requests that succeeded
+}
+
+func (r probeResult) String() string {
+	return fmt.Sprintf("p50 %.1f ms, p99 %.1f ms, %d requests, %d failed", r.p50, r.p99, r.ok+r.failed, r.failed)
+}
+
+func startProbe(next func(i int) (*http.Request, error)) *probe {
+	p := &probe{stopCh: make(chan struct{}), done: make(chan probeResult)}
 	go func() {
 		var lat []float64
-		for {
+		failed := 0
+		for i := 0; ; i++ {
 			select {
 			case <-p.stopCh:
-				p.done <- lat
+				p.done <- summarise(lat, failed)
 				return
 			case <-time.After(50 * time.Millisecond):
 			}
-			t := time.Now()
-			if resp, err := http.Get(url); err == nil {
-				resp.Body.Close()
-				lat = append(lat, float64(time.Since(t).Microseconds())/1000)
+			req, err := next(i)
+			if err != nil {
+				failed++
+				continue
 			}
+			t := time.Now()
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				failed++
+				continue
+			}
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				failed++
+				continue
+			}
+			lat = append(lat, float64(time.Since(t).Microseconds())/1000)
 		}
 	}()
 	return p
 }
 
-func (p *probe) stop() (p50, p99 float64) {
-	close(p.stopCh)
-	lat := <-p.done
-	if len(lat) == 0 {
-		return 0, 0
+func summarise(lat []float64, failed int) probeResult {
+	r := probeResult{ok: len(lat), failed: failed}
+	if len(lat) > 0 {
+		sort.Float64s(lat)
+		r.p50, r.p99 = lat[len(lat)/2], lat[min(len(lat)-1, len(lat)*99/100)]
 	}
-	sort.Float64s(lat)
-	return lat[len(lat)/2], lat[min(len(lat)-1, len(lat)*99/100)]
+	return r
+}
+
+func (p *probe) stop() probeResult {
+	close(p.stopCh)
+	return <-p.done
 }
