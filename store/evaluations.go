@@ -266,7 +266,7 @@ func bonusLedger(tx *gorm.DB, evaluationID string, at time.Time, latest []Seller
 		return nil
 	}
 	var prev []SellerHealthRow
-	if err := tx.Where("seller_id IN ? AND evaluated_at <= ?", sellers, ms(at)).Find(&prev).Error; err != nil {
+	if err := tx.Select("seller_id", "rating_bonus").Where("seller_id IN ? AND evaluated_at <= ?", sellers, ms(at)).Find(&prev).Error; err != nil {
 		return fmt.Errorf("previous rating bonus: %w", err)
 	}
 	old := make(map[string]int, len(prev))
