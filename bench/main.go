@@ -192,6 +192,9 @@ func (r probeResult) String() string {
 	return fmt.Sprintf("p50 %.1f ms, p99 %.1f ms, %d requests, %d failed", r.p50, r.p99, r.ok+r.failed, r.failed)
 }
 
+// probeClient gives up on a request after 5 s: a hung API counts as failed samples.
+var probeClient = &http.Client{Timeout: 5 * time.Second}
+
 func startProbe(next func(i int) (*http.Request, error)) *probe {
 	p := &probe{stopCh: make(chan struct{}), done: make(chan probeResult)}
 	go func() {
@@ -210,7 +213,7 @@ func startProbe(next func(i int) (*http.Request, error)) *probe {
 				continue
 			}
 			t := time.Now()
-			resp, err := http.DefaultClient.Do(req)
+			resp, err := probeClient.Do(req)
 			if err != nil {
 				failed++
 				continue
