@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"maps"
 	"net/textproto"
-	"strings"
 	"time"
 
 	"go.temporal.io/sdk/activity"
@@ -17,6 +16,7 @@ import (
 	"github.com/accounthealth/accounthealth/health"
 	"github.com/accounthealth/accounthealth/store"
 	"github.com/accounthealth/accounthealth/templates"
+	"github.com/accounthealth/accounthealth/workflows/flow"
 )
 
 // Mailer sends one message.
@@ -32,67 +32,41 @@ type Cases struct {
 	PublicURL string // where people reach the API and pages, e.g. http://127.0.0.1:8080
 }
 
-// Observation is what an evaluation (or a re-check) saw of a case's metric.
-type Observation struct {
-	EvaluationID string
-	At           time.Time
-	Status       health.Status
-	Evidence     store.Evidence
-}
-
-// Mail recipients.
-const (
-	ToSeller    = "seller"
-	ToReviewers = "reviewers"
-)
-
-// MailSpec names a mail to queue with a transition.
-type MailSpec struct {
-	Template string
-	To       string // ToSeller or ToReviewers
-}
-
-// RecordInput is one transition of a case, as the workflow decided it.
-type RecordInput struct {
-	Case       health.Case
-	WorkflowID string
-	RunID      string
-	Seq        int
-	At         time.Time
-	Type       string
-	Actor      string
-	From       health.CaseState // "" when the case opens
-	Detail     map[string]any
-	Evidence   *store.Evidence // given when it changes (opening, enforcement)
-	Appeal     *store.AppealRow
-	Mail       []MailSpec
-	Message    string // extra words for the mail (e.g. why a case became final)
-	Reviewer   string // the reviewer's name, for decisions
-}
-
 // Record writes the transition, its timeline entry, the appeal, the rating ledger
 // and the rendered mail in one transaction, and returns the keys of the mail to
-// deliver. A retry after success changes nothing and returns the same keys.
-func (a *Cases) Record(ctx context.Context, in RecordInput) ([]string, error) {
+// deliver. A retry after success changes nothing and returns the same keys. An
+// error retrying cannot fix (the data refused) comes back non-retryable.
+func (a *Cases) Record(ctx context.Context, in flow.RecordInput) ([]string, error) {
+	keys, err := a.record(ctx, in)
+	return keys, permanent(err)
+}
+
+func (a *Cases) record(ctx context.Context, in flow.RecordInput) ([]string, error) {
 	c := in.Case
 	seller, err := a.Store.Seller(ctx, c.SellerID)
 	if err != nil {
 		return nil, err
 	}
-	ev := in.Evidence
-	if ev == nil {
+	var ev store.Evidence
+	if in.Evidence != nil {
+		ev = evidenceRow(*in.Evidence)
+	} else {
 		old, err := a.Store.Case(ctx, c.ID)
 		if err != nil {
 			return nil, fmt.Errorf("record %s on %s: %w", in.Type, c.ID, err)
 		}
-		var e store.Evidence
-		if err := json.Unmarshal([]byte(old.Evidence), &e); err != nil {
+		if err := json.Unmarshal([]byte(old.Evidence), &ev); err != nil {
 			return nil, fmt.Errorf("evidence of %s: %w", c.ID, err)
 		}
-		ev = &e
 	}
-	evJSON, _ := json.Marshal(ev)
-	detail, _ := json.Marshal(in.Detail)
+	evJSON, err := json.Marshal(ev)
+	if err != nil {
+		return nil, fmt.Errorf("evidence of %s: %w", c.ID, err)
+	}
+	detail, err := json.Marshal(in.Detail)
+	if err != nil {
+		return nil, fmt.Errorf("timeline detail of %s: %w", c.ID, err)
+	}
 	row := store.CaseRow{
 		ID: c.ID, WorkflowID: in.WorkflowID, RunID: in.RunID, SellerID: c.SellerID, Kind: string(c.Kind),
 		Metric: nonEmpty(string(c.Metric)), ListingID: nonEmpty(c.ListingID), Violation: nonEmpty(c.Violation),
@@ -107,74 +81,78 @@ func (a *Cases) Record(ctx context.Context, in RecordInput) ([]string, error) {
 		row.ClosedAt = &at
 	}
 	rec := store.CaseRecord{
-		Case:   row,
-		Event:  store.CaseEvent{CaseID: c.ID, Seq: in.Seq, At: in.At, Type: in.Type, Actor: in.Actor, ToState: string(c.State), Detail: string(detail)},
-		Appeal: in.Appeal,
-		Ledger: ledgerFor(in, c),
+		Case:  row,
+		Event: store.CaseEvent{CaseID: c.ID, Seq: in.Seq, At: in.At, Type: in.Type, Actor: in.Actor, ToState: string(c.State), Detail: string(detail)},
+	}
+	if in.Appeal != nil {
+		ap := appealRow(*in.Appeal)
+		rec.Appeal = &ap
+	}
+	if ch, ok := health.CaseRatingChange(c, in.From); ok {
+		caseID := c.ID
+		rec.Ledger = []store.LedgerEntry{{SellerID: c.SellerID, Key: ch.Key, At: in.At, Delta: ch.Delta, Cause: ch.Cause, CaseID: &caseID}}
 	}
 	if in.From != "" {
 		f := string(in.From)
 		rec.Event.FromState = &f
 	}
-	data := a.mailData(c, seller, *ev, in)
+	data := a.mailData(c, seller, ev, in)
+	var keys []string
 	for _, m := range in.Mail {
 		to := []string{seller.Email}
-		if m.To == ToReviewers {
+		if m.To == flow.ToReviewers {
 			if to, err = a.Store.ReviewerEmails(ctx); err != nil {
 				return nil, err
 			}
 			if len(to) == 0 {
-				continue // nobody to tell; the escalation stays on the timeline
+				continue // nobody to tell: no mail is queued, and no key is given to deliver
 			}
 		}
 		r, err := templates.Render(m.Template, data)
 		if err != nil {
 			return nil, temporal.NewNonRetryableApplicationError(err.Error(), "TemplateError", err)
 		}
-		toJSON, _ := json.Marshal(to)
-		caseID := c.ID
+		toJSON, err := json.Marshal(to)
+		if err != nil {
+			return nil, err
+		}
+		caseID, key := c.ID, fmt.Sprintf("%s/%d/%s", c.ID, in.Seq, m.Template)
 		rec.Mail = append(rec.Mail, store.OutboxMail{
-			Key: fmt.Sprintf("%s/%d/%s", c.ID, in.Seq, m.Template), CaseID: &caseID, Template: m.Template,
+			Key: key, CaseID: &caseID, Template: m.Template,
 			Recipients: string(toJSON), Subject: r.Subject, TextBody: r.Text, HTMLBody: r.HTML, CreatedAt: in.At,
 		})
+		keys = append(keys, key)
 	}
 	if err := a.Store.RecordCase(ctx, rec); err != nil {
 		return nil, err
 	}
-	keys := make([]string, len(in.Mail))
-	for i, m := range in.Mail {
-		keys[i] = fmt.Sprintf("%s/%d/%s", c.ID, in.Seq, m.Template)
-	}
 	return keys, nil
 }
 
-// ledgerFor is the rating change a transition causes: a case takes a notice's
-// points when it opens, the rest of its enforcement's when enforced, and gives
-// all back on reinstatement.
-func ledgerFor(in RecordInput, c health.Case) []store.LedgerEntry {
-	caseID := c.ID
-	entry := func(key string, delta int, cause string) []store.LedgerEntry {
-		return []store.LedgerEntry{{SellerID: c.SellerID, Key: "case/" + c.ID + "/" + key, At: in.At, Delta: delta, Cause: cause, CaseID: &caseID}}
+// permanent marks an error retrying cannot fix (the database refused the data, or
+// what it refers to does not exist) as non-retryable, so a case never retries it
+// for ever; anything else (the database away) is retried.
+func permanent(err error) error {
+	if err != nil && store.Permanent(err) {
+		return temporal.NewNonRetryableApplicationError(err.Error(), flow.ErrPermanent, err)
 	}
-	notice := health.Severity(health.NoEnforcement)
-	what := string(c.Metric)
-	if what == "" {
-		what = c.Violation
-	}
-	switch {
-	case in.From == "" && c.State == health.Enforced: // a policy case, enforced at once
-		return entry("opened", -health.Severity(c.Enforcement), fmt.Sprintf("case %s opened: %s", c.ID, strings.ReplaceAll(string(c.Enforcement), "_", " ")))
-	case in.From == "":
-		return entry("opened", -notice, fmt.Sprintf("case %s opened: %s missed its target", c.ID, what))
-	case in.From == health.Warned && c.State == health.Enforced:
-		return entry("enforced", notice-health.Severity(c.Enforcement), fmt.Sprintf("case %s enforced: %s", c.ID, strings.ReplaceAll(string(c.Enforcement), "_", " ")))
-	case c.State == health.Reinstated:
-		return entry("reinstated", health.Severity(c.Enforcement), fmt.Sprintf("case %s: appeal approved, points given back", c.ID))
-	}
-	return nil
+	return err
 }
 
-func (a *Cases) mailData(c health.Case, seller store.Seller, ev store.Evidence, in RecordInput) templates.MailData {
+// evidenceRow and appealRow map the workflow's payloads to the store's rows.
+func evidenceRow(e flow.Evidence) store.Evidence {
+	return store.Evidence{Numerator: e.Numerator, Denominator: e.Denominator, Value: e.Value, Target: e.Target,
+		WindowDays: e.WindowDays, WindowStart: e.WindowStart, WindowEnd: e.WindowEnd, OrderIDs: e.OrderIDs,
+		MessageIDs: e.MessageIDs, Note: e.Note}
+}
+
+func appealRow(a flow.Appeal) store.AppealRow {
+	return store.AppealRow{ID: a.ID, CaseID: a.CaseID, SellerID: a.SellerID, Status: a.Status, RootCause: a.RootCause,
+		CorrectiveActions: a.CorrectiveActions, PreventiveMeasures: a.PreventiveMeasures, SubmittedAt: a.SubmittedAt,
+		DecidedAt: a.DecidedAt, DecidedBy: a.DecidedBy, ReasonCode: a.ReasonCode, Message: a.Message, ReviewDue: a.ReviewDue}
+}
+
+func (a *Cases) mailData(c health.Case, seller store.Seller, ev store.Evidence, in flow.RecordInput) templates.MailData {
 	def := health.Define(c.Metric)
 	ids := ev.OrderIDs
 	if len(ev.MessageIDs) > 0 {
@@ -243,15 +221,8 @@ func (a *Cases) Deliver(ctx context.Context, key string) error {
 	return nil
 }
 
-// RecheckInput names a case's metric.
-type RecheckInput struct {
-	SellerID string
-	Metric   health.MetricID
-	Rule     health.MetricPolicy // the rule the case opened under; zero: the worker's
-}
-
 // Recheck measures a case's metric now, for the end of its grace period.
-func (a *Cases) Recheck(ctx context.Context, in RecheckInput) (Observation, error) {
+func (a *Cases) Recheck(ctx context.Context, in flow.RecheckInput) (flow.Observation, error) {
 	now := time.Now().UTC()
 	p := a.Policy
 	if in.Rule.WindowDays > 0 {
@@ -260,16 +231,16 @@ func (a *Cases) Recheck(ctx context.Context, in RecheckInput) (Observation, erro
 	}
 	res, err := a.Store.ComputeMetrics(ctx, store.Shard{IDs: []string{in.SellerID}}, now, p)
 	if err != nil {
-		return Observation{}, err
+		return flow.Observation{}, err
 	}
 	if len(res) != 1 {
-		return Observation{}, errors.New("recheck: seller " + in.SellerID + " not found")
+		return flow.Observation{}, errors.New("recheck: seller " + in.SellerID + " not found")
 	}
 	r, ok := store.MetricResultOf(res[0], in.Metric)
 	if !ok {
-		return Observation{}, fmt.Errorf("recheck: no metric %s", in.Metric)
+		return flow.Observation{}, fmt.Errorf("recheck: no metric %s", in.Metric)
 	}
-	return Observation{At: now, Status: r.Status, Evidence: store.EvidenceOf(r)}, nil
+	return flow.Observation{At: now, Status: r.Status, Evidence: EvidenceOf(r)}, nil
 }
 
 func nonEmpty(s string) *string {

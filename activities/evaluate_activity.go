@@ -13,6 +13,7 @@ import (
 
 	"github.com/accounthealth/accounthealth/health"
 	"github.com/accounthealth/accounthealth/store"
+	"github.com/accounthealth/accounthealth/workflows/flow"
 )
 
 // BreachSink is told what each evaluated shard found. It is the seam where the
@@ -30,56 +31,40 @@ type Evaluation struct {
 	Log    *slog.Logger // nil: no summary is logged
 }
 
-// PlanInput asks for the shards of an evaluation.
-type PlanInput struct {
-	EvaluationID string
-	SellerIDs    []string // nil: every seller
-	AsOf         time.Time
-	Trigger      string // "schedule": the evaluation's row is made here
-}
-
 // Plan cuts the sellers into shards; for a scheduled sweep it first records the
 // evaluation (once, even when retried).
-func (a *Evaluation) Plan(ctx context.Context, in PlanInput) ([]store.Shard, error) {
+func (a *Evaluation) Plan(ctx context.Context, in flow.PlanInput) ([]flow.Shard, error) {
 	if in.Trigger == "schedule" {
 		if _, err := a.Store.CreateEvaluation(ctx, in.EvaluationID, in.Trigger, nil); err != nil && !errors.Is(err, store.ErrConflict) {
 			return nil, err
 		}
 	}
-	return a.Store.PlanShards(ctx, in.EvaluationID, in.SellerIDs, a.Policy.Evaluation.ShardSize, in.AsOf)
-}
-
-// ShardInput is one shard of an evaluation.
-type ShardInput struct {
-	EvaluationID string
-	Shard        store.Shard
-	AsOf         time.Time
-}
-
-// ShardResult is what a shard found.
-type ShardResult struct {
-	Sellers  int
-	Breaches int
+	shards, err := a.Store.PlanShards(ctx, in.EvaluationID, in.SellerIDs, a.Policy.Evaluation.ShardSize, in.AsOf)
+	out := make([]flow.Shard, len(shards))
+	for i, sh := range shards {
+		out[i] = flow.Shard{From: sh.From, To: sh.To, IDs: sh.IDs}
+	}
+	return out, err
 }
 
 // EvaluateShard computes the metrics of a shard's sellers in SQL, stores the
 // snapshots and the progress, and hands the results to the sink.
-func (a *Evaluation) EvaluateShard(ctx context.Context, in ShardInput) (ShardResult, error) {
+func (a *Evaluation) EvaluateShard(ctx context.Context, in flow.ShardInput) (flow.ShardResult, error) {
 	defer keepAlive(ctx, ShardHeartbeatEvery)()
-	results, err := a.Store.ComputeMetrics(ctx, in.Shard, in.AsOf, a.Policy)
+	results, err := a.Store.ComputeMetrics(ctx, store.Shard{From: in.Shard.From, To: in.Shard.To, IDs: in.Shard.IDs}, in.AsOf, a.Policy)
 	if err != nil {
-		return ShardResult{}, fmt.Errorf("evaluate shard: %w", err)
+		return flow.ShardResult{}, fmt.Errorf("evaluate shard: %w", err)
 	}
 	breaches, err := a.Store.SaveShard(ctx, in.EvaluationID, in.AsOf, results)
 	if err != nil {
-		return ShardResult{}, err
+		return flow.ShardResult{}, err
 	}
 	if a.Sink != nil {
 		if err := a.Sink.Observe(ctx, in.EvaluationID, in.AsOf, results); err != nil {
-			return ShardResult{}, fmt.Errorf("act on breaches: %w", err)
+			return flow.ShardResult{}, fmt.Errorf("act on breaches: %w", err)
 		}
 	}
-	return ShardResult{Sellers: len(results), Breaches: breaches}, nil
+	return flow.ShardResult{Sellers: len(results), Breaches: breaches}, nil
 }
 
 // ShardHeartbeatEvery is how often a shard's activity tells the server its worker
@@ -109,14 +94,8 @@ func keepAlive(ctx context.Context, d time.Duration) (stop func()) {
 	return func() { close(done) }
 }
 
-// FinishInput closes an evaluation.
-type FinishInput struct {
-	EvaluationID string
-	Failure      string
-}
-
 // Finish marks the evaluation completed or failed.
-func (a *Evaluation) Finish(ctx context.Context, in FinishInput) error {
+func (a *Evaluation) Finish(ctx context.Context, in flow.FinishInput) error {
 	if err := a.Store.FinishEvaluation(ctx, in.EvaluationID, in.Failure); err != nil {
 		return err
 	}

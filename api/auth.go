@@ -11,15 +11,12 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/accounthealth/accounthealth/app"
 	"github.com/accounthealth/accounthealth/store"
 )
 
 // Principal is who is calling.
-type Principal struct {
-	Role       store.Role
-	SellerID   string // for a seller key
-	ReviewerID string // for a reviewer key
-}
+type Principal = app.Principal
 
 const principalKey = "principal"
 
@@ -95,16 +92,4 @@ func allow(roles ...store.Role) echo.MiddlewareFunc {
 			return errForbidden
 		}
 	}
-}
-
-// canSeeSeller is the ownership rule: a seller sees only themself; reviewers and
-// the admin see everyone. Callers answer 404, not 403, so ids do not leak.
-func canSeeSeller(p Principal, sellerID string) bool {
-	switch p.Role {
-	case store.RoleAdmin, store.RoleReviewer:
-		return true
-	case store.RoleSeller:
-		return p.SellerID == sellerID
-	}
-	return false
 }

@@ -8,7 +8,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/accounthealth/accounthealth/store"
+	"github.com/accounthealth/accounthealth/app"
 )
 
 // Error is the contract's error: {"error":{"code","message","fields"}}.
@@ -45,13 +45,12 @@ func errorHandler(log *slog.Logger, page func(echo.Context, *Error)) echo.HTTPEr
 			return
 		}
 		var e *Error
+		var ae *app.Error
 		var he *echo.HTTPError
 		switch {
 		case errors.As(err, &e):
-		case errors.Is(err, store.ErrNotFound):
-			e = notFound("resource")
-		case errors.Is(err, store.ErrConflict):
-			e = conflict(err.Error())
+		case errors.As(err, &ae):
+			e = fromApp(ae)
 		case errors.As(err, &he):
 			e = fromEcho(he)
 		default:
@@ -68,6 +67,23 @@ func errorHandler(log *slog.Logger, page func(echo.Context, *Error)) echo.HTTPEr
 		}
 		_ = c.JSON(e.Status, map[string]*Error{"error": e})
 	}
+}
+
+// fromApp maps a use case's refusal to its answer.
+func fromApp(ae *app.Error) *Error {
+	switch ae.Kind {
+	case app.KindInvalid:
+		return invalid(ae.Message, ae.Fields)
+	case app.KindNotFound:
+		return &Error{Status: http.StatusNotFound, Code: "not_found", Message: ae.Message}
+	case app.KindConflict:
+		return conflict(ae.Message)
+	case app.KindForbidden:
+		return &Error{Status: http.StatusForbidden, Code: "forbidden", Message: ae.Message}
+	case app.KindFailed:
+		return &Error{Status: http.StatusInternalServerError, Code: "not_recorded", Message: ae.Message}
+	}
+	return &Error{Status: http.StatusInternalServerError, Code: "internal", Message: ae.Message}
 }
 
 func fromEcho(he *echo.HTTPError) *Error {

@@ -15,14 +15,14 @@ import (
 	"github.com/accounthealth/accounthealth/api"
 	"github.com/accounthealth/accounthealth/health"
 	"github.com/accounthealth/accounthealth/store/storetest"
-	"github.com/accounthealth/accounthealth/workflows"
+	"github.com/accounthealth/accounthealth/workflows/flow"
 )
 
 // idleWorkflows answers the two calls the route check reaches; the rest are
 // never reached because the requests fail validation or lookup first.
 type idleWorkflows struct{ api.Workflows }
 
-func (idleWorkflows) StartEvaluation(context.Context, workflows.EvaluationInput) error { return nil }
+func (idleWorkflows) StartEvaluation(context.Context, flow.EvaluationInput) error { return nil }
 func (idleWorkflows) Ping(context.Context) error                                       { return nil }
 
 const adminKey = "admin-key-for-the-openapi-test"

@@ -1,6 +1,7 @@
-// Package api serves the HTTP JSON API (and, later, the web pages) with Echo.
-// Handlers bind, authorise and call the store or the workflows; the rules live
-// in the health package and the workflows.
+// Package api serves the HTTP JSON API and the web pages with Echo. A handler
+// binds its input, calls a use case of the application layer (package app and
+// its packages), and presents the answer; the rules live in the use cases, the
+// health package and the workflows.
 package api
 
 import (
@@ -20,18 +21,18 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 
 	"github.com/accounthealth/accounthealth/activities/mail/capture"
+	"github.com/accounthealth/accounthealth/app/cases"
+	"github.com/accounthealth/accounthealth/app/ingest"
+	"github.com/accounthealth/accounthealth/app/sellers"
 	"github.com/accounthealth/accounthealth/health"
 	"github.com/accounthealth/accounthealth/store"
-	"github.com/accounthealth/accounthealth/workflows"
 )
 
-// Workflows is what the API asks of Temporal.
+// Workflows is what the server's use cases ask of Temporal (flow.Client).
 type Workflows interface {
-	StartEvaluation(ctx context.Context, in workflows.EvaluationInput) error
+	cases.Flow
+	sellers.Evaluations
 	Ping(ctx context.Context) error
-	SubmitAppeal(ctx context.Context, workflowID, runID, updateID string, req workflows.AppealRequest) (store.AppealRow, error)
-	Decide(ctx context.Context, workflowID, runID, updateID string, req workflows.DecisionRequest) (store.AppealRow, error)
-	OpenPolicyCase(ctx context.Context, in workflows.CaseInput) (runID string, err error)
 }
 
 // Config is everything the server needs, read once by the caller.
@@ -57,6 +58,9 @@ const (
 type Server struct {
 	store        *store.Store
 	workflows    Workflows
+	cases        *cases.Service
+	ingest       *ingest.Service
+	sellers      *sellers.Service
 	policy       health.Policy
 	adminKeyHash string
 	mailbox      *capture.Server
@@ -76,7 +80,10 @@ func New(cfg Config) *Server {
 		cfg.Logger = slog.Default()
 	}
 	s := &Server{store: cfg.Store, workflows: cfg.Workflows, policy: cfg.Policy, adminKeyHash: cfg.AdminKeyHash,
-		mailbox: cfg.Mailbox, mailer: cfg.Mailer, publicURL: strings.TrimSuffix(cfg.PublicURL, "/"), log: cfg.Logger}
+		mailbox: cfg.Mailbox, mailer: cfg.Mailer, publicURL: strings.TrimSuffix(cfg.PublicURL, "/"), log: cfg.Logger,
+		cases:   &cases.Service{Store: cfg.Store, Flow: cfg.Workflows, Policy: cfg.Policy.Cases},
+		ingest:  &ingest.Service{Store: cfg.Store},
+		sellers: &sellers.Service{Store: cfg.Store, Evaluations: cfg.Workflows, Policy: cfg.Policy}}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	// Rate limits key on the peer address: client-sent X-Forwarded-For is not trusted.

@@ -8,6 +8,8 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/accounthealth/accounthealth/app"
+	"github.com/accounthealth/accounthealth/app/cases"
 	"github.com/accounthealth/accounthealth/health"
 	"github.com/accounthealth/accounthealth/store"
 )
@@ -25,18 +27,12 @@ func (s *Server) queuePage(c echo.Context) error {
 	if _, set := c.QueryParams()["status"]; !set {
 		f.Status = store.AppealSubmitted // the work to do, by default
 	}
-	if f.Metric != "" && !health.MetricID(f.Metric).Valid() {
-		return invalid("unknown metric", map[string]string{"metric": "unknown metric"})
-	}
-	if f.Status != "" && !appealStatuses[f.Status] {
-		return invalid("unknown state", map[string]string{"status": "unknown state"})
-	}
-	items, err := s.store.ReviewQueue(c.Request().Context(), f)
+	items, err := s.cases.Queue(c.Request().Context(), f)
 	if err != nil {
 		return err
 	}
 	return s.page(c, http.StatusOK, "queue", "Review queue", queueData{Items: items, Metric: f.Metric, Status: f.Status,
-		Metrics: health.Metrics, Statuses: []string{store.AppealSubmitted, store.AppealInfoRequested, store.AppealRejected, store.AppealApproved, ""}}, "", "")
+		Metrics: health.Metrics, Statuses: append(cases.AppealStatuses(), "")}, "", "")
 }
 
 type reasonOption struct{ Code, Text string }
@@ -57,7 +53,7 @@ type reviewData struct {
 }
 
 func (s *Server) reviewData(c echo.Context, appealID string) (reviewData, error) {
-	ctx := c.Request().Context()
+	ctx, p := c.Request().Context(), principal(c)
 	ap, err := s.store.Appeal(ctx, appealID)
 	if errors.Is(err, store.ErrNotFound) {
 		return reviewData{}, notFound("appeal")
@@ -65,30 +61,30 @@ func (s *Server) reviewData(c echo.Context, appealID string) (reviewData, error)
 	if err != nil {
 		return reviewData{}, err
 	}
-	row, err := s.store.Case(ctx, ap.CaseID)
+	v, err := s.cases.Case(ctx, p, ap.CaseID)
 	if err != nil {
 		return reviewData{}, err
 	}
-	cd, err := s.caseData(c, row)
+	cd := caseData(p, v)
+	h, err := s.sellers.Health(ctx, p, v.SellerID)
 	if err != nil {
 		return reviewData{}, err
 	}
-	h, err := s.health(ctx, row.SellerID)
+	history, err := s.cases.List(ctx, p, cases.Filter{SellerID: v.SellerID, Limit: 50})
 	if err != nil {
 		return reviewData{}, err
 	}
-	history, err := s.store.Cases(ctx, store.CaseFilter{SellerID: row.SellerID, Limit: 50})
+	metrics, err := h.Metrics()
 	if err != nil {
 		return reviewData{}, err
 	}
-	metrics, err := h.metrics()
-	if err != nil {
-		return reviewData{}, err
-	}
-	d := reviewData{Appeal: ap, Case: cd.Case, Evidence: cd.Evidence, Metrics: metrics, History: history,
+	d := reviewData{Appeal: ap, Case: cd.Case, Evidence: cd.Evidence, Metrics: metrics,
 		Form: map[string]string{}, Errors: map[string]string{},
 		Decisions: []decisionOption{{"approve", "Approve: reinstate the seller"}, {"reject", "Reject: the plan is not enough"},
 			{"request_info", "Request information"}}}
+	for _, hv := range history {
+		d.History = append(d.History, hv.CaseRow)
+	}
 	if ap.ClaimedBy != nil {
 		if r, err := s.store.Reviewer(ctx, *ap.ClaimedBy); err == nil {
 			d.ClaimantName = r.Name
@@ -115,14 +111,7 @@ func (s *Server) reviewPage(c echo.Context) error {
 
 func (s *Server) claimAppeal(c echo.Context) error {
 	id := c.Param("id")
-	err := s.store.ClaimAppeal(c.Request().Context(), id, principal(c).ReviewerID)
-	if errors.Is(err, store.ErrNotFound) {
-		return notFound("appeal")
-	}
-	if errors.Is(err, store.ErrConflict) {
-		return conflict("another reviewer has already claimed this appeal")
-	}
-	if err != nil {
+	if err := s.cases.Claim(c.Request().Context(), principal(c), id); err != nil {
 		return err
 	}
 	return c.Redirect(http.StatusSeeOther, "/review/appeals/"+id)
@@ -131,9 +120,9 @@ func (s *Server) claimAppeal(c echo.Context) error {
 func (s *Server) reviewDecision(c echo.Context) error {
 	id := c.Param("id")
 	req := decisionBody{Decision: health.Decision(c.FormValue("decision")), ReasonCode: c.FormValue("reason_code"), Message: c.FormValue("message")}
-	_, _, err := s.decide(c, id, req)
-	var e *Error
-	if errors.As(err, &e) && (e.Status == http.StatusBadRequest || e.Status == http.StatusConflict) {
+	_, _, err := s.cases.Decide(c.Request().Context(), principal(c), id, req.decision())
+	var e *app.Error
+	if errors.As(err, &e) && (e.Kind == app.KindInvalid || e.Kind == app.KindConflict) {
 		d, derr := s.reviewData(c, id)
 		if derr != nil {
 			return derr
@@ -143,7 +132,11 @@ func (s *Server) reviewDecision(c echo.Context) error {
 		if e.Fields != nil {
 			d.Errors = e.Fields
 		}
-		return s.page(c, e.Status, "review", "Appeal "+id, d, "", "The decision was not recorded: "+e.Message+".")
+		status := http.StatusBadRequest
+		if e.Kind == app.KindConflict {
+			status = http.StatusConflict
+		}
+		return s.page(c, status, "review", "Appeal "+id, d, "", "The decision was not recorded: "+e.Message+".")
 	}
 	if err != nil {
 		return err

@@ -1,7 +1,6 @@
 package api
 
 import (
-	"encoding/json"
 	"errors"
 	"net/http"
 	"net/url"
@@ -9,6 +8,8 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/accounthealth/accounthealth/app"
+	"github.com/accounthealth/accounthealth/app/cases"
 	"github.com/accounthealth/accounthealth/health"
 	"github.com/accounthealth/accounthealth/store"
 	"github.com/accounthealth/accounthealth/templates"
@@ -48,21 +49,21 @@ func (s *Server) home(c echo.Context) error {
 		return c.Redirect(http.StatusSeeOther, "/review")
 	}
 	ctx := c.Request().Context()
-	h, err := s.health(ctx, p.SellerID)
+	h, err := s.sellers.Health(ctx, p, p.SellerID)
 	if err != nil {
 		return err
 	}
-	sel, err := s.store.Seller(ctx, p.SellerID)
+	sel, err := s.sellers.Seller(ctx, p, p.SellerID)
 	if err != nil {
 		return err
 	}
-	trend, err := s.store.MetricTrend(ctx, p.SellerID, trendLength)
+	trend, err := s.sellers.Trend(ctx, p, p.SellerID, trendLength)
 	if err != nil {
 		return err
 	}
-	d := dashboard{SellerName: sel.Name, Status: h.Status, Score: h.Rating.Score, Band: h.Rating.Band, OpenCases: h.openCases,
-		EvaluatedAt: h.EvaluatedAt, Changes: h.Rating.Changes}
-	metrics, err := h.metrics()
+	d := dashboard{SellerName: sel.Name, Status: h.Status, Score: h.Score, Band: h.Band, OpenCases: h.OpenCases,
+		EvaluatedAt: h.EvaluatedAt, Changes: ledgerOf(h.Changes)}
+	metrics, err := h.Metrics()
 	if err != nil {
 		return err
 	}
@@ -80,9 +81,13 @@ func (s *Server) home(c echo.Context) error {
 }
 
 func (s *Server) casesPage(c echo.Context) error {
-	rows, err := s.store.Cases(c.Request().Context(), store.CaseFilter{SellerID: principal(c).SellerID, Limit: 500})
+	views, err := s.cases.List(c.Request().Context(), principal(c), cases.Filter{Limit: 500})
 	if err != nil {
 		return err
+	}
+	rows := make([]store.CaseRow, len(views))
+	for i, v := range views {
+		rows[i] = v.CaseRow
 	}
 	return s.page(c, http.StatusOK, "cases", "Cases", rows, "", "")
 }
@@ -107,77 +112,62 @@ type casePageData struct {
 	Errors    map[string]string
 }
 
-func (s *Server) caseData(c echo.Context, row store.CaseRow) (casePageData, error) {
-	cj, err := s.caseJSON(c, row, true)
-	if err != nil {
-		return casePageData{}, err
-	}
-	var ev store.Evidence
-	if err := json.Unmarshal([]byte(row.Evidence), &ev); err != nil {
-		return casePageData{}, err
-	}
+func caseData(p Principal, v cases.View) casePageData {
+	ev := v.Evidence
 	ids := ev.OrderIDs
 	if len(ev.MessageIDs) > 0 {
 		ids = ev.MessageIDs
 	}
-	state := health.CaseState(row.State)
 	return casePageData{
-		Case: cj,
+		Case: caseJSON(v),
 		Evidence: evidenceView{Value: ev.Value, Numerator: ev.Numerator, Denominator: ev.Denominator, TargetOp: string(ev.Target.Op),
 			TargetValue: ev.Target.Value, WindowDays: ev.WindowDays, WindowStart: ev.WindowStart, WindowEnd: ev.WindowEnd, IDs: ids, Note: ev.Note},
-		CanAppeal: principal(c).Role == store.RoleSeller &&
-			(state == health.InfoRequested || (state == health.Enforced && row.AppealsUsed < row.MaxAppeals)),
-		Form: map[string]string{}, Errors: map[string]string{},
-	}, nil
+		CanAppeal: p.Role == store.RoleSeller && v.CanAppeal,
+		Form:      map[string]string{}, Errors: map[string]string{},
+	}
 }
 
 func (s *Server) casePage(c echo.Context) error {
-	row, err := s.visibleCase(c, c.Param("id"))
+	v, err := s.cases.Case(c.Request().Context(), principal(c), c.Param("id"))
 	if err != nil {
 		return err
 	}
-	d, err := s.caseData(c, row)
-	if err != nil {
-		return err
-	}
+	d := caseData(principal(c), v)
 	flash := ""
 	for _, a := range d.Case.Appeals { // only a real appeal of this case earns the confirmation
 		if id := c.QueryParam("submitted"); id != "" && a.ID == id {
 			flash = "Your Plan of Action " + id + " was submitted. A reviewer will answer, with a reason, by the deadline shown; we will email you."
 		}
 	}
-	return s.page(c, http.StatusOK, "case", "Case "+row.ID, d, flash, "")
+	return s.page(c, http.StatusOK, "case", "Case "+v.ID, d, flash, "")
 }
 
 // casePlan takes the Plan of Action form. Problems are shown beside their field
 // with what was typed kept.
 func (s *Server) casePlan(c echo.Context) error {
-	row, err := s.visibleCase(c, c.Param("id"))
-	if err != nil {
-		return err
-	}
+	ctx, p, id := c.Request().Context(), principal(c), c.Param("id")
 	req := appealBody{RootCause: c.FormValue("root_cause"), CorrectiveActions: c.FormValue("corrective_actions"),
 		PreventiveMeasures: c.FormValue("preventive_measures")}
-	who := "seller:" + principal(c).SellerID
-	ap, err := s.submitPlan(c, row, newAppealID(who, ""), "", req)
-	var e *Error
-	if errors.As(err, &e) && (e.Status == http.StatusBadRequest || e.Status == http.StatusConflict) {
-		d, derr := s.caseData(c, row)
-		if derr != nil {
-			return derr
+	ap, err := s.cases.SubmitAppeal(ctx, p, id, "", req.plan())
+	var e *app.Error
+	if errors.As(err, &e) && (e.Kind == app.KindInvalid || e.Kind == app.KindConflict) {
+		v, verr := s.cases.Case(ctx, p, id)
+		if verr != nil {
+			return verr
 		}
+		d := caseData(p, v)
 		d.Form = map[string]string{"root_cause": req.RootCause, "corrective_actions": req.CorrectiveActions, "preventive_measures": req.PreventiveMeasures}
 		if e.Fields != nil {
 			d.Errors = e.Fields
 		}
-		msg := "Your Plan of Action was not submitted: please complete the fields marked below."
-		if e.Status == http.StatusConflict {
-			msg = "Your Plan of Action was not submitted: " + e.Message
+		msg, status := "Your Plan of Action was not submitted: please complete the fields marked below.", http.StatusBadRequest
+		if e.Kind == app.KindConflict {
+			msg, status = "Your Plan of Action was not submitted: "+e.Message, http.StatusConflict
 		}
-		return s.page(c, e.Status, "case", "Case "+row.ID, d, "", msg)
+		return s.page(c, status, "case", "Case "+v.ID, d, "", msg)
 	}
 	if err != nil {
 		return err
 	}
-	return c.Redirect(http.StatusSeeOther, "/cases/"+row.ID+"?submitted="+url.QueryEscape(ap.ID))
+	return c.Redirect(http.StatusSeeOther, "/cases/"+id+"?submitted="+url.QueryEscape(ap.ID))
 }

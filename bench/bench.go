@@ -18,6 +18,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/accounthealth/accounthealth/workflows"
+	"github.com/accounthealth/accounthealth/workflows/flow"
 )
 
 // size is how much each benchmark works on.
@@ -188,8 +189,8 @@ func evaluate(ctx context.Context, e *env, id string) (time.Duration, error) {
 		return 0, err
 	}
 	start := time.Now()
-	run, err := e.client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: workflows.EvaluationWorkflowID(id), TaskQueue: workflows.TaskQueue},
-		workflows.EvaluationWorkflow, workflows.EvaluationInput{EvaluationID: id})
+	run, err := e.client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: flow.EvaluationWorkflowID(id), TaskQueue: flow.TaskQueue},
+		flow.EvaluationWorkflowType, flow.EvaluationInput{EvaluationID: id})
 	if err != nil {
 		return 0, err
 	}
@@ -313,7 +314,7 @@ func benchStorm(ctx context.Context, e *env, k int, sellers []string) (result, e
 		go func() {
 			defer wg.Done()
 			for i := range ids {
-				run, err := e.client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: fmt.Sprintf("empty-%d", i), TaskQueue: workflows.TaskQueue}, emptyWorkflow)
+				run, err := e.client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: fmt.Sprintf("empty-%d", i), TaskQueue: flow.TaskQueue}, emptyWorkflow)
 				if err == nil {
 					err = run.Get(ctx, nil)
 				}

@@ -21,6 +21,7 @@ import (
 	"github.com/accounthealth/accounthealth/store"
 	"github.com/accounthealth/accounthealth/store/storetest"
 	"github.com/accounthealth/accounthealth/workflows"
+	"github.com/accounthealth/accounthealth/workflows/flow"
 )
 
 const adminKey = "bench-admin-key-0123456789"
@@ -85,10 +86,9 @@ func newEnv(ctx context.Context, pgAdmin string) (*env, error) {
 	if err != nil {
 		return e, err
 	}
-	e.sink = &switchSink{next: workflows.CaseOpener{Client: e.client, Store: e.store, Policy: e.policy}}
-	w := worker.New(e.client, workflows.TaskQueue, worker.Options{})
-	w.RegisterWorkflow(workflows.EvaluationWorkflow)
-	w.RegisterWorkflow(workflows.CaseWorkflow)
+	e.sink = &switchSink{next: activities.CaseOpener{Flow: flow.NewClient(e.client), Store: e.store, Policy: e.policy}}
+	w := worker.New(e.client, flow.TaskQueue, worker.Options{})
+	workflows.Register(w)
 	w.RegisterWorkflow(emptyWorkflow)
 	w.RegisterActivity(&activities.Evaluation{Store: e.store, Policy: e.policy, Sink: e.sink})
 	w.RegisterActivity(&activities.Cases{Store: e.store, Policy: e.policy, Mailer: sender, PublicURL: "http://bench"})
@@ -96,7 +96,7 @@ func newEnv(ctx context.Context, pgAdmin string) (*env, error) {
 		return e, err
 	}
 	e.closers = append(e.closers, w.Stop)
-	srv := api.New(api.Config{Store: e.store, Workflows: workflows.Starter{Client: e.client}, Policy: e.policy,
+	srv := api.New(api.Config{Store: e.store, Workflows: flow.NewClient(e.client), Policy: e.policy,
 		AdminKeyHash: api.HashKey(adminKey), Mailer: sender, PublicURL: "http://bench", Logger: quiet})
 	e.api = httptest.NewServer(srv.Handler())
 	e.closers = append(e.closers, e.api.Close)

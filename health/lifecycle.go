@@ -225,7 +225,22 @@ var ReasonCodes = map[string]string{
 	"other":                "See the reviewer's message.",
 }
 
-var reasonCode = regexp.MustCompile(`^[a-z][a-z0-9_]{1,63}$`)
+var (
+	reasonCode = regexp.MustCompile(`^[a-z][a-z0-9_]{1,63}$`)
+	idPattern  = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$`)
+)
+
+// ValidCode reports whether s is a lower_snake_case code (a reason code, a violation).
+func ValidCode(s string) bool { return reasonCode.MatchString(s) }
+
+// CodeRule says what a code must look like.
+const CodeRule = "must be lower_snake_case, 2-64 characters (e.g. actions_not_specific)"
+
+// ValidID reports whether s can name a seller or a listing.
+func ValidID(s string) bool { return idPattern.MatchString(s) }
+
+// IDRule says what an id must look like.
+const IDRule = "must be 1-128 letters, digits, '.', '_' or '-', starting with a letter or digit"
 
 // ValidateDecision checks a reviewer's decision: a rejection or a request for
 // information must carry a reason code and a written message.
@@ -240,7 +255,7 @@ func ValidateDecision(d Decision, code, message string) Problems {
 	if code == "" && needs {
 		p["reason_code"] = "is required when rejecting or requesting information"
 	} else if code != "" && !reasonCode.MatchString(code) {
-		p["reason_code"] = "must be lower_snake_case, 2-64 characters (e.g. actions_not_specific)"
+		p["reason_code"] = CodeRule
 	}
 	n := utf8.RuneCountInString(strings.TrimSpace(message))
 	switch {

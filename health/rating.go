@@ -1,6 +1,10 @@
 package health
 
-import "time"
+import (
+	"fmt"
+	"strings"
+	"time"
+)
 
 // Rating settings of the built-in policy.
 const (
@@ -80,4 +84,41 @@ func Penalties(cases []CaseStanding, since time.Time) int {
 		p += Severity(c.Enforcement)
 	}
 	return p
+}
+
+// RatingChange is one change of a seller's score with its cause: a ledger entry.
+type RatingChange struct {
+	Key   string // unique for the seller, so a change recorded again is recorded once
+	Delta int
+	Cause string
+}
+
+// CaseRatingChange is the change of score a case's transition from `from` to its
+// present state causes: a case takes a notice's points when it opens, the rest of
+// its enforcement's when enforced, and gives all back on reinstatement.
+func CaseRatingChange(c Case, from CaseState) (RatingChange, bool) {
+	notice := Severity(NoEnforcement)
+	key := "case/" + c.ID + "/"
+	enforcement := strings.ReplaceAll(string(c.Enforcement), "_", " ")
+	switch {
+	case from == "" && c.State == Enforced: // a policy case, enforced at once
+		return RatingChange{key + "opened", -Severity(c.Enforcement), fmt.Sprintf("case %s opened: %s", c.ID, enforcement)}, true
+	case from == "":
+		what := string(c.Metric)
+		if what == "" {
+			what = c.Violation
+		}
+		return RatingChange{key + "opened", -notice, fmt.Sprintf("case %s opened: %s missed its target", c.ID, what)}, true
+	case from == Warned && c.State == Enforced:
+		return RatingChange{key + "enforced", notice - Severity(c.Enforcement), fmt.Sprintf("case %s enforced: %s", c.ID, enforcement)}, true
+	case from != Reinstated && c.State == Reinstated:
+		return RatingChange{key + "reinstated", Severity(c.Enforcement), fmt.Sprintf("case %s: appeal approved, points given back", c.ID)}, true
+	}
+	return RatingChange{}, false
+}
+
+// BonusCause says why an evaluation moved a seller's rating bonus.
+func BonusCause(defectFreeShipped int64, bonus int) string {
+	return fmt.Sprintf("%d orders shipped without a defect in the last 180 days: +%d for every %d, now +%d",
+		defectFreeShipped, RatingStep, RatingOrdersPerStep, bonus)
 }

@@ -38,6 +38,27 @@ type CaseRow struct {
 
 func (CaseRow) TableName() string { return "cases" }
 
+// Case is the row as the domain's case, for its rules (what it takes now, its
+// statement of reasons); the policy holds only what the row keeps.
+func (r CaseRow) Case() health.Case {
+	c := health.Case{ID: r.ID, SellerID: r.SellerID, Kind: health.CaseKind(r.Kind), Action: health.Action(r.Action),
+		State: health.CaseState(r.State), Enforcement: health.Enforcement(r.Enforcement), OpenedAt: r.OpenedAt,
+		AppealsUsed: r.AppealsUsed, Escalated: r.Escalated, Policy: health.CasePolicy{MaxAppeals: r.MaxAppeals}}
+	if r.Metric != nil {
+		c.Metric = health.MetricID(*r.Metric)
+	}
+	if r.ListingID != nil {
+		c.ListingID = *r.ListingID
+	}
+	if r.Violation != nil {
+		c.Violation = *r.Violation
+	}
+	if r.Deadline != nil {
+		c.Deadline = *r.Deadline
+	}
+	return c
+}
+
 // Evidence is the statement of reasons' numbers: what was measured and which
 // orders (or messages) are behind it.
 type Evidence struct {
@@ -78,18 +99,6 @@ func MetricResultOf(sm SellerMetrics, m health.MetricID) (MetricResult, bool) {
 	return MetricResult{}, false
 }
 
-// EvidenceOf turns a metric result into evidence.
-func EvidenceOf(r MetricResult) Evidence {
-	e := Evidence{Numerator: r.Numerator, Denominator: r.Denominator, Value: r.Value, Target: r.Policy.Target,
-		WindowDays: r.Policy.WindowDays, WindowStart: r.WindowStart, WindowEnd: r.WindowEnd, OrderIDs: []string{}}
-	if r.Metric == health.ResponseRate {
-		e.MessageIDs = r.EvidenceIDs
-	} else if r.EvidenceIDs != nil {
-		e.OrderIDs = r.EvidenceIDs
-	}
-	return e
-}
-
 // CaseEvent is one entry of a case's timeline.
 type CaseEvent struct {
 	CaseID    string `gorm:"primaryKey"`
@@ -104,21 +113,21 @@ type CaseEvent struct {
 
 // AppealRow is a Plan of Action and its decision.
 type AppealRow struct {
-	ID                 string `gorm:"primaryKey"`
-	CaseID             string
-	SellerID           string
-	Status             string
-	RootCause          string
-	CorrectiveActions  string
-	PreventiveMeasures string
-	SubmittedAt        time.Time
-	DecidedAt          *time.Time
-	DecidedBy          *string
-	ReasonCode         *string
-	Message            *string
-	ReviewDue          *time.Time
-	ClaimedBy          *string    `gorm:"->"` // written only by ClaimAppeal, never by the workflow's records
-	ClaimedAt          *time.Time `gorm:"->"`
+	ID                 string     `gorm:"primaryKey" json:"id"`
+	CaseID             string     `json:"case_id"`
+	SellerID           string     `json:"seller_id"`
+	Status             string     `json:"status"`
+	RootCause          string     `json:"root_cause"`
+	CorrectiveActions  string     `json:"corrective_actions"`
+	PreventiveMeasures string     `json:"preventive_measures"`
+	SubmittedAt        time.Time  `json:"submitted_at"`
+	DecidedAt          *time.Time `json:"decided_at"`
+	DecidedBy          *string    `json:"decided_by"`
+	ReasonCode         *string    `json:"reason_code"`
+	Message            *string    `json:"message"`
+	ReviewDue          *time.Time `json:"review_due"`
+	ClaimedBy          *string    `gorm:"->" json:"-"` // written only by ClaimAppeal, never by the workflow's records
+	ClaimedAt          *time.Time `gorm:"->" json:"-"`
 }
 
 func (AppealRow) TableName() string { return "appeals" }
@@ -375,32 +384,4 @@ func (s *Store) MarkMailFailed(ctx context.Context, key string, cause error) err
 func (s *Store) ReviewerEmails(ctx context.Context) ([]string, error) {
 	var out []string
 	return out, s.db.WithContext(ctx).Model(&Reviewer{}).Order("email").Pluck("email", &out).Error
-}
-
-// IdempotentAnswer is a stored first answer.
-type IdempotentAnswer struct {
-	Principal   string `gorm:"primaryKey"`
-	Key         string `gorm:"primaryKey"`
-	RequestHash string
-	Status      int
-	Body        string
-	CreatedAt   time.Time
-}
-
-func (IdempotentAnswer) TableName() string { return "idempotency_keys" }
-
-// Idempotent finds the stored answer of (principal, key).
-func (s *Store) Idempotent(ctx context.Context, principal, key string) (IdempotentAnswer, bool, error) {
-	var a IdempotentAnswer
-	err := s.db.WithContext(ctx).Where("principal = ? AND key = ?", principal, key).Take(&a).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return a, false, nil
-	}
-	return a, err == nil, err
-}
-
-// SaveIdempotent keeps the first answer; a concurrent first answer wins.
-func (s *Store) SaveIdempotent(ctx context.Context, a IdempotentAnswer) error {
-	a.CreatedAt = time.Now().UTC()
-	return s.db.WithContext(ctx).Clauses(clause.OnConflict{DoNothing: true}).Create(&a).Error
 }

@@ -3,6 +3,7 @@ package workflows
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
@@ -10,83 +11,54 @@ import (
 
 	"github.com/accounthealth/accounthealth/activities"
 	"github.com/accounthealth/accounthealth/health"
-	"github.com/accounthealth/accounthealth/store"
+	"github.com/accounthealth/accounthealth/workflows/flow"
 )
 
-// Names of the case workflow's signals, updates and query.
+// Workflow versions: a running case replays through the branch it was recorded on.
 const (
-	SignalObservation = "observation"   // an evaluation saw the case's metric (activities.Observation)
-	UpdateAppeal      = "submit-appeal" // a seller's Plan of Action (AppealRequest)
-	UpdateDecision    = "decide"        // a reviewer's decision (DecisionRequest)
-	QueryCase         = "case"          // the case's state (health.Case)
-
-	// changeOrderedMail versions the delivery of a record's mails one after another.
+	// changeOrderedMail delivers a record's mails one after another.
 	changeOrderedMail = "ordered-mail"
-
-	// ErrTransition is the type of the application error a refused request carries.
-	ErrTransition = "TransitionNotAllowed"
+	// changeHandlersFirst registers the update handlers before the case opens,
+	// and lets a case carry its state into a new run when its history grows long.
+	// Runs recorded before it register them after the opening (registering yields,
+	// which orders that run's commands) and never continue as new.
+	changeHandlersFirst = "handlers-first"
 )
 
-// CaseWorkflowID is the id of the case of a seller's metric: at most one runs at a time.
-func CaseWorkflowID(seller string, m health.MetricID) string {
-	return "case/" + seller + "/" + string(m)
-}
+// maxObservationsPerRun bounds a run's history: a notify-only case that stays in
+// breach hears of every sweep, and each is a timeline entry.
+const maxObservationsPerRun = 200
 
-// PolicyCaseWorkflowID is the id of a policy-violation case of one listing.
-func PolicyCaseWorkflowID(seller, listing, violation string) string {
-	return "case/" + seller + "/" + listing + "/" + violation
-}
+// seenEvaluationsKept is how many evaluation ids a case remembers to recognise a
+// retried shard's repeat; a retry comes soon after its first try.
+const seenEvaluationsKept = 64
 
-// CaseInput opens a case. The policy is fixed when the case opens, so a case is
-// judged by the rules it was opened under.
-type CaseInput struct {
-	SellerID  string
-	Kind      health.CaseKind
-	Metric    health.MetricID
-	Action    health.Action
-	Policy    health.CasePolicy
-	Rule      health.MetricPolicy // the metric's rule when the case opened; the grace re-check judges by it
-	ListingID string              // policy cases
-	Violation string
-	Note      string
-	OpenedBy  string // the reviewer who opened a policy case
-}
-
-// AppealRequest is a seller's Plan of Action.
-type AppealRequest struct {
-	AppealID           string
-	RootCause          string
-	CorrectiveActions  string
-	PreventiveMeasures string
-}
-
-// DecisionRequest is a reviewer's decision on an appeal.
-type DecisionRequest struct {
-	AppealID     string
-	ReviewerID   string
-	ReviewerName string
-	Decision     health.Decision
-	ReasonCode   string
-	Message      string
-}
-
-// caseRun is one case's workflow state.
+// caseRun is one run of a case's workflow.
 type caseRun struct {
-	c          health.Case
-	in         CaseInput
-	seq        int
-	version    int // bumped by every change an update makes, to wake the main loop
-	pending    []activities.Observation
-	seenEvals  map[string]bool
-	appeals    map[string]*store.AppealRow
-	deliveries int
-	mu         workflow.Mutex
+	in       flow.CaseInput
+	c        health.Case
+	seq      int // the last timeline entry written
+	version  int // bumped by every change an update makes, to wake the main loop
+	pending  []flow.Observation
+	seen     []string // the latest evaluations observed, oldest first
+	observed int      // observations applied in this run
+	appeals  map[string]flow.Appeal
+
+	current bool // this run registers handlers first and may continue as new (changeHandlersFirst)
+	openDone    bool // the opening is recorded, or failed
+	openErr     error
+
+	deliveries int       // mail deliveries still running
+	retryAt    time.Time // after a deadline's transition failed for good: when to try again
+	backoff    time.Duration
+	mu         workflow.Mutex // one transition at a time
 }
 
 var caseActivities *activities.Cases // method values only name the activities
 
 // caseActivityOptions apply to every activity of a case, including those run from
-// update handlers, whose context does not inherit the workflow's options.
+// update handlers, whose context does not inherit the workflow's options. Errors
+// that retrying cannot fix come back non-retryable (flow.ErrPermanent).
 var caseActivityOptions = workflow.ActivityOptions{
 	StartToCloseTimeout: time.Minute,
 	RetryPolicy:         &temporal.RetryPolicy{InitialInterval: time.Second, MaximumInterval: time.Minute},
@@ -95,83 +67,132 @@ var caseActivityOptions = workflow.ActivityOptions{
 // CaseWorkflow takes one case from opening to its end: warning and grace period,
 // re-check, enforcement, appeals under the review SLA, decisions, deactivation.
 // Every change is written by an activity (case row, timeline, appeal, ledger and
-// mail in one transaction); mail goes out through the outbox afterwards.
-func CaseWorkflow(ctx workflow.Context, in CaseInput) (health.Case, error) {
+// mail in one transaction); mail goes out through the outbox afterwards. A long
+// case continues as new, carrying its state.
+func CaseWorkflow(ctx workflow.Context, in flow.CaseInput) (health.Case, error) {
 	ctx = workflow.WithActivityOptions(ctx, caseActivityOptions)
-	r := &caseRun{in: in, seenEvals: map[string]bool{}, appeals: map[string]*store.AppealRow{}, mu: workflow.NewMutex(ctx)}
-	sig := workflow.GetSignalChannel(ctx, SignalObservation)
+	r, err := setup(ctx, in)
+	if err != nil {
+		return health.Case{}, err
+	}
+	if in.Resume == nil {
+		if err := r.open(ctx); err != nil {
+			return r.c, err
+		}
+		if r.c.ID == "" {
+			return r.c, nil // the first observation was not a breach: nothing to open
+		}
+	}
+	if !r.current {
+		if err := r.registerHandlers(ctx); err != nil {
+			return r.c, err
+		}
+	}
+	return r.run(ctx)
+}
+
+// setup makes the run's state and registers its handlers before anything can
+// block, so no request that arrives early is lost.
+func setup(ctx workflow.Context, in flow.CaseInput) (*caseRun, error) {
+	r := &caseRun{in: in, appeals: map[string]flow.Appeal{}, mu: workflow.NewMutex(ctx)}
+	if res := in.Resume; res != nil {
+		r.c, r.seq, r.pending, r.seen = res.Case, res.Seq, res.Pending, res.SeenEvaluations
+		for _, a := range res.Appeals {
+			r.appeals[a.ID] = a
+		}
+		r.in.Resume, r.openDone = nil, true
+	}
+	r.current = workflow.GetVersion(ctx, changeHandlersFirst, workflow.DefaultVersion, 1) == 1
+	sig := workflow.GetSignalChannel(ctx, flow.SignalObservation)
 	workflow.Go(ctx, func(ctx workflow.Context) {
 		for {
-			var o activities.Observation
+			var o flow.Observation
 			sig.Receive(ctx, &o)
 			r.pending = append(r.pending, o)
 		}
 	})
+	if !r.current {
+		return r, nil // CaseWorkflow registers them once the case is open
+	}
+	return r, r.registerHandlers(ctx)
+}
+
+// open opens the case: a policy case enforced at once, or a metric case warned by
+// the breach that started it (signal-with-start delivers it as the first signal).
+func (r *caseRun) open(ctx workflow.Context) error {
+	defer func() { r.openDone = true }()
 	var id string
 	if err := workflow.SideEffect(ctx, func(workflow.Context) any { return newCaseID() }).Get(&id); err != nil {
-		return r.c, err
+		return err
 	}
 	now := workflow.Now(ctx).UTC()
-	switch in.Kind {
+	var (
+		opened health.Case
+		spec   *recordSpec
+	)
+	switch r.in.Kind {
 	case health.PolicyViolation:
-		r.c = health.OpenPolicyCase(id, in.SellerID, in.ListingID, in.Violation, in.Policy, now)
-		ev := store.Evidence{OrderIDs: []string{}, Note: in.Note}
-		err := r.record(ctx, recordSpec{typ: "opened", actor: "reviewer:" + in.OpenedBy, evidence: &ev,
-			detail: map[string]any{"message": "listing deactivated for a policy violation", "violation": in.Violation, "listing_id": in.ListingID},
-			mail:   []activities.MailSpec{{Template: "enforcement", To: activities.ToSeller}}})
-		if err != nil {
-			return r.c, err
-		}
+		ev := flow.Evidence{OrderIDs: []string{}, Note: r.in.Note}
+		opened = health.OpenPolicyCase(id, r.in.SellerID, r.in.ListingID, r.in.Violation, r.in.Policy, now)
+		spec = &recordSpec{typ: "opened", actor: "reviewer:" + r.in.OpenedBy, evidence: &ev,
+			detail: map[string]any{"message": "listing deactivated for a policy violation", "violation": r.in.Violation, "listing_id": r.in.ListingID},
+			mail:   []flow.MailSpec{{Template: "enforcement", To: flow.ToSeller}}}
 	default:
-		// Signal-with-start delivers the breach that opens the case as the first signal.
 		if err := workflow.Await(ctx, func() bool { return len(r.pending) > 0 }); err != nil {
-			return r.c, err
+			return err
 		}
 		first := r.pending[0]
 		r.pending = r.pending[1:]
 		if first.Status != health.Bad {
-			return r.c, nil // nothing to open
+			return nil
 		}
-		r.seenEvals[first.EvaluationID] = true
-		r.c = health.OpenMetricCase(id, in.SellerID, in.Metric, in.Action, in.Policy, now)
+		r.see(first.EvaluationID)
+		opened = health.OpenMetricCase(id, r.in.SellerID, r.in.Metric, r.in.Action, r.in.Policy, now)
 		tmpl, msg := "warning", "warning: the metric missed its target; grace period started"
-		if r.c.NotifyOnly() {
+		if opened.NotifyOnly() {
 			tmpl, msg = "notice", "notice: the metric missed its target (notify-only metric)"
 		}
-		err := r.record(ctx, recordSpec{typ: "opened", actor: "system", evidence: &first.Evidence,
-			detail: observationDetail(msg, first), mail: []activities.MailSpec{{Template: tmpl, To: activities.ToSeller}}})
-		if err != nil {
-			return r.c, err
-		}
+		spec = &recordSpec{typ: "opened", actor: "system", evidence: &first.Evidence,
+			detail: observationDetail(msg, first), mail: []flow.MailSpec{{Template: tmpl, To: flow.ToSeller}}}
 	}
+	err := r.transition(ctx, func() (*recordSpec, error) {
+		r.c = opened
+		return spec, nil
+	})
+	if err != nil {
+		r.openErr = err
+		// The case never opened: let a waiting request hear why before the run ends.
+		_ = workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) })
+	}
+	return err
+}
 
-	if err := workflow.SetQueryHandler(ctx, QueryCase, func() (health.Case, error) { return r.c, nil }); err != nil {
-		return r.c, err
-	}
-	if err := r.registerUpdates(ctx); err != nil {
-		return r.c, err
-	}
-
+// run waits for what moves the case (deadlines, observations, updates) until it
+// closes, or continues as new when the history has grown long.
+func (r *caseRun) run(ctx workflow.Context) (health.Case, error) {
 	for r.c.State.Open() {
+		if r.continueNow(ctx) {
+			return r.c, r.continueAsNew(ctx)
+		}
 		v := r.version
-		woken := func() bool { return r.version != v || len(r.pending) > 0 }
+		woken := func() bool { return r.version != v || len(r.pending) > 0 || r.continueNow(ctx) }
+		wait := r.c.Deadline.Sub(workflow.Now(ctx))
+		if r.retryAt.After(r.c.Deadline) {
+			wait = r.retryAt.Sub(workflow.Now(ctx))
+		}
 		if r.c.State == health.UnderReview && r.c.Escalated {
 			if err := workflow.Await(ctx, woken); err != nil { // escalated once; now only a decision moves it
 				return r.c, err
 			}
-			if err := r.observe(ctx); err != nil {
-				return r.c, err
-			}
+			r.observe(ctx)
 			continue
-		} else if wait := r.c.Deadline.Sub(workflow.Now(ctx)); wait > 0 {
+		} else if wait > 0 {
 			ok, err := workflow.AwaitWithTimeout(ctx, wait, woken)
 			if err != nil {
 				return r.c, err
 			}
 			if ok {
-				if err := r.observe(ctx); err != nil {
-					return r.c, err
-				}
+				r.observe(ctx)
 				continue
 			}
 		}
@@ -179,7 +200,15 @@ func CaseWorkflow(ctx workflow.Context, in CaseInput) (health.Case, error) {
 			continue // an update moved the case while the timer fired; look again
 		}
 		if err := r.deadlinePassed(ctx); err != nil {
-			return r.c, err
+			var nr *temporal.ApplicationError
+			if !errors.As(err, &nr) || nr.Type() != flow.ErrNotRecorded {
+				return r.c, err
+			}
+			// Recorded on the timeline; try again later rather than at once.
+			r.backoff = min(max(2*r.backoff, time.Minute), 24*time.Hour)
+			r.retryAt = workflow.Now(ctx).Add(r.backoff)
+		} else {
+			r.retryAt, r.backoff = time.Time{}, 0
 		}
 	}
 	// Let running handlers and mail deliveries finish before the run ends.
@@ -187,174 +216,258 @@ func CaseWorkflow(ctx workflow.Context, in CaseInput) (health.Case, error) {
 	return r.c, err
 }
 
+// continueNow says whether the run should hand over to a new one now: its history
+// is long (Temporal suggests it, or it has applied many observations) and nothing
+// is in flight that the new run could not take over.
+func (r *caseRun) continueNow(ctx workflow.Context) bool {
+	if !r.current || (!workflow.GetInfo(ctx).GetContinueAsNewSuggested() && r.observed < maxObservationsPerRun) {
+		return false
+	}
+	return r.deliveries == 0 && workflow.AllHandlersFinished(ctx)
+}
+
+func (r *caseRun) continueAsNew(ctx workflow.Context) error {
+	in := r.in
+	res := &flow.CaseResume{Case: r.c, Seq: r.seq, SeenEvaluations: r.seen, Pending: r.pending}
+	for _, id := range sortedKeys(r.appeals) {
+		res.Appeals = append(res.Appeals, r.appeals[id])
+	}
+	in.Resume = res
+	return workflow.NewContinueAsNewError(ctx, CaseWorkflow, in)
+}
+
+// see remembers an evaluation as observed and reports whether it was new.
+func (r *caseRun) see(evaluationID string) bool {
+	if evaluationID == "" {
+		return true
+	}
+	for _, id := range r.seen {
+		if id == evaluationID {
+			return false
+		}
+	}
+	r.seen = append(r.seen, evaluationID)
+	if len(r.seen) > seenEvaluationsKept {
+		r.seen = r.seen[len(r.seen)-seenEvaluationsKept:]
+	}
+	return true
+}
+
 // observe applies the observations evaluations sent: a recovery closes a warned
-// case; a breach found again is noted on the timeline (once per evaluation).
-func (r *caseRun) observe(ctx workflow.Context) error {
+// case; a breach found again is noted on the timeline (once per evaluation). An
+// observation that cannot be recorded is dropped; its failure is on the timeline.
+func (r *caseRun) observe(ctx workflow.Context) {
 	for len(r.pending) > 0 && r.c.State.Open() {
 		o := r.pending[0]
 		r.pending = r.pending[1:]
-		if o.EvaluationID != "" && r.seenEvals[o.EvaluationID] {
+		r.observed++
+		if !r.see(o.EvaluationID) {
 			continue
 		}
-		r.seenEvals[o.EvaluationID] = true
-		switch {
-		case o.Status == health.Good && r.c.State == health.Warned:
-			from := r.c.State
-			if err := r.c.Recover(); err != nil {
-				return err
+		_ = r.transition(ctx, func() (*recordSpec, error) {
+			switch {
+			case o.Status == health.Good && r.c.State == health.Warned:
+				from := r.c.State
+				if err := r.c.Recover(); err != nil {
+					return nil, err
+				}
+				return &recordSpec{typ: "recovered", actor: "system", from: from, evidence: &o.Evidence,
+					detail: observationDetail("the metric is back on target; the case is closed", o),
+					mail:   []flow.MailSpec{{Template: "resolved", To: flow.ToSeller}}}, nil
+			case o.Status == health.Bad:
+				return &recordSpec{typ: "breach_observed", actor: "system", from: r.c.State,
+					detail: observationDetail("an evaluation found the metric still missing its target", o)}, nil
 			}
-			err := r.record(ctx, recordSpec{typ: "recovered", actor: "system", from: from, evidence: &o.Evidence,
-				detail: observationDetail("the metric is back on target; the case is closed", o),
-				mail:   []activities.MailSpec{{Template: "resolved", To: activities.ToSeller}}})
-			if err != nil {
-				return err
-			}
-		case o.Status == health.Bad:
-			if err := r.record(ctx, recordSpec{typ: "breach_observed", actor: "system", from: r.c.State,
-				detail: observationDetail("an evaluation found the metric still missing its target", o)}); err != nil {
-				return err
-			}
-		}
+			return nil, nil
+		})
 	}
-	return nil
 }
 
 // deadlinePassed applies the end of what the case was waiting for.
 func (r *caseRun) deadlinePassed(ctx workflow.Context) error {
-	from := r.c.State
-	switch from {
-	case health.Warned:
-		var o activities.Observation
+	if r.c.State == health.Warned {
+		var o flow.Observation
 		err := workflow.ExecuteActivity(ctx, caseActivities.Recheck,
-			activities.RecheckInput{SellerID: r.c.SellerID, Metric: r.c.Metric, Rule: r.in.Rule}).Get(ctx, &o)
+			flow.RecheckInput{SellerID: r.c.SellerID, Metric: r.c.Metric, Rule: r.in.Rule}).Get(ctx, &o)
 		if err != nil {
 			return err
 		}
-		if r.c.State != health.Warned {
-			return nil // moved while re-checking
+		return r.transition(ctx, func() (*recordSpec, error) { return r.graceEnded(ctx, o) })
+	}
+	return r.transition(ctx, func() (*recordSpec, error) {
+		from := r.c.State
+		switch from {
+		case health.Enforced, health.InfoRequested, health.UnderReview:
+		default:
+			return nil, fmt.Errorf("case %s: no deadline handling for state %s", r.c.ID, from)
 		}
-		if err := r.c.GraceEnded(workflow.Now(ctx).UTC(), o.Status == health.Bad); err != nil {
-			return err
-		}
-		switch r.c.State {
-		case health.Resolved:
-			return r.record(ctx, recordSpec{typ: "recovered", actor: "system", from: from, evidence: &o.Evidence,
-				detail: observationDetail("re-checked at the end of the grace period: back on target; the case is closed", o),
-				mail:   []activities.MailSpec{{Template: "resolved", To: activities.ToSeller}}})
-		case health.Enforced:
-			return r.record(ctx, recordSpec{typ: "enforced", actor: "system", from: from, evidence: &o.Evidence,
-				detail: observationDetail("re-checked at the end of the grace period: still missing its target; "+
-					string(r.c.Enforcement)+" in effect", o),
-				mail: []activities.MailSpec{{Template: "enforcement", To: activities.ToSeller}}})
-		default: // notify-only, still in breach: another period of notice
-			return r.record(ctx, recordSpec{typ: "still_in_breach", actor: "system", from: from, evidence: &o.Evidence,
-				detail: observationDetail("re-checked: still missing its target; this metric only notifies", o)})
-		}
-	case health.Enforced, health.InfoRequested, health.UnderReview:
 		escalate, err := r.c.DeadlinePassed()
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if escalate {
-			ap := r.appeals[r.c.Appeal]
-			return r.record(ctx, recordSpec{typ: "escalated", actor: "system", from: from, appeal: ap,
+			spec := &recordSpec{typ: "escalated", actor: "system", from: from,
 				detail: map[string]any{"message": "the review passed its SLA without a decision; escalated to every reviewer", "appeal_id": r.c.Appeal},
-				mail:   []activities.MailSpec{{Template: "escalation", To: activities.ToReviewers}}})
+				mail:   []flow.MailSpec{{Template: "escalation", To: flow.ToReviewers}}}
+			if ap, ok := r.appeals[r.c.Appeal]; ok {
+				spec.appeal = &ap
+			}
+			return spec, nil
 		}
 		why := "the appeal window ended without an appeal"
 		if from == health.InfoRequested {
 			why = "no answer to the request for information came in time"
 		}
-		return r.record(ctx, recordSpec{typ: "deactivated", actor: "system", from: from, message: "Why: " + why + ".",
-			detail: map[string]any{"message": why}, mail: []activities.MailSpec{{Template: "deactivated", To: activities.ToSeller}}})
-	}
-	return fmt.Errorf("case %s: no deadline handling for state %s", r.c.ID, from)
+		return &recordSpec{typ: "deactivated", actor: "system", from: from, message: "Why: " + why + ".",
+			detail: map[string]any{"message": why}, mail: []flow.MailSpec{{Template: "deactivated", To: flow.ToSeller}}}, nil
+	})
 }
 
-func (r *caseRun) registerUpdates(ctx workflow.Context) error {
-	err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateAppeal,
-		func(ctx workflow.Context, req AppealRequest) (store.AppealRow, error) { return r.appeal(ctx, req) },
-		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, req AppealRequest) error {
+// graceEnded applies the re-check at the end of the grace period.
+func (r *caseRun) graceEnded(ctx workflow.Context, o flow.Observation) (*recordSpec, error) {
+	from := r.c.State
+	if from != health.Warned {
+		return nil, nil // moved while re-checking
+	}
+	if err := r.c.GraceEnded(workflow.Now(ctx).UTC(), o.Status == health.Bad); err != nil {
+		return nil, err
+	}
+	switch r.c.State {
+	case health.Resolved:
+		return &recordSpec{typ: "recovered", actor: "system", from: from, evidence: &o.Evidence,
+			detail: observationDetail("re-checked at the end of the grace period: back on target; the case is closed", o),
+			mail:   []flow.MailSpec{{Template: "resolved", To: flow.ToSeller}}}, nil
+	case health.Enforced:
+		return &recordSpec{typ: "enforced", actor: "system", from: from, evidence: &o.Evidence,
+			detail: observationDetail("re-checked at the end of the grace period: still missing its target; "+
+				string(r.c.Enforcement)+" in effect", o),
+			mail: []flow.MailSpec{{Template: "enforcement", To: flow.ToSeller}}}, nil
+	}
+	// notify-only, still in breach: another period of notice
+	return &recordSpec{typ: "still_in_breach", actor: "system", from: from, evidence: &o.Evidence,
+		detail: observationDetail("re-checked: still missing its target; this metric only notifies", o)}, nil
+}
+
+func (r *caseRun) registerHandlers(ctx workflow.Context) error {
+	if err := workflow.SetQueryHandler(ctx, flow.QueryCase, func() (health.Case, error) { return r.c, nil }); err != nil {
+		return err
+	}
+	err := workflow.SetUpdateHandlerWithOptions(ctx, flow.UpdateAppeal,
+		func(ctx workflow.Context, req flow.AppealRequest) (flow.Appeal, error) { return r.appeal(ctx, req) },
+		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, req flow.AppealRequest) error {
+			if err := r.addressed(req.CaseID); err != nil {
+				return err
+			}
 			if p := health.ValidatePOA(req.RootCause, req.CorrectiveActions, req.PreventiveMeasures); p != nil {
-				return temporal.NewApplicationError("the Plan of Action is incomplete", "InvalidPlan", p)
+				return temporal.NewApplicationError("the Plan of Action is incomplete", flow.ErrInvalidPlan, map[string]string(p))
 			}
 			return refusal(r.c.CanAppeal())
 		}})
 	if err != nil {
 		return err
 	}
-	return workflow.SetUpdateHandlerWithOptions(ctx, UpdateDecision,
-		func(ctx workflow.Context, req DecisionRequest) (store.AppealRow, error) { return r.decide(ctx, req) },
-		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, req DecisionRequest) error {
+	err = workflow.SetUpdateHandlerWithOptions(ctx, flow.UpdateDecision,
+		func(ctx workflow.Context, req flow.DecisionRequest) (flow.Appeal, error) { return r.decide(ctx, req) },
+		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, req flow.DecisionRequest) error {
+			if err := r.addressed(req.CaseID); err != nil {
+				return err
+			}
 			if p := health.ValidateDecision(req.Decision, req.ReasonCode, req.Message); p != nil {
-				return temporal.NewApplicationError("the decision is incomplete", "InvalidDecision", p)
+				return temporal.NewApplicationError("the decision is incomplete", flow.ErrInvalidDecision, map[string]string(p))
 			}
 			return refusal(r.c.CanDecide(req.AppealID))
 		}})
-}
-
-func (r *caseRun) appeal(ctx workflow.Context, req AppealRequest) (store.AppealRow, error) {
-	now := workflow.Now(ctx).UTC()
-	from := r.c.State
-	// Validators of updates delivered together all run before any handler, so the
-	// handler checks again: of two racing requests only the first gets through.
-	if err := r.c.SubmitAppeal(req.AppealID, now); err != nil {
-		return store.AppealRow{}, refusal(err)
+	if err != nil {
+		return err
 	}
-	r.version++
-	due := r.c.Deadline
-	ap := &store.AppealRow{ID: req.AppealID, CaseID: r.c.ID, SellerID: r.c.SellerID, Status: store.AppealSubmitted,
-		RootCause: req.RootCause, CorrectiveActions: req.CorrectiveActions, PreventiveMeasures: req.PreventiveMeasures,
-		SubmittedAt: now, ReviewDue: &due}
-	r.appeals[ap.ID] = ap
-	typ, msg := "appeal_submitted", fmt.Sprintf("appeal %d of %d submitted; review due by the SLA", r.c.AppealsUsed, r.c.Policy.MaxAppeals)
-	if from == health.InfoRequested {
-		typ, msg = "info_provided", "the seller answered the request for information"
-	}
-	err := r.record(ctx, recordSpec{typ: typ, actor: "seller:" + r.c.SellerID, from: from, appeal: ap,
-		detail: map[string]any{"message": msg, "appeal_id": ap.ID},
-		mail:   []activities.MailSpec{{Template: "appeal_received", To: activities.ToSeller}}})
-	return *ap, err
-}
-
-func (r *caseRun) decide(ctx workflow.Context, req DecisionRequest) (store.AppealRow, error) {
-	now := workflow.Now(ctx).UTC()
-	from := r.c.State
-	if err := r.c.Decide(req.AppealID, req.Decision, now); err != nil {
-		return store.AppealRow{}, refusal(err)
-	}
-	r.version++
-	ap := r.appeals[req.AppealID]
-	if ap == nil { // cannot happen: CanDecide checked it is the appeal under review
-		return store.AppealRow{}, errors.New("appeal " + req.AppealID + " unknown to its case")
-	}
-	ap.DecidedAt, ap.DecidedBy = &now, &req.ReviewerID
-	ap.ReasonCode, ap.Message = optional(req.ReasonCode), optional(req.Message)
-	spec := recordSpec{actor: "reviewer:" + req.ReviewerID, from: from, appeal: ap, reviewer: req.ReviewerName,
-		detail: map[string]any{"appeal_id": ap.ID, "reason_code": req.ReasonCode, "message": req.Message}}
-	switch req.Decision {
-	case health.Approve:
-		ap.Status, spec.typ = store.AppealApproved, "reinstated"
-		spec.mail = []activities.MailSpec{{Template: "reinstated", To: activities.ToSeller}}
-	case health.Reject:
-		ap.Status, spec.typ = store.AppealRejected, "appeal_rejected"
-		spec.mail = []activities.MailSpec{{Template: "rejected", To: activities.ToSeller}}
-		if r.c.State == health.Deactivated {
-			spec.typ, spec.message = "deactivated", "Why: every appeal has been used and the last one was not accepted."
-			spec.mail = append(spec.mail, activities.MailSpec{Template: "deactivated", To: activities.ToSeller})
+	return workflow.SetUpdateHandler(ctx, flow.UpdateOpened, func(ctx workflow.Context) (health.Case, error) {
+		if err := workflow.Await(ctx, func() bool { return r.openDone }); err != nil {
+			return health.Case{}, err
 		}
-	case health.RequestInfo:
-		ap.Status, spec.typ = store.AppealInfoRequested, "info_requested"
-		spec.mail = []activities.MailSpec{{Template: "info_requested", To: activities.ToSeller}}
+		return r.c, r.openErr
+	})
+}
+
+// addressed refuses a request for another case than this run's: a closed case's
+// workflow id may be reused by a newer case of the same seller and metric.
+func (r *caseRun) addressed(caseID string) error {
+	switch {
+	case r.c.ID == "":
+		return temporal.NewApplicationError("the case is still opening; try again in a moment", flow.ErrTransition)
+	case caseID != "" && caseID != r.c.ID:
+		return temporal.NewApplicationError("case "+caseID+" is closed and takes no more requests", flow.ErrTransition)
 	}
-	return *ap, r.record(ctx, spec)
+	return nil
+}
+
+func (r *caseRun) appeal(ctx workflow.Context, req flow.AppealRequest) (flow.Appeal, error) {
+	var out flow.Appeal
+	err := r.transition(ctx, func() (*recordSpec, error) {
+		now := workflow.Now(ctx).UTC()
+		from := r.c.State
+		// Validators of updates delivered together all run before any handler, so the
+		// transition checks again: of two racing requests only the first gets through.
+		if err := r.c.SubmitAppeal(req.AppealID, now); err != nil {
+			return nil, refusal(err)
+		}
+		due := r.c.Deadline
+		out = flow.Appeal{ID: req.AppealID, CaseID: r.c.ID, SellerID: r.c.SellerID, Status: flow.AppealSubmitted,
+			RootCause: req.RootCause, CorrectiveActions: req.CorrectiveActions, PreventiveMeasures: req.PreventiveMeasures,
+			SubmittedAt: now, ReviewDue: &due}
+		typ, msg := "appeal_submitted", fmt.Sprintf("appeal %d of %d submitted; review due by the SLA", r.c.AppealsUsed, r.c.Policy.MaxAppeals)
+		if from == health.InfoRequested {
+			typ, msg = "info_provided", "the seller answered the request for information"
+		}
+		return &recordSpec{typ: typ, actor: "seller:" + r.c.SellerID, from: from, appeal: &out,
+			detail: map[string]any{"message": msg, "appeal_id": out.ID},
+			mail:   []flow.MailSpec{{Template: "appeal_received", To: flow.ToSeller}}}, nil
+	})
+	return out, err
+}
+
+func (r *caseRun) decide(ctx workflow.Context, req flow.DecisionRequest) (flow.Appeal, error) {
+	var out flow.Appeal
+	err := r.transition(ctx, func() (*recordSpec, error) {
+		now := workflow.Now(ctx).UTC()
+		from := r.c.State
+		if err := r.c.Decide(req.AppealID, req.Decision, now); err != nil {
+			return nil, refusal(err)
+		}
+		ap, ok := r.appeals[req.AppealID]
+		if !ok { // cannot happen: Decide checked it is the appeal under review
+			return nil, errors.New("appeal " + req.AppealID + " unknown to its case")
+		}
+		ap.DecidedAt, ap.DecidedBy = &now, &req.ReviewerID
+		ap.ReasonCode, ap.Message = optional(req.ReasonCode), optional(req.Message)
+		spec := &recordSpec{actor: "reviewer:" + req.ReviewerID, from: from, reviewer: req.ReviewerName,
+			detail: map[string]any{"appeal_id": ap.ID, "reason_code": req.ReasonCode, "message": req.Message}}
+		switch req.Decision {
+		case health.Approve:
+			ap.Status, spec.typ = flow.AppealApproved, "reinstated"
+			spec.mail = []flow.MailSpec{{Template: "reinstated", To: flow.ToSeller}}
+		case health.Reject:
+			ap.Status, spec.typ = flow.AppealRejected, "appeal_rejected"
+			spec.mail = []flow.MailSpec{{Template: "rejected", To: flow.ToSeller}}
+			if r.c.State == health.Deactivated {
+				spec.typ, spec.message = "deactivated", "Why: every appeal has been used and the last one was not accepted."
+				spec.mail = append(spec.mail, flow.MailSpec{Template: "deactivated", To: flow.ToSeller})
+			}
+		case health.RequestInfo:
+			ap.Status, spec.typ = flow.AppealInfoRequested, "info_requested"
+			spec.mail = []flow.MailSpec{{Template: "info_requested", To: flow.ToSeller}}
+		}
+		out = ap
+		spec.appeal = &out
+		return spec, nil
+	})
+	return out, err
 }
 
 // refusal turns a refused transition into the error callers map to 409.
 func refusal(err error) error {
 	var te *health.TransitionError
 	if errors.As(err, &te) {
-		return temporal.NewApplicationError(te.Error(), ErrTransition)
+		return temporal.NewApplicationError(te.Error(), flow.ErrTransition)
 	}
 	return err
 }
@@ -363,31 +476,73 @@ type recordSpec struct {
 	typ, actor string
 	from       health.CaseState
 	detail     map[string]any
-	evidence   *store.Evidence
-	appeal     *store.AppealRow
-	mail       []activities.MailSpec
+	evidence   *flow.Evidence
+	appeal     *flow.Appeal
+	mail       []flow.MailSpec
 	message    string
 	reviewer   string
 }
 
-// record writes one transition and starts delivering its mail. Records run one
-// at a time, each with the case as it is then, so the read model never goes back.
-func (r *caseRun) record(ctx workflow.Context, s recordSpec) error {
-	ctx = workflow.WithActivityOptions(ctx, caseActivityOptions)
+// transition makes one change to the case, one at a time: apply decides it with
+// the domain's rules (it may refuse, or find nothing to do), and the change is
+// recorded. A record that fails for a reason retrying cannot fix leaves the case
+// as it was, puts the failure on the timeline, and answers flow.ErrNotRecorded,
+// so the workflow and the database never disagree.
+func (r *caseRun) transition(ctx workflow.Context, apply func() (*recordSpec, error)) error {
 	if err := r.mu.Lock(ctx); err != nil {
 		return err
 	}
 	defer r.mu.Unlock()
+	before := r.c
+	spec, err := apply()
+	if err != nil || spec == nil {
+		r.c = before
+		return err
+	}
+	// Wake the main loop at once, as an update's change may move its deadline.
+	r.version++
+	err = r.record(ctx, *spec)
+	var appErr *temporal.ApplicationError
+	switch {
+	case err == nil:
+		if spec.appeal != nil {
+			r.appeals[spec.appeal.ID] = *spec.appeal
+		}
+		return nil
+	case errors.As(err, &appErr) && appErr.Type() == flow.ErrPermanent:
+		r.c = before
+		r.recordFailure(ctx, *spec, appErr.Message())
+		return temporal.NewApplicationError(fmt.Sprintf("%s could not be recorded, so it was not applied: %s", spec.typ, appErr.Message()),
+			flow.ErrNotRecorded)
+	}
+	r.c = before
+	return err
+}
+
+// recordFailure puts a failed transition on the timeline, under the number the
+// failed record would have had. A case that never opened has no timeline.
+func (r *caseRun) recordFailure(ctx workflow.Context, failed recordSpec, cause string) {
+	r.seq--
+	if failed.from == "" {
+		return
+	}
+	err := r.record(ctx, recordSpec{typ: "record_failed", actor: "system", from: r.c.State,
+		detail: map[string]any{"message": failed.typ + " could not be recorded and was not applied: " + cause, "failed": failed.typ}})
+	if err != nil {
+		r.seq--
+		workflow.GetLogger(ctx).Error("a failed transition could not be recorded either", "case", r.c.ID, "failed", failed.typ, "error", err)
+	}
+}
+
+// record writes one transition and starts delivering its mail.
+func (r *caseRun) record(ctx workflow.Context, s recordSpec) error {
+	ctx = workflow.WithActivityOptions(ctx, caseActivityOptions)
 	r.seq++
 	info := workflow.GetInfo(ctx)
-	in := activities.RecordInput{
+	in := flow.RecordInput{
 		Case: r.c, WorkflowID: info.WorkflowExecution.ID, RunID: info.WorkflowExecution.RunID,
 		Seq: r.seq, At: workflow.Now(ctx).UTC(), Type: s.typ, Actor: s.actor, From: s.from, Detail: s.detail,
 		Evidence: s.evidence, Appeal: s.appeal, Mail: s.mail, Message: s.message, Reviewer: s.reviewer,
-	}
-	if s.appeal != nil {
-		copied := *s.appeal
-		in.Appeal = &copied
 	}
 	var keys []string
 	if err := workflow.ExecuteActivity(ctx, caseActivities.Record, in).Get(ctx, &keys); err != nil {
@@ -423,7 +578,7 @@ func (r *caseRun) record(ctx workflow.Context, s recordSpec) error {
 	return nil
 }
 
-func observationDetail(message string, o activities.Observation) map[string]any {
+func observationDetail(message string, o flow.Observation) map[string]any {
 	d := map[string]any{"message": message, "numerator": o.Evidence.Numerator, "denominator": o.Evidence.Denominator,
 		"value": o.Evidence.Value, "target": o.Evidence.Target}
 	if o.EvaluationID != "" {
@@ -437,4 +592,13 @@ func optional(s string) *string {
 		return nil
 	}
 	return &s
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
 }

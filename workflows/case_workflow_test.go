@@ -12,7 +12,7 @@ import (
 
 	"github.com/accounthealth/accounthealth/activities"
 	"github.com/accounthealth/accounthealth/health"
-	"github.com/accounthealth/accounthealth/store"
+	"github.com/accounthealth/accounthealth/workflows/flow"
 )
 
 const day = 24 * time.Hour
@@ -23,7 +23,7 @@ type caseTest struct {
 	t        *testing.T
 	env      *testsuite.TestWorkflowEnvironment
 	mu       sync.Mutex
-	records  []activities.RecordInput
+	records  []flow.RecordInput
 	recheck  health.Status
 	rechecks int
 	mails    []string
@@ -34,7 +34,7 @@ func newCaseTest(t *testing.T, p health.CasePolicy) *caseTest {
 	ct := &caseTest{t: t, env: ts.NewTestWorkflowEnvironment(), recheck: health.Bad}
 	a := &activities.Cases{}
 	ct.env.RegisterActivity(a)
-	ct.env.OnActivity(a.Record, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.RecordInput) ([]string, error) {
+	ct.env.OnActivity(a.Record, mock.Anything, mock.Anything).Return(func(_ context.Context, in flow.RecordInput) ([]string, error) {
 		ct.mu.Lock()
 		defer ct.mu.Unlock()
 		ct.records = append(ct.records, in)
@@ -50,30 +50,30 @@ func newCaseTest(t *testing.T, p health.CasePolicy) *caseTest {
 		ct.mails = append(ct.mails, key[strings.LastIndexByte(key, '/')+1:])
 		return nil
 	})
-	ct.env.OnActivity(a.Recheck, mock.Anything, mock.Anything).Return(func(context.Context, activities.RecheckInput) (activities.Observation, error) {
+	ct.env.OnActivity(a.Recheck, mock.Anything, mock.Anything).Return(func(context.Context, flow.RecheckInput) (flow.Observation, error) {
 		ct.rechecks++
-		return activities.Observation{Status: ct.recheck}, nil
+		return flow.Observation{Status: ct.recheck}, nil
 	})
 	return ct
 }
 
 func defaultCasePolicy() health.CasePolicy { return health.DefaultPolicy().Cases }
 
-func breach(eval string) activities.Observation {
-	return activities.Observation{EvaluationID: eval, Status: health.Bad, Evidence: store.Evidence{Numerator: 3, Denominator: 100}}
+func breach(eval string) flow.Observation {
+	return flow.Observation{EvaluationID: eval, Status: health.Bad, Evidence: flow.Evidence{Numerator: 3, Denominator: 100}}
 }
 
 // at schedules fn at offset d from the start.
 func (ct *caseTest) at(d time.Duration, fn func()) { ct.env.RegisterDelayedCallback(fn, d) }
 
-func (ct *caseTest) signal(d time.Duration, o activities.Observation) {
-	ct.at(d, func() { ct.env.SignalWorkflow(SignalObservation, o) })
+func (ct *caseTest) signal(d time.Duration, o flow.Observation) {
+	ct.at(d, func() { ct.env.SignalWorkflow(flow.SignalObservation, o) })
 }
 
 // update sends an update at d and keeps its outcome.
 type outcome struct {
 	rejected error
-	result   store.AppealRow
+	result   flow.Appeal
 	err      error
 	done     bool
 }
@@ -86,7 +86,7 @@ func (ct *caseTest) update(d time.Duration, name string, arg any) *outcome {
 			OnReject: func(err error) { o.rejected, o.done = err, true },
 			OnComplete: func(res any, err error) {
 				o.err, o.done = err, true
-				if r, ok := res.(store.AppealRow); ok {
+				if r, ok := res.(flow.Appeal); ok {
 					o.result = r
 				}
 			},
@@ -95,7 +95,7 @@ func (ct *caseTest) update(d time.Duration, name string, arg any) *outcome {
 	return o
 }
 
-func (ct *caseTest) run(in CaseInput) health.Case {
+func (ct *caseTest) run(in flow.CaseInput) health.Case {
 	ct.t.Helper()
 	ct.env.ExecuteWorkflow(CaseWorkflow, in)
 	if err := ct.env.GetWorkflowError(); err != nil {
@@ -116,17 +116,17 @@ func (ct *caseTest) types() string {
 	return strings.Join(s, " ")
 }
 
-func metricCase(a health.Action, p health.CasePolicy) CaseInput {
-	return CaseInput{SellerID: "acme", Kind: health.MetricBreach, Metric: health.ODR, Action: a, Policy: p}
+func metricCase(a health.Action, p health.CasePolicy) flow.CaseInput {
+	return flow.CaseInput{SellerID: "acme", Kind: health.MetricBreach, Metric: health.ODR, Action: a, Policy: p}
 }
 
-func poa(id string) AppealRequest {
-	return AppealRequest{AppealID: id, RootCause: "Our courier lost a batch of parcels in June.",
+func poa(id string) flow.AppealRequest {
+	return flow.AppealRequest{AppealID: id, RootCause: "Our courier lost a batch of parcels in June.",
 		CorrectiveActions: "We refunded every buyer and replaced the courier.", PreventiveMeasures: "We now scan every parcel at hand-over."}
 }
 
-func decision(id string, d health.Decision) DecisionRequest {
-	return DecisionRequest{AppealID: id, ReviewerID: "r1", Decision: d, ReasonCode: "actions_not_specific", Message: "Say which courier and when."}
+func decision(id string, d health.Decision) flow.DecisionRequest {
+	return flow.DecisionRequest{AppealID: id, ReviewerID: "r1", Decision: d, ReasonCode: "actions_not_specific", Message: "Say which courier and when."}
 }
 
 func TestRecoveryDuringGraceResolves(t *testing.T) {
@@ -134,7 +134,7 @@ func TestRecoveryDuringGraceResolves(t *testing.T) {
 	ct.signal(0, breach("e1"))
 	ct.signal(2*day, breach("e2"))
 	ct.signal(2*day+time.Hour, breach("e2")) // the same evaluation again (a retried activity): noted once
-	ct.signal(3*day, activities.Observation{EvaluationID: "e3", Status: health.Good})
+	ct.signal(3*day, flow.Observation{EvaluationID: "e3", Status: health.Good})
 	c := ct.run(metricCase(health.Suspend, defaultCasePolicy()))
 	if c.State != health.Resolved || ct.types() != "opened breach_observed recovered" {
 		t.Errorf("state %s, records %q", c.State, ct.types())
@@ -150,7 +150,7 @@ func TestGraceEndingInBreachEnforces(t *testing.T) {
 	ct.signal(0, breach("e1"))
 	var during health.Case
 	ct.at(7*day-time.Minute, func() {
-		v, err := ct.env.QueryWorkflow(QueryCase)
+		v, err := ct.env.QueryWorkflow(flow.QueryCase)
 		if err == nil {
 			_ = v.Get(&during)
 		}
@@ -184,10 +184,10 @@ func TestGraceEndRecheckFindsRecovery(t *testing.T) {
 func TestRejectionThenSecondAppealThenApproval(t *testing.T) {
 	ct := newCaseTest(t, defaultCasePolicy())
 	ct.signal(0, breach("e1"))
-	a1 := ct.update(8*day, UpdateAppeal, poa("a1"))
-	d1 := ct.update(9*day, UpdateDecision, decision("a1", health.Reject))
-	a2 := ct.update(10*day, UpdateAppeal, poa("a2"))
-	d2 := ct.update(11*day, UpdateDecision, DecisionRequest{AppealID: "a2", ReviewerID: "r2", Decision: health.Approve})
+	a1 := ct.update(8*day, flow.UpdateAppeal, poa("a1"))
+	d1 := ct.update(9*day, flow.UpdateDecision, decision("a1", health.Reject))
+	a2 := ct.update(10*day, flow.UpdateAppeal, poa("a2"))
+	d2 := ct.update(11*day, flow.UpdateDecision, flow.DecisionRequest{AppealID: "a2", ReviewerID: "r2", Decision: health.Approve})
 	c := ct.run(metricCase(health.Suspend, defaultCasePolicy()))
 	for i, o := range []*outcome{a1, d1, a2, d2} {
 		if !o.done || o.rejected != nil || o.err != nil {
@@ -200,7 +200,7 @@ func TestRejectionThenSecondAppealThenApproval(t *testing.T) {
 	if ct.types() != "opened enforced appeal_submitted appeal_rejected appeal_submitted reinstated" {
 		t.Errorf("records %q", ct.types())
 	}
-	if d1.result.Status != store.AppealRejected || *d1.result.ReasonCode != "actions_not_specific" || d2.result.Status != store.AppealApproved {
+	if d1.result.Status != flow.AppealRejected || *d1.result.ReasonCode != "actions_not_specific" || d2.result.Status != flow.AppealApproved {
 		t.Errorf("decisions: %+v / %+v", d1.result, d2.result)
 	}
 	if got := strings.Join(ct.mails, " "); got != "warning enforcement appeal_received rejected appeal_received reinstated" {
@@ -213,10 +213,10 @@ func TestAppealsExhaustedDeactivates(t *testing.T) {
 	p.MaxAppeals = 2
 	ct := newCaseTest(t, p)
 	ct.signal(0, breach("e1"))
-	ct.update(8*day, UpdateAppeal, poa("a1"))
-	ct.update(9*day, UpdateDecision, decision("a1", health.Reject))
-	ct.update(10*day, UpdateAppeal, poa("a2"))
-	ct.update(11*day, UpdateDecision, decision("a2", health.Reject))
+	ct.update(8*day, flow.UpdateAppeal, poa("a1"))
+	ct.update(9*day, flow.UpdateDecision, decision("a1", health.Reject))
+	ct.update(10*day, flow.UpdateAppeal, poa("a2"))
+	ct.update(11*day, flow.UpdateDecision, decision("a2", health.Reject))
 	c := ct.run(metricCase(health.Suspend, p))
 	if c.State != health.Deactivated || !strings.HasSuffix(ct.types(), "appeal_rejected appeal_submitted deactivated") {
 		t.Errorf("state %s, records %q", c.State, ct.types())
@@ -231,9 +231,9 @@ func TestAThirdAppealAfterTheLastIsRefused(t *testing.T) {
 	p.MaxAppeals = 1
 	ct := newCaseTest(t, p)
 	ct.signal(0, breach("e1"))
-	ct.update(8*day, UpdateAppeal, poa("a1"))
-	ct.update(9*day, UpdateDecision, decision("a1", health.Reject))
-	late := ct.update(9*day+time.Hour, UpdateAppeal, poa("a2"))
+	ct.update(8*day, flow.UpdateAppeal, poa("a1"))
+	ct.update(9*day, flow.UpdateDecision, decision("a1", health.Reject))
+	late := ct.update(9*day+time.Hour, flow.UpdateAppeal, poa("a2"))
 	c := ct.run(metricCase(health.Suspend, p))
 	// The case is final and its run has ended: the late appeal is never accepted
 	// (over the API the closed run answers 409).
@@ -246,10 +246,10 @@ func TestInfoRequestAnsweredAndLeftToExpire(t *testing.T) {
 	t.Run("answered", func(t *testing.T) {
 		ct := newCaseTest(t, defaultCasePolicy())
 		ct.signal(0, breach("e1"))
-		ct.update(8*day, UpdateAppeal, poa("a1"))
-		ct.update(9*day, UpdateDecision, decision("a1", health.RequestInfo))
-		answer := ct.update(12*day, UpdateAppeal, poa("a1b"))
-		ct.update(13*day, UpdateDecision, DecisionRequest{AppealID: "a1b", ReviewerID: "r1", Decision: health.Approve})
+		ct.update(8*day, flow.UpdateAppeal, poa("a1"))
+		ct.update(9*day, flow.UpdateDecision, decision("a1", health.RequestInfo))
+		answer := ct.update(12*day, flow.UpdateAppeal, poa("a1b"))
+		ct.update(13*day, flow.UpdateDecision, flow.DecisionRequest{AppealID: "a1b", ReviewerID: "r1", Decision: health.Approve})
 		c := ct.run(metricCase(health.Suspend, defaultCasePolicy()))
 		if c.State != health.Reinstated || c.AppealsUsed != 1 || answer.err != nil {
 			t.Errorf("state %s, appeals used %d (an answer uses none), answer %+v", c.State, c.AppealsUsed, answer)
@@ -261,8 +261,8 @@ func TestInfoRequestAnsweredAndLeftToExpire(t *testing.T) {
 	t.Run("left to expire", func(t *testing.T) {
 		ct := newCaseTest(t, defaultCasePolicy())
 		ct.signal(0, breach("e1"))
-		ct.update(8*day, UpdateAppeal, poa("a1"))
-		ct.update(9*day, UpdateDecision, decision("a1", health.RequestInfo))
+		ct.update(8*day, flow.UpdateAppeal, poa("a1"))
+		ct.update(9*day, flow.UpdateDecision, decision("a1", health.RequestInfo))
 		c := ct.run(metricCase(health.Suspend, defaultCasePolicy()))
 		last := ct.records[len(ct.records)-1]
 		if c.State != health.Deactivated || last.From != health.InfoRequested || !last.At.Equal(ct.records[len(ct.records)-2].At.Add(14*day)) {
@@ -274,15 +274,15 @@ func TestInfoRequestAnsweredAndLeftToExpire(t *testing.T) {
 func TestReviewSLAEscalatesOnce(t *testing.T) {
 	ct := newCaseTest(t, defaultCasePolicy())
 	ct.signal(0, breach("e1"))
-	ct.update(8*day, UpdateAppeal, poa("a1"))
+	ct.update(8*day, flow.UpdateAppeal, poa("a1"))
 	ct.signal(8*day+3*day, breach("e2")) // an evaluation after the escalation: noted, and the case waits on
-	ct.update(8*day+5*day, UpdateDecision, DecisionRequest{AppealID: "a1", ReviewerID: "r1", Decision: health.Approve})
+	ct.update(8*day+5*day, flow.UpdateDecision, flow.DecisionRequest{AppealID: "a1", ReviewerID: "r1", Decision: health.Approve})
 	c := ct.run(metricCase(health.Suspend, defaultCasePolicy()))
 	if c.State != health.Reinstated || ct.types() != "opened enforced appeal_submitted escalated breach_observed reinstated" {
 		t.Errorf("state %s, records %q", c.State, ct.types())
 	}
 	esc := ct.records[3]
-	if !esc.At.Equal(ct.records[2].At.Add(48*time.Hour)) || esc.Mail[0].To != activities.ToReviewers || !esc.Case.Escalated {
+	if !esc.At.Equal(ct.records[2].At.Add(48*time.Hour)) || esc.Mail[0].To != flow.ToReviewers || !esc.Case.Escalated {
 		t.Errorf("escalation %+v", esc)
 	}
 }
@@ -290,9 +290,9 @@ func TestReviewSLAEscalatesOnce(t *testing.T) {
 func TestTwoDecisionsRacing(t *testing.T) {
 	ct := newCaseTest(t, defaultCasePolicy())
 	ct.signal(0, breach("e1"))
-	ct.update(8*day, UpdateAppeal, poa("a1"))
-	first := ct.update(9*day, UpdateDecision, DecisionRequest{AppealID: "a1", ReviewerID: "r1", Decision: health.Approve})
-	second := ct.update(9*day, UpdateDecision, decision("a1", health.Reject))
+	ct.update(8*day, flow.UpdateAppeal, poa("a1"))
+	first := ct.update(9*day, flow.UpdateDecision, flow.DecisionRequest{AppealID: "a1", ReviewerID: "r1", Decision: health.Approve})
+	second := ct.update(9*day, flow.UpdateDecision, decision("a1", health.Reject))
 	c := ct.run(metricCase(health.Suspend, defaultCasePolicy()))
 	won := 0
 	for _, o := range []*outcome{first, second} {
@@ -308,10 +308,10 @@ func TestTwoDecisionsRacing(t *testing.T) {
 func TestAppealInAStateThatTakesNone(t *testing.T) {
 	ct := newCaseTest(t, defaultCasePolicy())
 	ct.signal(0, breach("e1"))
-	early := ct.update(day, UpdateAppeal, poa("a0")) // still warned
-	short := ct.update(8*day, UpdateAppeal, AppealRequest{AppealID: "a1", RootCause: "x", CorrectiveActions: "y", PreventiveMeasures: "z"})
-	orphan := ct.update(8*day, UpdateDecision, decision("nope", health.Approve))
-	ct.signal(8*day+time.Hour, activities.Observation{EvaluationID: "e9", Status: health.Good}) // an enforced case does not close by itself
+	early := ct.update(day, flow.UpdateAppeal, poa("a0")) // still warned
+	short := ct.update(8*day, flow.UpdateAppeal, flow.AppealRequest{AppealID: "a1", RootCause: "x", CorrectiveActions: "y", PreventiveMeasures: "z"})
+	orphan := ct.update(8*day, flow.UpdateDecision, decision("nope", health.Approve))
+	ct.signal(8*day+time.Hour, flow.Observation{EvaluationID: "e9", Status: health.Good}) // an enforced case does not close by itself
 	c := ct.run(metricCase(health.Suspend, defaultCasePolicy()))
 	if early.rejected == nil || !strings.Contains(early.rejected.Error(), "grace period") {
 		t.Errorf("appeal while warned: %+v", early)
@@ -327,7 +327,7 @@ func TestAppealInAStateThatTakesNone(t *testing.T) {
 func TestNotifyOnlyNeverEnforces(t *testing.T) {
 	ct := newCaseTest(t, defaultCasePolicy())
 	ct.signal(0, breach("e1"))
-	ct.signal(10*day, activities.Observation{EvaluationID: "e2", Status: health.Good})
+	ct.signal(10*day, flow.Observation{EvaluationID: "e2", Status: health.Good})
 	c := ct.run(metricCase(health.Notify, defaultCasePolicy()))
 	if c.State != health.Resolved || c.Enforcement != health.NoEnforcement || ct.types() != "opened still_in_breach recovered" {
 		t.Errorf("state %s %s, records %q", c.State, c.Enforcement, ct.types())
@@ -339,9 +339,9 @@ func TestNotifyOnlyNeverEnforces(t *testing.T) {
 
 func TestPolicyViolationIsEnforcedAtOnce(t *testing.T) {
 	ct := newCaseTest(t, defaultCasePolicy())
-	ct.update(time.Hour, UpdateAppeal, poa("a1"))
-	ct.update(2*time.Hour, UpdateDecision, DecisionRequest{AppealID: "a1", ReviewerID: "r1", Decision: health.Approve})
-	c := ct.run(CaseInput{SellerID: "acme", Kind: health.PolicyViolation, ListingID: "L1", Violation: "ip_complaint",
+	ct.update(time.Hour, flow.UpdateAppeal, poa("a1"))
+	ct.update(2*time.Hour, flow.UpdateDecision, flow.DecisionRequest{AppealID: "a1", ReviewerID: "r1", Decision: health.Approve})
+	c := ct.run(flow.CaseInput{SellerID: "acme", Kind: health.PolicyViolation, ListingID: "L1", Violation: "ip_complaint",
 		Policy: defaultCasePolicy(), OpenedBy: "r1"})
 	if c.State != health.Reinstated || c.Enforcement != health.ListingDeactivation || ct.records[0].Case.State != health.Enforced {
 		t.Errorf("state %s %s, records %q", c.State, c.Enforcement, ct.types())

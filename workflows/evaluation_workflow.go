@@ -7,30 +7,18 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/accounthealth/accounthealth/activities"
-	"github.com/accounthealth/accounthealth/store"
+	"github.com/accounthealth/accounthealth/workflows/flow"
 )
 
 // MaxParallelShards bounds how many shards one evaluation runs at once, so a large
 // sweep shares the database and the workers with everything else.
 const MaxParallelShards = 8
 
-// EvaluationInput starts an evaluation.
-type EvaluationInput struct {
-	EvaluationID string   // "" for a scheduled sweep: the workflow id names it
-	SellerIDs    []string // nil: every seller
-}
-
-// EvaluationResult sums the shards.
-type EvaluationResult struct {
-	Sellers  int
-	Breaches int
-}
-
 var evaluationActivities *activities.Evaluation // method values only name the activities
 
 // EvaluationWorkflow evaluates the sellers shard by shard, in parallel, each shard
 // an activity, so more workers make it faster and a killed worker loses one shard.
-func EvaluationWorkflow(ctx workflow.Context, in EvaluationInput) (res EvaluationResult, err error) {
+func EvaluationWorkflow(ctx workflow.Context, in flow.EvaluationInput) (res flow.EvaluationResult, err error) {
 	asOf := workflow.Now(ctx).UTC()
 	trigger := "api"
 	if in.EvaluationID == "" { // started by the sweep schedule: the plan records it
@@ -49,14 +37,14 @@ func EvaluationWorkflow(ctx workflow.Context, in EvaluationInput) (res Evaluatio
 		dctx, cancel := workflow.NewDisconnectedContext(ctx)
 		defer cancel()
 		if ferr := workflow.ExecuteActivity(dctx, evaluationActivities.Finish,
-			activities.FinishInput{EvaluationID: in.EvaluationID, Failure: failure}).Get(dctx, nil); ferr != nil && err == nil {
+			flow.FinishInput{EvaluationID: in.EvaluationID, Failure: failure}).Get(dctx, nil); ferr != nil && err == nil {
 			err = ferr
 		}
 	}()
 
-	var shards []store.Shard
+	var shards []flow.Shard
 	err = workflow.ExecuteActivity(ctx, evaluationActivities.Plan,
-		activities.PlanInput{EvaluationID: in.EvaluationID, SellerIDs: in.SellerIDs, AsOf: asOf, Trigger: trigger}).Get(ctx, &shards)
+		flow.PlanInput{EvaluationID: in.EvaluationID, SellerIDs: in.SellerIDs, AsOf: asOf, Trigger: trigger}).Get(ctx, &shards)
 	if err != nil {
 		return res, err
 	}
@@ -66,7 +54,7 @@ func EvaluationWorkflow(ctx workflow.Context, in EvaluationInput) (res Evaluatio
 	inFlight := 0
 	collect := func(f workflow.Future) {
 		inFlight--
-		var r activities.ShardResult
+		var r flow.ShardResult
 		if err := f.Get(ctx, &r); err != nil {
 			if firstErr == nil {
 				firstErr = err
@@ -84,7 +72,7 @@ func EvaluationWorkflow(ctx workflow.Context, in EvaluationInput) (res Evaluatio
 			break
 		}
 		f := workflow.ExecuteActivity(ctx, evaluationActivities.EvaluateShard,
-			activities.ShardInput{EvaluationID: in.EvaluationID, Shard: sh, AsOf: asOf})
+			flow.ShardInput{EvaluationID: in.EvaluationID, Shard: sh, AsOf: asOf})
 		inFlight++
 		sel.AddFuture(f, collect)
 	}

@@ -10,7 +10,7 @@ import (
 	"go.temporal.io/sdk/testsuite"
 
 	"github.com/accounthealth/accounthealth/activities"
-	"github.com/accounthealth/accounthealth/store"
+	"github.com/accounthealth/accounthealth/workflows/flow"
 )
 
 func TestEvaluationWorkflowSumsShardsWithBoundedParallelism(t *testing.T) {
@@ -18,11 +18,11 @@ func TestEvaluationWorkflowSumsShardsWithBoundedParallelism(t *testing.T) {
 	env := ts.NewTestWorkflowEnvironment()
 	a := &activities.Evaluation{}
 	env.RegisterActivity(a)
-	shards := make([]store.Shard, 20)
+	shards := make([]flow.Shard, 20)
 	env.OnActivity(a.Plan, mock.Anything, mock.Anything).Return(shards, nil)
 	var running, peak atomic.Int32
 	env.OnActivity(a.EvaluateShard, mock.Anything, mock.Anything).Return(
-		func(ctx context.Context, in activities.ShardInput) (activities.ShardResult, error) {
+		func(ctx context.Context, in flow.ShardInput) (flow.ShardResult, error) {
 			n := running.Add(1)
 			defer running.Add(-1)
 			for {
@@ -31,18 +31,18 @@ func TestEvaluationWorkflowSumsShardsWithBoundedParallelism(t *testing.T) {
 					break
 				}
 			}
-			return activities.ShardResult{Sellers: 5, Breaches: 1}, nil
+			return flow.ShardResult{Sellers: 5, Breaches: 1}, nil
 		})
-	var finished activities.FinishInput
-	env.OnActivity(a.Finish, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.FinishInput) error {
+	var finished flow.FinishInput
+	env.OnActivity(a.Finish, mock.Anything, mock.Anything).Return(func(_ context.Context, in flow.FinishInput) error {
 		finished = in
 		return nil
 	})
-	env.ExecuteWorkflow(EvaluationWorkflow, EvaluationInput{EvaluationID: "e1"})
+	env.ExecuteWorkflow(EvaluationWorkflow, flow.EvaluationInput{EvaluationID: "e1"})
 	if err := env.GetWorkflowError(); err != nil {
 		t.Fatal(err)
 	}
-	var res EvaluationResult
+	var res flow.EvaluationResult
 	if err := env.GetWorkflowResult(&res); err != nil {
 		t.Fatal(err)
 	}
@@ -62,14 +62,14 @@ func TestEvaluationWorkflowRecordsAFailure(t *testing.T) {
 	env := ts.NewTestWorkflowEnvironment()
 	a := &activities.Evaluation{}
 	env.RegisterActivity(a)
-	env.OnActivity(a.Plan, mock.Anything, mock.Anything).Return([]store.Shard{{}, {}}, nil)
-	env.OnActivity(a.EvaluateShard, mock.Anything, mock.Anything).Return(activities.ShardResult{}, errors.New("database on fire"))
-	var finished activities.FinishInput
-	env.OnActivity(a.Finish, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.FinishInput) error {
+	env.OnActivity(a.Plan, mock.Anything, mock.Anything).Return([]flow.Shard{{}, {}}, nil)
+	env.OnActivity(a.EvaluateShard, mock.Anything, mock.Anything).Return(flow.ShardResult{}, errors.New("database on fire"))
+	var finished flow.FinishInput
+	env.OnActivity(a.Finish, mock.Anything, mock.Anything).Return(func(_ context.Context, in flow.FinishInput) error {
 		finished = in
 		return nil
 	})
-	env.ExecuteWorkflow(EvaluationWorkflow, EvaluationInput{EvaluationID: "e2"})
+	env.ExecuteWorkflow(EvaluationWorkflow, flow.EvaluationInput{EvaluationID: "e2"})
 	if env.GetWorkflowError() == nil {
 		t.Fatal("the workflow succeeded with every shard failing")
 	}

@@ -26,6 +26,7 @@ import (
 	"github.com/accounthealth/accounthealth/cmd/accounthealth/internal/devtemporal"
 	"github.com/accounthealth/accounthealth/store"
 	"github.com/accounthealth/accounthealth/workflows"
+	"github.com/accounthealth/accounthealth/workflows/flow"
 )
 
 // app holds what a command started, so it can be stopped in reverse order.
@@ -85,11 +86,10 @@ func (a *app) startWorker(c client.Client, st *store.Store, smtpURL string) erro
 	if err != nil {
 		return fmt.Errorf("mail (AH_SMTP_URL): %w", err)
 	}
-	w := worker.New(c, workflows.TaskQueue, worker.Options{})
-	w.RegisterWorkflow(workflows.EvaluationWorkflow)
-	w.RegisterWorkflow(workflows.CaseWorkflow)
+	w := worker.New(c, flow.TaskQueue, worker.Options{})
+	workflows.Register(w)
 	w.RegisterActivity(&activities.Evaluation{Store: st, Policy: a.cfg.Policy, Log: a.log,
-		Sink: workflows.CaseOpener{Client: c, Store: st, Policy: a.cfg.Policy}})
+		Sink: activities.CaseOpener{Flow: flow.NewClient(c), Store: st, Policy: a.cfg.Policy}})
 	w.RegisterActivity(&activities.Cases{Store: st, Policy: a.cfg.Policy, Mailer: sender, PublicURL: a.cfg.PublicURL})
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start worker: %w", err)
@@ -97,7 +97,7 @@ func (a *app) startWorker(c client.Client, st *store.Store, smtpURL string) erro
 	a.onClose(w.Stop)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if err := workflows.EnsureSweepSchedule(ctx, c, a.cfg.Policy.Evaluation.SweepInterval); err != nil {
+	if err := flow.NewClient(c).EnsureSweepSchedule(ctx, a.cfg.Policy.Evaluation.SweepInterval); err != nil {
 		return err
 	}
 	return nil
@@ -146,7 +146,7 @@ func (a *app) worker(ctx context.Context) error {
 	if err := a.startWorker(c, st, a.cfg.SMTPURL); err != nil {
 		return err
 	}
-	a.log.Info("worker started", "task_queue", workflows.TaskQueue, "temporal", a.cfg.TemporalAddress)
+	a.log.Info("worker started", "task_queue", flow.TaskQueue, "temporal", a.cfg.TemporalAddress)
 	<-ctx.Done()
 	return nil
 }
@@ -174,7 +174,7 @@ func (a *app) apiServer(st *store.Store, c client.Client, smtpURL string, mailbo
 		return nil, fmt.Errorf("mail (AH_SMTP_URL): %w", err)
 	}
 	return api.New(api.Config{
-		Store: st, Workflows: workflows.Starter{Client: c}, Policy: a.cfg.Policy,
+		Store: st, Workflows: flow.NewClient(c), Policy: a.cfg.Policy,
 		AdminKeyHash: api.HashKey(a.cfg.AdminKey), Mailbox: mailbox, Mailer: sender, PublicURL: a.cfg.PublicURL, Logger: a.log,
 	}), nil
 }

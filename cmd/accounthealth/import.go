@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -13,7 +14,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/accounthealth/accounthealth/health"
+	"github.com/accounthealth/accounthealth/app/ingest"
 	"github.com/accounthealth/accounthealth/store"
 )
 
@@ -140,36 +141,23 @@ func (s *ndjsonSource) next() (rawEvent, error) {
 func (s *ndjsonSource) linesRead() int { return s.lines }
 
 func importEvents(ctx context.Context, st *store.Store, src eventSource, progress func(importStats)) (importStats, error) {
+	svc := &ingest.Service{Store: st}
 	var stats importStats
-	var events []health.Event
-	var lines []int
+	var chunk []json.RawMessage
+	var lines []int // the line each event of the chunk starts on
 	last := time.Now()
 	flush := func() error {
-		for len(events) > 0 {
-			res, err := st.Ingest(ctx, events, time.Now())
-			var be *store.BatchError
-			if errors.As(err, &be) {
-				// Take the bad events out, keep their line numbers, and try the rest again.
-				var keepE []health.Event
-				var keepL []int
-				for i := range events {
-					if p, bad := be.Problems[i]; bad {
-						stats.rejected = append(stats.rejected, rejectedLine{lines[i], describe(p)})
-						continue
-					}
-					keepE, keepL = append(keepE, events[i]), append(keepL, lines[i])
-				}
-				events, lines = keepE, keepL
-				continue
-			}
-			if err != nil {
-				return err
-			}
-			stats.accepted += res.Accepted
-			stats.duplicates += res.Duplicates
-			break
+		if len(chunk) == 0 {
+			return nil
 		}
-		events, lines = events[:0], lines[:0]
+		res, problems, err := svc.Import(ctx, chunk, time.Now())
+		if err != nil {
+			return err
+		}
+		stats.accepted += res.Accepted
+		stats.duplicates += res.Duplicates
+		stats.rejected = append(stats.rejected, rejections(problems, lines)...)
+		chunk, lines = chunk[:0], lines[:0]
 		return nil
 	}
 	for {
@@ -189,13 +177,8 @@ func importEvents(ctx context.Context, st *store.Store, src eventSource, progres
 			stats.rejected = append(stats.rejected, rejectedLine{raw.line, raw.problem})
 			continue
 		}
-		e, problems := health.DecodeEvent(raw.json)
-		if problems != nil {
-			stats.rejected = append(stats.rejected, rejectedLine{raw.line, describe(problems)})
-			continue
-		}
-		events, lines = append(events, e), append(lines, raw.line)
-		if len(events) >= importChunk {
+		chunk, lines = append(chunk, raw.json), append(lines, raw.line)
+		if len(chunk) >= importChunk {
 			if err := flush(); err != nil {
 				return stats, err
 			}
@@ -208,21 +191,24 @@ func importEvents(ctx context.Context, st *store.Store, src eventSource, progres
 	return stats, err
 }
 
-func describe(p health.Problems) string {
-	keys := make([]string, 0, len(p))
-	for k := range p {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	parts := make([]string, len(keys))
-	for i, k := range keys {
-		if k == "" {
-			parts[i] = p[k]
-		} else {
-			parts[i] = k + " " + p[k]
+// rejections turns the problems of a chunk's events into one line each: "field
+// problem; field problem", the event's own problem first.
+func rejections(problems []ingest.Problem, lines []int) []rejectedLine {
+	var out []rejectedLine
+	for i := 0; i < len(problems); {
+		j := i
+		var parts []string
+		for ; j < len(problems) && problems[j].Index == problems[i].Index; j++ {
+			if p := problems[j]; p.Field == "" {
+				parts = append(parts, p.Problem)
+			} else {
+				parts = append(parts, p.Field+" "+p.Problem)
+			}
 		}
+		out = append(out, rejectedLine{lines[problems[i].Index], strings.Join(parts, "; ")})
+		i = j
 	}
-	return strings.Join(parts, "; ")
+	return out
 }
 
 func bar(done, total int64) string {

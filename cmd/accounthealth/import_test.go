@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/accounthealth/accounthealth/app/ingest"
 	"github.com/accounthealth/accounthealth/health"
 	"github.com/accounthealth/accounthealth/store"
 	"github.com/accounthealth/accounthealth/store/storetest"
@@ -377,8 +378,8 @@ func TestImportCSVMatchesNDJSON(t *testing.T) {
 			t.Errorf("event %s on line %d, want %d", s["id"], raw.line, line)
 		}
 		line += 1 + strings.Count(fmt.Sprint(s["tracking_number"]), "\n")
-		wantE, wantP := health.DecodeEvent([]byte(mustJSON(s)))
-		gotE, gotP := health.DecodeEvent(raw.json)
+		wantE, wantP := ingest.DecodeEvent([]byte(mustJSON(s)))
+		gotE, gotP := ingest.DecodeEvent(raw.json)
 		if !reflect.DeepEqual(gotE, wantE) || !reflect.DeepEqual(gotP, wantP) {
 			t.Errorf("event %s: from CSV %s\n  %+v %v\nfrom JSON %s\n  %+v %v", s["id"], raw.json, gotE, gotP, mustJSON(s), wantE, wantP)
 		}

@@ -21,6 +21,7 @@ import (
 	"github.com/accounthealth/accounthealth/store"
 	"github.com/accounthealth/accounthealth/store/storetest"
 	"github.com/accounthealth/accounthealth/workflows"
+	"github.com/accounthealth/accounthealth/workflows/flow"
 )
 
 // shardRuns counts the attempts at each shard, across workers, and holds one
@@ -35,8 +36,8 @@ type shardRuns struct {
 	release chan struct{} // closed at the end of the test
 }
 
-func (r *shardRuns) wrap(a *activities.Evaluation) func(context.Context, activities.ShardInput) (activities.ShardResult, error) {
-	return func(ctx context.Context, in activities.ShardInput) (activities.ShardResult, error) {
+func (r *shardRuns) wrap(a *activities.Evaluation) func(context.Context, flow.ShardInput) (flow.ShardResult, error) {
+	return func(ctx context.Context, in flow.ShardInput) (flow.ShardResult, error) {
 		key := in.Shard.From
 		r.mu.Lock()
 		r.runs[key]++
@@ -46,7 +47,7 @@ func (r *shardRuns) wrap(a *activities.Evaluation) func(context.Context, activit
 			activity.RecordHeartbeat(ctx, "computing")
 			close(r.stalled)
 			<-r.release // deaf to cancellation, like a dead process
-			return activities.ShardResult{}, fmt.Errorf("a dead worker's attempt")
+			return flow.ShardResult{}, fmt.Errorf("a dead worker's attempt")
 		}
 		return a.EvaluateShard(ctx, in)
 	}
@@ -114,7 +115,7 @@ func TestAWorkerDyingMidSweepLosesOnlyItsShard(t *testing.T) {
 	defer close(runs.release)
 
 	newWorker := func() worker.Worker {
-		w := worker.New(c, workflows.TaskQueue, worker.Options{})
+		w := worker.New(c, flow.TaskQueue, worker.Options{})
 		w.RegisterWorkflow(workflows.EvaluationWorkflow)
 		w.RegisterActivityWithOptions(act.Plan, activity.RegisterOptions{Name: "Plan"})
 		w.RegisterActivityWithOptions(act.Finish, activity.RegisterOptions{Name: "Finish"})
@@ -130,8 +131,8 @@ func TestAWorkerDyingMidSweepLosesOnlyItsShard(t *testing.T) {
 	if _, err := st.CreateEvaluation(ctx, evalID, "test", nil); err != nil {
 		t.Fatal(err)
 	}
-	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: workflows.EvaluationWorkflowID(evalID), TaskQueue: workflows.TaskQueue},
-		workflows.EvaluationWorkflow, workflows.EvaluationInput{EvaluationID: evalID})
+	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: flow.EvaluationWorkflowID(evalID), TaskQueue: flow.TaskQueue},
+		flow.EvaluationWorkflowType, flow.EvaluationInput{EvaluationID: evalID})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -158,7 +159,7 @@ func TestAWorkerDyingMidSweepLosesOnlyItsShard(t *testing.T) {
 	defer second.Stop()
 
 	started := time.Now()
-	var res workflows.EvaluationResult
+	var res flow.EvaluationResult
 	if err := run.Get(ctx, &res); err != nil {
 		t.Fatalf("the sweep failed after its worker died: %v", err)
 	}

@@ -1,4 +1,4 @@
-package health
+package ingest
 
 import (
 	"encoding/json"

@@ -1,0 +1,62 @@
+// Package flow is how the rest of the system talks to the workflows: the task
+// queue, the names of the workflows and of their signals, updates and queries,
+// the error types their refusals carry, the payloads that cross Temporal, and a
+// client that starts, signals and updates them.
+//
+// Payloads are small types of their own, never database rows: a recorded history
+// outlives any schema, so a renamed column must not break a running case. Their
+// JSON field names are part of every recorded history; change them only behind
+// workflow versioning.
+package flow
+
+import "github.com/accounthealth/accounthealth/health"
+
+// TaskQueue is the one task queue the worker polls.
+const TaskQueue = "account-health"
+
+// Workflow type names: the names the worker registers the workflow functions under.
+const (
+	CaseWorkflowType       = "CaseWorkflow"
+	EvaluationWorkflowType = "EvaluationWorkflow"
+)
+
+// Names of the case workflow's signals, updates and query.
+const (
+	SignalObservation = "observation"   // an evaluation saw the case's metric (Observation)
+	UpdateAppeal      = "submit-appeal" // a seller's Plan of Action (AppealRequest → Appeal)
+	UpdateDecision    = "decide"        // a reviewer's decision (DecisionRequest → Appeal)
+	UpdateOpened      = "opened"        // waits until the case is opened and recorded (→ health.Case)
+	QueryCase         = "case"          // the case's state (health.Case)
+)
+
+// Types of the application errors a case answers with. Callers match on these,
+// never on messages.
+const (
+	// ErrTransition: the case does not take the request in its present state.
+	ErrTransition = "TransitionNotAllowed"
+	// ErrInvalidPlan and ErrInvalidDecision: the request itself is incomplete.
+	ErrInvalidPlan     = "InvalidPlan"
+	ErrInvalidDecision = "InvalidDecision"
+	// ErrNotRecorded: the transition could not be written for a reason retrying
+	// cannot fix; the case was left as it was and the failure is on its timeline.
+	ErrNotRecorded = "NotRecorded"
+	// ErrPermanent: an activity met an error retrying cannot fix (invalid data, a
+	// constraint violated); it is not retried.
+	ErrPermanent = "PermanentError"
+)
+
+// SweepScheduleID is the Temporal Schedule that evaluates every seller.
+const SweepScheduleID = "evaluation-sweep"
+
+// CaseWorkflowID is the id of the case of a seller's metric: at most one runs at a time.
+func CaseWorkflowID(seller string, m health.MetricID) string {
+	return "case/" + seller + "/" + string(m)
+}
+
+// PolicyCaseWorkflowID is the id of a policy-violation case of one listing.
+func PolicyCaseWorkflowID(seller, listing, violation string) string {
+	return "case/" + seller + "/" + listing + "/" + violation
+}
+
+// EvaluationWorkflowID is the workflow id of an evaluation.
+func EvaluationWorkflowID(evaluationID string) string { return "evaluation/" + evaluationID }
