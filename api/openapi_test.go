@@ -23,7 +23,7 @@ import (
 type idleWorkflows struct{ api.Workflows }
 
 func (idleWorkflows) StartEvaluation(context.Context, flow.EvaluationInput) error { return nil }
-func (idleWorkflows) Ping(context.Context) error                                       { return nil }
+func (idleWorkflows) Ping(context.Context) error                                  { return nil }
 
 const adminKey = "admin-key-for-the-openapi-test"
 

@@ -44,9 +44,9 @@ type caseRun struct {
 	observed int      // observations applied in this run
 	appeals  map[string]flow.Appeal
 
-	current bool // this run registers handlers first and may continue as new (changeHandlersFirst)
-	openDone    bool // the opening is recorded, or failed
-	openErr     error
+	current  bool // this run registers handlers first and may continue as new (changeHandlersFirst)
+	openDone bool // the opening is recorded, or failed
+	openErr  error
 
 	deliveries int       // mail deliveries still running
 	retryAt    time.Time // after a deadline's transition failed for good: when to try again
