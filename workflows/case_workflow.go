@@ -175,7 +175,7 @@ func (r *caseRun) run(ctx workflow.Context) (health.Case, error) {
 			return r.c, r.continueAsNew(ctx)
 		}
 		v := r.version
-		woken := func() bool { return r.version != v || len(r.pending) > 0 || r.continueNow(ctx) }
+		woken := func() bool { return r.version != v || (len(r.pending) > 0 && !r.full()) || r.continueNow(ctx) }
 		wait := r.c.Deadline.Sub(workflow.Now(ctx))
 		if r.retryAt.After(r.c.Deadline) {
 			wait = r.retryAt.Sub(workflow.Now(ctx))
@@ -220,7 +220,7 @@ func (r *caseRun) run(ctx workflow.Context) (health.Case, error) {
 // is long (Temporal suggests it, or it has applied many observations) and nothing
 // is in flight that the new run could not take over.
 func (r *caseRun) continueNow(ctx workflow.Context) bool {
-	if !r.current || (!workflow.GetInfo(ctx).GetContinueAsNewSuggested() && r.observed < maxObservationsPerRun) {
+	if !r.current || (!workflow.GetInfo(ctx).GetContinueAsNewSuggested() && !r.full()) {
 		return false
 	}
 	return r.deliveries == 0 && workflow.AllHandlersFinished(ctx)
@@ -235,6 +235,10 @@ func (r *caseRun) continueAsNew(ctx workflow.Context) error {
 	in.Resume = res
 	return workflow.NewContinueAsNewError(ctx, CaseWorkflow, in)
 }
+
+// full says the run has applied as many observations as one run may; the rest
+// wait for the next run.
+func (r *caseRun) full() bool { return r.current && r.observed >= maxObservationsPerRun }
 
 // see remembers an evaluation as observed and reports whether it was new.
 func (r *caseRun) see(evaluationID string) bool {
@@ -257,7 +261,7 @@ func (r *caseRun) see(evaluationID string) bool {
 // case; a breach found again is noted on the timeline (once per evaluation). An
 // observation that cannot be recorded is dropped; its failure is on the timeline.
 func (r *caseRun) observe(ctx workflow.Context) {
-	for len(r.pending) > 0 && r.c.State.Open() {
+	for len(r.pending) > 0 && r.c.State.Open() && !r.full() {
 		o := r.pending[0]
 		r.pending = r.pending[1:]
 		r.observed++
