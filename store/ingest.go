@@ -83,7 +83,6 @@ func (b batch) apply() error {
 	responses := map[string]int64{}
 	for _, i := range b.fresh {
 		e := b.events[i]
-		t := ms(e.At)
 		switch e.Type {
 		case health.OrderPlaced:
 			placed = append(placed, e)
@@ -92,6 +91,7 @@ func (b batch) apply() error {
 			sent = append(sent, e)
 			continue
 		case health.MessageResponse:
+			t := ms(e.At)
 			if cur, ok := responses[e.MessageID]; !ok || t < cur {
 				responses[e.MessageID] = t
 			}
@@ -103,35 +103,7 @@ func (b batch) apply() error {
 			deltas[e.OrderID] = d
 			order = append(order, e.OrderID)
 		}
-		switch e.Type {
-		case health.OrderShipped:
-			d.shippedAt = earliest(d.shippedAt, t)
-			if e.TrackingNumber != "" {
-				d.tracking = e.TrackingNumber
-			}
-			if e.Carrier != "" {
-				d.carrier = e.Carrier
-			}
-		case health.TrackingScanned:
-			d.firstScanAt = earliest(d.firstScanAt, t)
-		case health.OrderDelivered:
-			d.deliveredAt = earliest(d.deliveredAt, t)
-		case health.OrderCancelled:
-			if d.cancelledAt == nil || t < *d.cancelledAt {
-				d.cancelledAt, d.cancelledBy = &t, e.By
-			}
-		case health.AToZClaim:
-			if d.claimAt == nil || t >= *d.claimAt {
-				d.claimAt, d.claimOutcome = &t, e.Outcome
-			}
-		case health.Chargeback:
-			d.chargebackAt = earliest(d.chargebackAt, t)
-		case health.Feedback:
-			if d.feedbackAt == nil || t >= *d.feedbackAt {
-				r := e.Rating
-				d.feedbackAt, d.feedbackRating = &t, &r
-			}
-		}
+		d.apply(e)
 	}
 	// An order placed in this batch gets what the batch says of it in its INSERT:
 	// on a new row, merging the delta gives exactly the delta, and the row is then

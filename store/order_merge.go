@@ -3,31 +3,39 @@ package store
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/accounthealth/accounthealth/health"
 )
 
-// orderDelta is everything a batch says about one order, merged by the rules of
-// the domain brief: the first shipment, scan, delivery, cancellation and chargeback
-// count; for claims and feedback the latest (by when it happened) counts.
+// orderDelta is what one batch says of one order: its fresh events folded, in
+// batch order, by the rule of health.OrderFacts. Merging it into the stored row
+// (updateOrdersSQL) continues that fold across batches.
 type orderDelta struct {
-	orderID                  string
-	shippedAt                *int64
-	tracking, carrier        string
-	firstScanAt, deliveredAt *int64
-	cancelledAt              *int64
-	cancelledBy              string
-	claimOutcome             string
-	claimAt, chargebackAt    *int64
-	feedbackRating           *int
-	feedbackAt               *int64
+	orderID string
+	facts   health.OrderFacts
 }
 
-func earliest(cur *int64, t int64) *int64 {
-	if cur == nil || t < *cur {
-		return &t
+// apply folds e into the delta at the precision the row keeps, so the batch
+// compares instants as updateOrdersSQL compares them across batches.
+func (d *orderDelta) apply(e health.Event) {
+	e.At = e.At.Truncate(time.Millisecond)
+	d.facts.Apply(e)
+}
+
+// deltaColumns are the delta as stored, in the column order insertOrders and
+// updateOrdersSQL share: shipped_at, tracking_number, carrier, first_scan_at,
+// delivered_at, cancelled_at, cancelled_by, claim_outcome, claim_at,
+// chargeback_at, feedback_rating, feedback_at.
+func (d *orderDelta) columns() []any {
+	f := d.facts
+	var rating *int
+	if f.FeedbackAt != nil {
+		rating = &f.FeedbackRating
 	}
-	return cur
+	return []any{msPtr(f.ShippedAt), nullString(f.TrackingNumber), nullString(f.Carrier), msPtr(f.FirstScanAt), msPtr(f.DeliveredAt),
+		msPtr(f.CancelledAt), nullString(f.CancelledBy), nullString(f.ClaimOutcome), msPtr(f.ClaimAt), msPtr(f.ChargebackAt),
+		rating, msPtr(f.FeedbackAt)}
 }
 
 // insertOrders inserts the orders placed in the batch, each with its delta, and
@@ -47,15 +55,17 @@ func (b batch) insertOrders(placed []health.Event, deltas map[string]*orderDelta
 		"cancelled_at bigint", "cancelled_by text", "claim_outcome text", "claim_at bigint", "chargeback_at bigint",
 		"feedback_rating integer", "feedback_at bigint"}, len(placed),
 		func(i int) []any {
-			e, d := placed[i], rowDeltas[i]
-			return []any{e.OrderID, e.SellerID, ms(e.At), ms(e.ShipBy), ms(e.DeliverBy),
-				d.shippedAt, nullString(d.tracking), nullString(d.carrier), d.firstScanAt, d.deliveredAt, d.cancelledAt,
-				nullString(d.cancelledBy), nullString(d.claimOutcome), d.claimAt, d.chargebackAt, d.feedbackRating, d.feedbackAt}
+			e := placed[i]
+			return append([]any{e.OrderID, e.SellerID, ms(e.At), ms(e.ShipBy), ms(e.DeliverBy)}, rowDeltas[i].columns()...)
 		})
 }
 
-// updateOrdersSQL merges a set of deltas (VALUES columns 1-13) into their orders.
-// Both dialects name the columns of a bare VALUES list column1, column2, …
+// updateOrdersSQL merges a set of deltas (VALUES columns 1-13: the order id, then
+// the delta's columns) into their orders by the rule of health.OrderFacts, the
+// delta being the later to arrive: a first-counting instant replaces the stored
+// one only if strictly earlier, a latest-counting one if not earlier, a tracking
+// number or carrier if not empty. Both dialects name the columns of a bare VALUES
+// list column1, column2, …
 const updateOrdersSQL = `UPDATE orders SET
   shipped_at = CASE WHEN v.column2 IS NOT NULL AND (orders.shipped_at IS NULL OR v.column2 < orders.shipped_at) THEN v.column2 ELSE orders.shipped_at END,
   tracking_number = COALESCE(NULLIF(v.column3, ''), orders.tracking_number),
@@ -80,8 +90,7 @@ func (b batch) updateOrders(deltas []*orderDelta) error {
 	for _, c := range chunks(len(deltas), maxParams(b.dialect)/cols) {
 		args := make([]any, 0, c.n*cols)
 		for _, d := range deltas[c.from : c.from+c.n] {
-			args = append(args, d.orderID, d.shippedAt, nullString(d.tracking), nullString(d.carrier), d.firstScanAt, d.deliveredAt,
-				d.cancelledAt, nullString(d.cancelledBy), nullString(d.claimOutcome), d.claimAt, d.chargebackAt, d.feedbackRating, d.feedbackAt)
+			args = append(append(args, d.orderID), d.columns()...)
 		}
 		q := fmt.Sprintf(updateOrdersSQL, strings.TrimSuffix(strings.Repeat(deltaRow+", ", c.n), ", "))
 		if err := b.tx.Exec(q, args...).Error; err != nil {

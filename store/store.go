@@ -181,6 +181,15 @@ func ms(t time.Time) int64 { return t.UnixMilli() }
 
 func fromMS(v int64) time.Time { return time.UnixMilli(v).UTC() }
 
+// msPtr is ms of an instant that may be absent (NULL).
+func msPtr(t *time.Time) *int64 {
+	if t == nil {
+		return nil
+	}
+	v := ms(*t)
+	return &v
+}
+
 // isUniqueViolation recognises a duplicate key on either dialect.
 func isUniqueViolation(err error) bool {
 	if err == nil {
