@@ -26,14 +26,14 @@ type CaseRow struct {
 	Action      string
 	State       string
 	Enforcement string
-	OpenedAt    time.Time
-	Deadline    *time.Time
-	ClosedAt    *time.Time
+	OpenedAt    time.Time  `gorm:"serializer:unixms"`
+	Deadline    *time.Time `gorm:"serializer:unixms"`
+	ClosedAt    *time.Time `gorm:"serializer:unixms"`
 	AppealsUsed int
 	MaxAppeals  int
 	Escalated   bool
-	Evidence    string // JSON of Evidence
-	UpdatedAt   time.Time
+	Evidence    string    // JSON of Evidence
+	UpdatedAt   time.Time `gorm:"serializer:unixms;autoUpdateTime:false"`
 }
 
 func (CaseRow) TableName() string { return "cases" }
@@ -92,9 +92,9 @@ func EvidenceOf(r MetricResult) Evidence {
 
 // CaseEvent is one entry of a case's timeline.
 type CaseEvent struct {
-	CaseID    string `gorm:"primaryKey"`
-	Seq       int    `gorm:"primaryKey"`
-	At        time.Time
+	CaseID    string    `gorm:"primaryKey"`
+	Seq       int       `gorm:"primaryKey"`
+	At        time.Time `gorm:"serializer:unixms"`
 	Type      string
 	Actor     string
 	FromState *string
@@ -111,14 +111,14 @@ type AppealRow struct {
 	RootCause          string
 	CorrectiveActions  string
 	PreventiveMeasures string
-	SubmittedAt        time.Time
-	DecidedAt          *time.Time
+	SubmittedAt        time.Time  `gorm:"serializer:unixms"`
+	DecidedAt          *time.Time `gorm:"serializer:unixms"`
 	DecidedBy          *string
 	ReasonCode         *string
 	Message            *string
-	ReviewDue          *time.Time
+	ReviewDue          *time.Time `gorm:"serializer:unixms"`
 	ClaimedBy          *string    `gorm:"->"` // written only by ClaimAppeal, never by the workflow's records
-	ClaimedAt          *time.Time `gorm:"->"`
+	ClaimedAt          *time.Time `gorm:"serializer:unixms;->"`
 }
 
 func (AppealRow) TableName() string { return "appeals" }
@@ -140,8 +140,8 @@ type OutboxMail struct {
 	Subject    string
 	TextBody   string
 	HTMLBody   string
-	CreatedAt  time.Time
-	SentAt     *time.Time
+	CreatedAt  time.Time  `gorm:"serializer:unixms;autoCreateTime:false"`
+	SentAt     *time.Time `gorm:"serializer:unixms"`
 	Attempts   int
 	LastError  *string
 }
@@ -157,9 +157,9 @@ func (m OutboxMail) To() []string {
 
 // LedgerEntry is one change of a seller's rating.
 type LedgerEntry struct {
-	SellerID string `gorm:"primaryKey"`
-	Key      string `gorm:"primaryKey"`
-	At       time.Time
+	SellerID string    `gorm:"primaryKey"`
+	Key      string    `gorm:"primaryKey"`
+	At       time.Time `gorm:"serializer:unixms"`
 	Delta    int
 	Cause    string
 	CaseID   *string
@@ -362,7 +362,7 @@ func (s *Store) Mail(ctx context.Context, key string) (OutboxMail, error) {
 // MarkMailSent records that the SMTP server accepted a message.
 func (s *Store) MarkMailSent(ctx context.Context, key string) error {
 	return s.db.WithContext(ctx).Model(&OutboxMail{}).Where("key = ?", key).
-		Updates(map[string]any{"sent_at": time.Now().UTC(), "attempts": gorm.Expr("attempts + 1"), "last_error": nil}).Error
+		Updates(map[string]any{"sent_at": ms(time.Now()), "attempts": gorm.Expr("attempts + 1"), "last_error": nil}).Error
 }
 
 // MarkMailFailed records a failed attempt.
@@ -384,7 +384,7 @@ type IdempotentAnswer struct {
 	RequestHash string
 	Status      int
 	Body        string
-	CreatedAt   time.Time
+	CreatedAt   time.Time `gorm:"serializer:unixms;autoCreateTime:false"`
 }
 
 func (IdempotentAnswer) TableName() string { return "idempotency_keys" }

@@ -15,7 +15,7 @@ type Seller struct {
 	ID        string    `gorm:"primaryKey" json:"id"`
 	Name      string    `json:"name"`
 	Email     string    `json:"email"`
-	CreatedAt time.Time `json:"created_at"`
+	CreatedAt time.Time `gorm:"serializer:unixms;autoCreateTime:false" json:"created_at"`
 }
 
 // Reviewer is a performance reviewer.
@@ -23,7 +23,7 @@ type Reviewer struct {
 	ID        string    `gorm:"primaryKey" json:"id"`
 	Name      string    `json:"name"`
 	Email     string    `json:"email"`
-	CreatedAt time.Time `json:"created_at"`
+	CreatedAt time.Time `gorm:"serializer:unixms;autoCreateTime:false" json:"created_at"`
 }
 
 // Role is what a key may do.
@@ -42,14 +42,14 @@ type APIKey struct {
 	Role       Role
 	SellerID   *string
 	ReviewerID *string
-	CreatedAt  time.Time
-	RevokedAt  *time.Time
+	CreatedAt  time.Time  `gorm:"serializer:unixms;autoCreateTime:false"`
+	RevokedAt  *time.Time `gorm:"serializer:unixms"`
 }
 
 // CreateSeller stores a seller with the hash of their first key. ErrConflict when
 // the id is taken.
 func (s *Store) CreateSeller(ctx context.Context, sel Seller, keyHash string) (Seller, error) {
-	sel.CreatedAt = time.Now().UTC().Truncate(time.Microsecond)
+	sel.CreatedAt = time.Now().UTC().Truncate(time.Millisecond)
 	err := s.tx(ctx, func(tx *gorm.DB) error {
 		if err := tx.Create(&sel).Error; err != nil {
 			if isUniqueViolation(err) {
@@ -66,7 +66,7 @@ func (s *Store) CreateSeller(ctx context.Context, sel Seller, keyHash string) (S
 // ErrConflict when the email is taken.
 func (s *Store) CreateReviewer(ctx context.Context, r Reviewer, keyHash string) (Reviewer, error) {
 	r.ID = uuid.NewString()
-	r.CreatedAt = time.Now().UTC().Truncate(time.Microsecond)
+	r.CreatedAt = time.Now().UTC().Truncate(time.Millisecond)
 	err := s.tx(ctx, func(tx *gorm.DB) error {
 		if err := tx.Create(&r).Error; err != nil {
 			if isUniqueViolation(err) {
