@@ -216,7 +216,7 @@ func (s *Store) RecordCase(ctx context.Context, r CaseRecord) error {
 // Case reads one case.
 func (s *Store) Case(ctx context.Context, id string) (CaseRow, error) {
 	var c CaseRow
-	err := s.db.WithContext(ctx).Where("id = ?", id).Take(&c).Error
+	err := s.read.WithContext(ctx).Where("id = ?", id).Take(&c).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return c, fmt.Errorf("case %s: %w", id, ErrNotFound)
 	}
@@ -226,7 +226,7 @@ func (s *Store) Case(ctx context.Context, id string) (CaseRow, error) {
 // CaseByRun reads the case of a workflow run.
 func (s *Store) CaseByRun(ctx context.Context, runID string) (CaseRow, error) {
 	var c CaseRow
-	err := s.db.WithContext(ctx).Where("run_id = ?", runID).Take(&c).Error
+	err := s.read.WithContext(ctx).Where("run_id = ?", runID).Take(&c).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return c, fmt.Errorf("case of run %s: %w", runID, ErrNotFound)
 	}
@@ -242,7 +242,7 @@ type CaseFilter struct {
 
 // Cases lists cases, newest first.
 func (s *Store) Cases(ctx context.Context, f CaseFilter) ([]CaseRow, error) {
-	q := s.db.WithContext(ctx).Order("opened_at DESC, id")
+	q := s.read.WithContext(ctx).Order("opened_at DESC, id")
 	if f.SellerID != "" {
 		q = q.Where("seller_id = ?", f.SellerID)
 	}
@@ -259,19 +259,19 @@ func (s *Store) Cases(ctx context.Context, f CaseFilter) ([]CaseRow, error) {
 // Timeline reads a case's events in order.
 func (s *Store) Timeline(ctx context.Context, caseID string) ([]CaseEvent, error) {
 	var out []CaseEvent
-	return out, s.db.WithContext(ctx).Where("case_id = ?", caseID).Order("seq").Find(&out).Error
+	return out, s.read.WithContext(ctx).Where("case_id = ?", caseID).Order("seq").Find(&out).Error
 }
 
 // AppealsOfCase reads a case's appeals, oldest first.
 func (s *Store) AppealsOfCase(ctx context.Context, caseID string) ([]AppealRow, error) {
 	var out []AppealRow
-	return out, s.db.WithContext(ctx).Where("case_id = ?", caseID).Order("submitted_at, id").Find(&out).Error
+	return out, s.read.WithContext(ctx).Where("case_id = ?", caseID).Order("submitted_at, id").Find(&out).Error
 }
 
 // Appeal reads one appeal.
 func (s *Store) Appeal(ctx context.Context, id string) (AppealRow, error) {
 	var a AppealRow
-	err := s.db.WithContext(ctx).Where("id = ?", id).Take(&a).Error
+	err := s.read.WithContext(ctx).Where("id = ?", id).Take(&a).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return a, fmt.Errorf("appeal %s: %w", id, ErrNotFound)
 	}
@@ -280,7 +280,7 @@ func (s *Store) Appeal(ctx context.Context, id string) (AppealRow, error) {
 
 // Appeals lists appeals with a status (all when empty), oldest first.
 func (s *Store) Appeals(ctx context.Context, status string, limit int) ([]AppealRow, error) {
-	q := s.db.WithContext(ctx).Order("submitted_at, id")
+	q := s.read.WithContext(ctx).Order("submitted_at, id")
 	if status != "" {
 		q = q.Where("status = ?", status)
 	}
@@ -297,7 +297,7 @@ func (s *Store) OpenCases(ctx context.Context, sellerIDs []string) (map[string]m
 	open := []string{string(health.Warned), string(health.Enforced), string(health.UnderReview), string(health.InfoRequested)}
 	for _, c := range chunks(len(sellerIDs), maxParams(s.dialect)-10) {
 		var rows []CaseRow
-		err := s.db.WithContext(ctx).Where("seller_id IN ? AND kind = ? AND state IN ?", sellerIDs[c.from:c.from+c.n], string(health.MetricBreach), open).
+		err := s.read.WithContext(ctx).Where("seller_id IN ? AND kind = ? AND state IN ?", sellerIDs[c.from:c.from+c.n], string(health.MetricBreach), open).
 			Find(&rows).Error
 		if err != nil {
 			return nil, fmt.Errorf("open cases: %w", err)
@@ -329,7 +329,7 @@ func (s *Store) FinalCases(ctx context.Context, sellerIDs []string) (Final, erro
 	f := Final{accounts: map[string]bool{}, metrics: map[string]map[health.MetricID]bool{}}
 	for _, c := range chunks(len(sellerIDs), maxParams(s.dialect)-10) {
 		var rows []CaseRow
-		err := s.db.WithContext(ctx).Select("seller_id", "metric", "enforcement").
+		err := s.read.WithContext(ctx).Select("seller_id", "metric", "enforcement").
 			Where("seller_id IN ? AND state = ?", sellerIDs[c.from:c.from+c.n], string(health.Deactivated)).Find(&rows).Error
 		if err != nil {
 			return f, fmt.Errorf("final cases: %w", err)
@@ -352,7 +352,7 @@ func (s *Store) FinalCases(ctx context.Context, sellerIDs []string) (Final, erro
 // Mail reads one outbox message.
 func (s *Store) Mail(ctx context.Context, key string) (OutboxMail, error) {
 	var m OutboxMail
-	err := s.db.WithContext(ctx).Where("key = ?", key).Take(&m).Error
+	err := s.read.WithContext(ctx).Where("key = ?", key).Take(&m).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return m, fmt.Errorf("mail %s: %w", key, ErrNotFound)
 	}
@@ -374,7 +374,7 @@ func (s *Store) MarkMailFailed(ctx context.Context, key string, cause error) err
 // ReviewerEmails lists every reviewer's address.
 func (s *Store) ReviewerEmails(ctx context.Context) ([]string, error) {
 	var out []string
-	return out, s.db.WithContext(ctx).Model(&Reviewer{}).Order("email").Pluck("email", &out).Error
+	return out, s.read.WithContext(ctx).Model(&Reviewer{}).Order("email").Pluck("email", &out).Error
 }
 
 // IdempotentAnswer is a stored first answer.
@@ -392,7 +392,7 @@ func (IdempotentAnswer) TableName() string { return "idempotency_keys" }
 // Idempotent finds the stored answer of (principal, key).
 func (s *Store) Idempotent(ctx context.Context, principal, key string) (IdempotentAnswer, bool, error) {
 	var a IdempotentAnswer
-	err := s.db.WithContext(ctx).Where("principal = ? AND key = ?", principal, key).Take(&a).Error
+	err := s.read.WithContext(ctx).Where("principal = ? AND key = ?", principal, key).Take(&a).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return a, false, nil
 	}

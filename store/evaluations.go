@@ -56,7 +56,7 @@ func (s *Store) CreateEvaluation(ctx context.Context, id, trigger string, seller
 // Evaluation reads one evaluation.
 func (s *Store) Evaluation(ctx context.Context, id string) (Evaluation, error) {
 	var e Evaluation
-	err := s.db.WithContext(ctx).Where("id = ?", id).Take(&e).Error
+	err := s.read.WithContext(ctx).Where("id = ?", id).Take(&e).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return e, fmt.Errorf("evaluation %s: %w", id, ErrNotFound)
 	}

@@ -62,7 +62,7 @@ func (s *Store) LatestHealth(ctx context.Context, sellerID string, p health.Poli
 	// Plain database/sql: at this rate GORM's statement building is a cost of its own.
 	var err error
 	for _, q := range healthSQL[s.dialect] {
-		err = s.DB().QueryRowContext(ctx, q, HealthLedgerEntries, sellerID).Scan(&evaluatedAt, &defectFree, &metricsJSON, &casesJSON, &ledgerJSON)
+		err = s.readDB().QueryRowContext(ctx, q, HealthLedgerEntries, sellerID).Scan(&evaluatedAt, &defectFree, &metricsJSON, &casesJSON, &ledgerJSON)
 		if !errors.Is(err, sql.ErrNoRows) {
 			break
 		}

@@ -91,7 +91,7 @@ func createKey(tx *gorm.DB, k APIKey) error {
 // KeyByHash finds a live key by its hash.
 func (s *Store) KeyByHash(ctx context.Context, hash string) (APIKey, error) {
 	var k APIKey
-	err := s.db.WithContext(ctx).Where("key_hash = ? AND revoked_at IS NULL", hash).Take(&k).Error
+	err := s.read.WithContext(ctx).Where("key_hash = ? AND revoked_at IS NULL", hash).Take(&k).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return k, ErrNotFound
 	}
@@ -101,7 +101,7 @@ func (s *Store) KeyByHash(ctx context.Context, hash string) (APIKey, error) {
 // Seller finds a seller by id.
 func (s *Store) Seller(ctx context.Context, id string) (Seller, error) {
 	var sel Seller
-	err := s.db.WithContext(ctx).Where("id = ?", id).Take(&sel).Error
+	err := s.read.WithContext(ctx).Where("id = ?", id).Take(&sel).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return sel, fmt.Errorf("seller %s: %w", id, ErrNotFound)
 	}
@@ -111,7 +111,7 @@ func (s *Store) Seller(ctx context.Context, id string) (Seller, error) {
 // Reviewer finds a reviewer by id.
 func (s *Store) Reviewer(ctx context.Context, id string) (Reviewer, error) {
 	var r Reviewer
-	err := s.db.WithContext(ctx).Where("id = ?", id).Take(&r).Error
+	err := s.read.WithContext(ctx).Where("id = ?", id).Take(&r).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return r, fmt.Errorf("reviewer %s: %w", id, ErrNotFound)
 	}

@@ -44,7 +44,8 @@ var (
 
 // Store is the database. It is safe for concurrent use.
 type Store struct {
-	db      *gorm.DB
+	db      *gorm.DB // writes, and reads inside transactions
+	read    *gorm.DB // reads that stand alone: the same pool on Postgres, readers on SQLite
 	dialect Dialect
 }
 
@@ -53,9 +54,9 @@ type Store struct {
 func Open(ctx context.Context, url string) (*Store, error) {
 	cfg := &gorm.Config{Logger: logger.Discard, NowFunc: func() time.Time { return time.Now().UTC() }}
 	var (
-		db      *gorm.DB
-		dialect Dialect
-		err     error
+		db, read *gorm.DB
+		dialect  Dialect
+		err      error
 	)
 	switch {
 	case strings.HasPrefix(url, "postgres://"), strings.HasPrefix(url, "postgresql://"):
@@ -74,6 +75,11 @@ func Open(ctx context.Context, url string) (*Store, error) {
 		}
 		dsn := "file:" + path + "?_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_txlock=immediate"
 		db, err = gorm.Open(sqlite.New(sqlite.Config{DriverName: "sqlite", DSN: dsn}), cfg)
+		if err == nil {
+			// Opened once the writer has made the file and set WAL (below).
+			read, err = gorm.Open(sqlite.New(sqlite.Config{DriverName: "sqlite",
+				DSN: "file:" + path + "?_pragma=query_only(1)&_pragma=busy_timeout(10000)"}), cfg)
+		}
 	default:
 		return nil, fmt.Errorf("database url %q: want postgres://… or sqlite://PATH", RedactURL(url))
 	}
@@ -84,20 +90,43 @@ func Open(ctx context.Context, url string) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	if dialect == SQLite {
-		sqlDB.SetMaxOpenConns(1) // one writer at a time is SQLite's rule; queueing here beats SQLITE_BUSY
-	} else {
-		sqlDB.SetMaxOpenConns(20)
-		sqlDB.SetMaxIdleConns(20)
-	}
 	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
+	if dialect == SQLite {
+		// One writer at a time is SQLite's rule: queueing on one connection beats
+		// SQLITE_BUSY. In WAL mode readers do not wait for the writer, so reads
+		// (health, cases, lists, the health check) go to a pool of read-only
+		// connections and answer while a big batch is being written.
+		sqlDB.SetMaxOpenConns(1)
+		if err := sqlDB.PingContext(pingCtx); err != nil {
+			_ = sqlDB.Close()
+			return nil, fmt.Errorf("connect to %s database: %w", dialect, err)
+		}
+		readDB, err := read.DB()
+		if err != nil {
+			_ = sqlDB.Close()
+			return nil, err
+		}
+		readDB.SetMaxOpenConns(sqliteReaders)
+		readDB.SetMaxIdleConns(sqliteReaders)
+		if err := readDB.PingContext(pingCtx); err != nil {
+			_ = sqlDB.Close()
+			_ = readDB.Close()
+			return nil, fmt.Errorf("connect to %s database: %w", dialect, err)
+		}
+		return &Store{db: db, read: read, dialect: dialect}, nil
+	}
+	sqlDB.SetMaxOpenConns(20)
+	sqlDB.SetMaxIdleConns(20)
 	if err := sqlDB.PingContext(pingCtx); err != nil {
 		_ = sqlDB.Close()
 		return nil, fmt.Errorf("connect to %s database: %w", dialect, err)
 	}
-	return &Store{db: db, dialect: dialect}, nil
+	return &Store{db: db, read: db, dialect: dialect}, nil
 }
+
+// sqliteReaders is how many read-only connections an SQLite store keeps.
+const sqliteReaders = 4
 
 // RedactURL hides a password in a database URL before it goes into a message.
 func RedactURL(url string) string {
@@ -116,17 +145,30 @@ func RedactURL(url string) string {
 // Dialect says which database this is.
 func (s *Store) Dialect() Dialect { return s.dialect }
 
-// DB is the underlying connection pool, for health checks and tests.
+// DB is the underlying connection pool (on SQLite, the writer's), for tests.
 func (s *Store) DB() *sql.DB {
 	d, _ := s.db.DB()
 	return d
 }
 
-// Close closes the connection pool.
-func (s *Store) Close() error { return s.DB().Close() }
+// readDB is the pool of standalone reads.
+func (s *Store) readDB() *sql.DB {
+	d, _ := s.read.DB()
+	return d
+}
 
-// Ping checks that the database answers.
-func (s *Store) Ping(ctx context.Context) error { return s.DB().PingContext(ctx) }
+// Close closes the connection pools.
+func (s *Store) Close() error {
+	err := s.DB().Close()
+	if s.read != s.db {
+		err = errors.Join(err, s.readDB().Close())
+	}
+	return err
+}
+
+// Ping checks that the database answers reads; on SQLite it does not wait for a
+// write in progress.
+func (s *Store) Ping(ctx context.Context) error { return s.readDB().PingContext(ctx) }
 
 // Migrate applies every migration not yet applied and reports what it did.
 func (s *Store) Migrate(ctx context.Context) ([]string, error) { return s.MigrateTo(ctx, 0) }

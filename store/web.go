@@ -26,11 +26,11 @@ type Person struct {
 func (s *Store) PeopleByEmail(ctx context.Context, email string) ([]Person, error) {
 	email = strings.ToLower(strings.TrimSpace(email))
 	var sellers []Seller
-	if err := s.db.WithContext(ctx).Where("LOWER(email) = ?", email).Order("id").Find(&sellers).Error; err != nil {
+	if err := s.read.WithContext(ctx).Where("LOWER(email) = ?", email).Order("id").Find(&sellers).Error; err != nil {
 		return nil, err
 	}
 	var reviewers []Reviewer
-	if err := s.db.WithContext(ctx).Where("LOWER(email) = ?", email).Order("id").Find(&reviewers).Error; err != nil {
+	if err := s.read.WithContext(ctx).Where("LOWER(email) = ?", email).Order("id").Find(&reviewers).Error; err != nil {
 		return nil, err
 	}
 	var out []Person
@@ -63,7 +63,7 @@ func (s *Store) CreateLoginToken(ctx context.Context, t LoginToken) error {
 // LoginTokensSince counts the tokens made for an address since t, for rate limiting.
 func (s *Store) LoginTokensSince(ctx context.Context, email string, t time.Time) (int64, error) {
 	var n int64
-	err := s.db.WithContext(ctx).Model(&LoginToken{}).Where("email = ? AND created_at >= ?", strings.ToLower(email), ms(t)).Count(&n).Error
+	err := s.read.WithContext(ctx).Model(&LoginToken{}).Where("email = ? AND created_at >= ?", strings.ToLower(email), ms(t)).Count(&n).Error
 	return n, err
 }
 
@@ -105,7 +105,7 @@ func (s *Store) CreateSession(ctx context.Context, sess Session) error {
 // SessionByHash finds a live session.
 func (s *Store) SessionByHash(ctx context.Context, hash string, now time.Time) (Session, error) {
 	var sess Session
-	err := s.db.WithContext(ctx).Where("id_hash = ? AND expires_at > ?", hash, ms(now)).Take(&sess).Error
+	err := s.read.WithContext(ctx).Where("id_hash = ? AND expires_at > ?", hash, ms(now)).Take(&sess).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return sess, ErrNotFound
 	}
@@ -153,7 +153,7 @@ type QueueFilter struct {
 
 // ReviewQueue lists appeals, the oldest review deadline first.
 func (s *Store) ReviewQueue(ctx context.Context, f QueueFilter) ([]QueueItem, error) {
-	q := s.db.WithContext(ctx).Table("appeals a").
+	q := s.read.WithContext(ctx).Table("appeals a").
 		Select("a.*, c.metric AS metric, c.state AS case_state, c.enforcement AS enforcement, r.name AS claimant_name").
 		Joins("JOIN cases c ON c.id = a.case_id").
 		Joins("LEFT JOIN reviewers r ON r.id = a.claimed_by").
@@ -181,7 +181,7 @@ type TrendPoint struct {
 // MetricTrend reads a seller's last n values of each metric, oldest first.
 func (s *Store) MetricTrend(ctx context.Context, sellerID string, n int) (map[health.MetricID][]TrendPoint, error) {
 	var rows []sellerSnapshot
-	err := s.db.WithContext(ctx).Table("seller_snapshots").Select("evaluated_at", "metrics").
+	err := s.read.WithContext(ctx).Table("seller_snapshots").Select("evaluated_at", "metrics").
 		Where("seller_id = ?", sellerID).Order("evaluated_at DESC").Limit(n).Find(&rows).Error
 	if err != nil {
 		return nil, fmt.Errorf("trend of %s: %w", sellerID, err)
