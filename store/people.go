@@ -63,7 +63,7 @@ func (s *Store) CreateSeller(ctx context.Context, sel Seller, keyHash string) (S
 }
 
 // CreateReviewer stores a reviewer (with a new id) and the hash of their key.
-// ErrConflict when the email is taken.
+// ErrConflict when another reviewer has the address, in any letter case.
 func (s *Store) CreateReviewer(ctx context.Context, r Reviewer, keyHash string) (Reviewer, error) {
 	r.ID = uuid.NewString()
 	r.CreatedAt = time.Now().UTC().Truncate(time.Millisecond)
