@@ -53,17 +53,17 @@ type Store struct {
 // "file:PATH" for an SQLite file. It does not migrate.
 func Open(ctx context.Context, url string) (*Store, error) {
 	cfg := &gorm.Config{Logger: logger.Discard, NowFunc: func() time.Time { return time.Now().UTC() }}
-	var (
-		db, read *gorm.DB
-		dialect  Dialect
-		err      error
-	)
 	switch {
 	case strings.HasPrefix(url, "postgres://"), strings.HasPrefix(url, "postgresql://"):
-		dialect = Postgres
-		db, err = gorm.Open(postgres.Open(url), cfg)
+		db, err := gorm.Open(postgres.Open(url), cfg)
+		if err != nil {
+			return nil, fmt.Errorf("open %s database: %w", Postgres, err)
+		}
+		s := &Store{db: db, read: db, dialect: Postgres}
+		s.DB().SetMaxOpenConns(20)
+		s.DB().SetMaxIdleConns(20)
+		return s.connect(ctx)
 	case strings.HasPrefix(url, "sqlite://"), strings.HasPrefix(url, "file:"):
-		dialect = SQLite
 		path := strings.TrimPrefix(strings.TrimPrefix(url, "sqlite://"), "file:")
 		if i := strings.IndexByte(path, '?'); i >= 0 {
 			path = path[:i]
@@ -73,56 +73,44 @@ func Open(ctx context.Context, url string) (*Store, error) {
 				return nil, fmt.Errorf("open sqlite: %w", err)
 			}
 		}
-		dsn := "file:" + path + "?_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_txlock=immediate"
-		db, err = gorm.Open(sqlite.New(sqlite.Config{DriverName: "sqlite", DSN: dsn}), cfg)
-		if err == nil {
-			// Opened once the writer has made the file and set WAL (below).
-			read, err = gorm.Open(sqlite.New(sqlite.Config{DriverName: "sqlite",
-				DSN: "file:" + path + "?_pragma=query_only(1)&_pragma=busy_timeout(10000)"}), cfg)
-		}
-	default:
-		return nil, fmt.Errorf("database url %q: want postgres://… or sqlite://PATH", RedactURL(url))
-	}
-	if err != nil {
-		return nil, fmt.Errorf("open %s database: %w", dialect, err)
-	}
-	sqlDB, err := db.DB()
-	if err != nil {
-		return nil, err
-	}
-	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	if dialect == SQLite {
 		// One writer at a time is SQLite's rule: queueing on one connection beats
 		// SQLITE_BUSY. In WAL mode readers do not wait for the writer, so reads
 		// (health, cases, lists, the health check) go to a pool of read-only
 		// connections and answer while a big batch is being written.
-		sqlDB.SetMaxOpenConns(1)
-		if err := sqlDB.PingContext(pingCtx); err != nil {
-			_ = sqlDB.Close()
-			return nil, fmt.Errorf("connect to %s database: %w", dialect, err)
-		}
-		readDB, err := read.DB()
+		db, err := gorm.Open(sqlite.New(sqlite.Config{DriverName: "sqlite",
+			DSN: "file:" + path + "?_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_txlock=immediate"}), cfg)
 		if err != nil {
-			_ = sqlDB.Close()
-			return nil, err
+			return nil, fmt.Errorf("open %s database: %w", SQLite, err)
 		}
-		readDB.SetMaxOpenConns(sqliteReaders)
-		readDB.SetMaxIdleConns(sqliteReaders)
-		if err := readDB.PingContext(pingCtx); err != nil {
-			_ = sqlDB.Close()
-			_ = readDB.Close()
-			return nil, fmt.Errorf("connect to %s database: %w", dialect, err)
+		s := &Store{db: db, dialect: SQLite}
+		s.DB().SetMaxOpenConns(1)
+		// gorm.Open has connected the writer: the file exists, in WAL mode.
+		s.read, err = gorm.Open(sqlite.New(sqlite.Config{DriverName: "sqlite",
+			DSN: "file:" + path + "?_pragma=query_only(1)&_pragma=busy_timeout(10000)"}), cfg)
+		if err != nil {
+			_ = s.DB().Close()
+			return nil, fmt.Errorf("open %s database readers: %w", SQLite, err)
 		}
-		return &Store{db: db, read: read, dialect: dialect}, nil
+		s.readDB().SetMaxOpenConns(sqliteReaders)
+		s.readDB().SetMaxIdleConns(sqliteReaders)
+		return s.connect(ctx)
 	}
-	sqlDB.SetMaxOpenConns(20)
-	sqlDB.SetMaxIdleConns(20)
-	if err := sqlDB.PingContext(pingCtx); err != nil {
-		_ = sqlDB.Close()
-		return nil, fmt.Errorf("connect to %s database: %w", dialect, err)
+	return nil, fmt.Errorf("database url %q: want postgres://… or sqlite://PATH", RedactURL(url))
+}
+
+// connect checks that the database answers within 10 s, and closes it if not.
+func (s *Store) connect(ctx context.Context) (*Store, error) {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	err := s.DB().PingContext(ctx)
+	if err == nil && s.read != s.db {
+		err = s.readDB().PingContext(ctx)
 	}
-	return &Store{db: db, read: db, dialect: dialect}, nil
+	if err != nil {
+		_ = s.Close()
+		return nil, fmt.Errorf("connect to %s database: %w", s.dialect, err)
+	}
+	return s, nil
 }
 
 // sqliteReaders is how many read-only connections an SQLite store keeps.
