@@ -115,7 +115,7 @@ func (e *env) loadSellers(ctx context.Context, ids []string) error {
 	now := time.Now().UTC()
 	rows := make([][]any, len(ids))
 	for i, id := range ids {
-		rows[i] = []any{id, "Seller " + id, id + "@example.com", now}
+		rows[i] = []any{id, "Seller " + id, id + "@example.com", now.UnixMilli()}
 	}
 	_, err := e.pg.CopyFrom(ctx, pgx.Identifier{"sellers"}, []string{"id", "name", "email", "created_at"}, pgx.CopyFromRows(rows))
 	return err

@@ -26,14 +26,14 @@ type CaseRow struct {
 	Action      string
 	State       string
 	Enforcement string
-	OpenedAt    time.Time
-	Deadline    *time.Time
-	ClosedAt    *time.Time
+	OpenedAt    time.Time  `gorm:"serializer:unixms"`
+	Deadline    *time.Time `gorm:"serializer:unixms"`
+	ClosedAt    *time.Time `gorm:"serializer:unixms"`
 	AppealsUsed int
 	MaxAppeals  int
 	Escalated   bool
-	Evidence    string // JSON of Evidence
-	UpdatedAt   time.Time
+	Evidence    string    // JSON of Evidence
+	UpdatedAt   time.Time `gorm:"serializer:unixms;autoUpdateTime:false"`
 }
 
 func (CaseRow) TableName() string { return "cases" }
@@ -101,9 +101,9 @@ func MetricResultOf(sm SellerMetrics, m health.MetricID) (MetricResult, bool) {
 
 // CaseEvent is one entry of a case's timeline.
 type CaseEvent struct {
-	CaseID    string `gorm:"primaryKey"`
-	Seq       int    `gorm:"primaryKey"`
-	At        time.Time
+	CaseID    string    `gorm:"primaryKey"`
+	Seq       int       `gorm:"primaryKey"`
+	At        time.Time `gorm:"serializer:unixms"`
 	Type      string
 	Actor     string
 	FromState *string
@@ -120,14 +120,14 @@ type AppealRow struct {
 	RootCause          string     `json:"root_cause"`
 	CorrectiveActions  string     `json:"corrective_actions"`
 	PreventiveMeasures string     `json:"preventive_measures"`
-	SubmittedAt        time.Time  `json:"submitted_at"`
-	DecidedAt          *time.Time `json:"decided_at"`
+	SubmittedAt        time.Time  `gorm:"serializer:unixms" json:"submitted_at"`
+	DecidedAt          *time.Time `gorm:"serializer:unixms" json:"decided_at"`
 	DecidedBy          *string    `json:"decided_by"`
 	ReasonCode         *string    `json:"reason_code"`
 	Message            *string    `json:"message"`
-	ReviewDue          *time.Time `json:"review_due"`
+	ReviewDue          *time.Time `gorm:"serializer:unixms" json:"review_due"`
 	ClaimedBy          *string    `gorm:"->" json:"-"` // written only by ClaimAppeal, never by the workflow's records
-	ClaimedAt          *time.Time `gorm:"->" json:"-"`
+	ClaimedAt          *time.Time `gorm:"serializer:unixms;->" json:"-"`
 }
 
 func (AppealRow) TableName() string { return "appeals" }
@@ -149,8 +149,8 @@ type OutboxMail struct {
 	Subject    string
 	TextBody   string
 	HTMLBody   string
-	CreatedAt  time.Time
-	SentAt     *time.Time
+	CreatedAt  time.Time  `gorm:"serializer:unixms;autoCreateTime:false"`
+	SentAt     *time.Time `gorm:"serializer:unixms"`
 	Attempts   int
 	LastError  *string
 }
@@ -166,9 +166,9 @@ func (m OutboxMail) To() []string {
 
 // LedgerEntry is one change of a seller's rating.
 type LedgerEntry struct {
-	SellerID string `gorm:"primaryKey"`
-	Key      string `gorm:"primaryKey"`
-	At       time.Time
+	SellerID string    `gorm:"primaryKey"`
+	Key      string    `gorm:"primaryKey"`
+	At       time.Time `gorm:"serializer:unixms"`
 	Delta    int
 	Cause    string
 	CaseID   *string
@@ -225,7 +225,7 @@ func (s *Store) RecordCase(ctx context.Context, r CaseRecord) error {
 // Case reads one case.
 func (s *Store) Case(ctx context.Context, id string) (CaseRow, error) {
 	var c CaseRow
-	err := s.db.WithContext(ctx).Where("id = ?", id).Take(&c).Error
+	err := s.read.WithContext(ctx).Where("id = ?", id).Take(&c).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return c, fmt.Errorf("case %s: %w", id, ErrNotFound)
 	}
@@ -235,7 +235,7 @@ func (s *Store) Case(ctx context.Context, id string) (CaseRow, error) {
 // CaseByRun reads the case of a workflow run.
 func (s *Store) CaseByRun(ctx context.Context, runID string) (CaseRow, error) {
 	var c CaseRow
-	err := s.db.WithContext(ctx).Where("run_id = ?", runID).Take(&c).Error
+	err := s.read.WithContext(ctx).Where("run_id = ?", runID).Take(&c).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return c, fmt.Errorf("case of run %s: %w", runID, ErrNotFound)
 	}
@@ -251,7 +251,7 @@ type CaseFilter struct {
 
 // Cases lists cases, newest first.
 func (s *Store) Cases(ctx context.Context, f CaseFilter) ([]CaseRow, error) {
-	q := s.db.WithContext(ctx).Order("opened_at DESC, id")
+	q := s.read.WithContext(ctx).Order("opened_at DESC, id")
 	if f.SellerID != "" {
 		q = q.Where("seller_id = ?", f.SellerID)
 	}
@@ -268,19 +268,19 @@ func (s *Store) Cases(ctx context.Context, f CaseFilter) ([]CaseRow, error) {
 // Timeline reads a case's events in order.
 func (s *Store) Timeline(ctx context.Context, caseID string) ([]CaseEvent, error) {
 	var out []CaseEvent
-	return out, s.db.WithContext(ctx).Where("case_id = ?", caseID).Order("seq").Find(&out).Error
+	return out, s.read.WithContext(ctx).Where("case_id = ?", caseID).Order("seq").Find(&out).Error
 }
 
 // AppealsOfCase reads a case's appeals, oldest first.
 func (s *Store) AppealsOfCase(ctx context.Context, caseID string) ([]AppealRow, error) {
 	var out []AppealRow
-	return out, s.db.WithContext(ctx).Where("case_id = ?", caseID).Order("submitted_at, id").Find(&out).Error
+	return out, s.read.WithContext(ctx).Where("case_id = ?", caseID).Order("submitted_at, id").Find(&out).Error
 }
 
 // Appeal reads one appeal.
 func (s *Store) Appeal(ctx context.Context, id string) (AppealRow, error) {
 	var a AppealRow
-	err := s.db.WithContext(ctx).Where("id = ?", id).Take(&a).Error
+	err := s.read.WithContext(ctx).Where("id = ?", id).Take(&a).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return a, fmt.Errorf("appeal %s: %w", id, ErrNotFound)
 	}
@@ -289,7 +289,7 @@ func (s *Store) Appeal(ctx context.Context, id string) (AppealRow, error) {
 
 // Appeals lists appeals with a status (all when empty), oldest first.
 func (s *Store) Appeals(ctx context.Context, status string, limit int) ([]AppealRow, error) {
-	q := s.db.WithContext(ctx).Order("submitted_at, id")
+	q := s.read.WithContext(ctx).Order("submitted_at, id")
 	if status != "" {
 		q = q.Where("status = ?", status)
 	}
@@ -306,7 +306,7 @@ func (s *Store) OpenCases(ctx context.Context, sellerIDs []string) (map[string]m
 	open := []string{string(health.Warned), string(health.Enforced), string(health.UnderReview), string(health.InfoRequested)}
 	for _, c := range chunks(len(sellerIDs), maxParams(s.dialect)-10) {
 		var rows []CaseRow
-		err := s.db.WithContext(ctx).Where("seller_id IN ? AND kind = ? AND state IN ?", sellerIDs[c.from:c.from+c.n], string(health.MetricBreach), open).
+		err := s.read.WithContext(ctx).Where("seller_id IN ? AND kind = ? AND state IN ?", sellerIDs[c.from:c.from+c.n], string(health.MetricBreach), open).
 			Find(&rows).Error
 		if err != nil {
 			return nil, fmt.Errorf("open cases: %w", err)
@@ -338,7 +338,7 @@ func (s *Store) FinalCases(ctx context.Context, sellerIDs []string) (Final, erro
 	f := Final{accounts: map[string]bool{}, metrics: map[string]map[health.MetricID]bool{}}
 	for _, c := range chunks(len(sellerIDs), maxParams(s.dialect)-10) {
 		var rows []CaseRow
-		err := s.db.WithContext(ctx).Select("seller_id", "metric", "enforcement").
+		err := s.read.WithContext(ctx).Select("seller_id", "metric", "enforcement").
 			Where("seller_id IN ? AND state = ?", sellerIDs[c.from:c.from+c.n], string(health.Deactivated)).Find(&rows).Error
 		if err != nil {
 			return f, fmt.Errorf("final cases: %w", err)
@@ -361,7 +361,7 @@ func (s *Store) FinalCases(ctx context.Context, sellerIDs []string) (Final, erro
 // Mail reads one outbox message.
 func (s *Store) Mail(ctx context.Context, key string) (OutboxMail, error) {
 	var m OutboxMail
-	err := s.db.WithContext(ctx).Where("key = ?", key).Take(&m).Error
+	err := s.read.WithContext(ctx).Where("key = ?", key).Take(&m).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return m, fmt.Errorf("mail %s: %w", key, ErrNotFound)
 	}
@@ -371,7 +371,7 @@ func (s *Store) Mail(ctx context.Context, key string) (OutboxMail, error) {
 // MarkMailSent records that the SMTP server accepted a message.
 func (s *Store) MarkMailSent(ctx context.Context, key string) error {
 	return s.db.WithContext(ctx).Model(&OutboxMail{}).Where("key = ?", key).
-		Updates(map[string]any{"sent_at": time.Now().UTC(), "attempts": gorm.Expr("attempts + 1"), "last_error": nil}).Error
+		Updates(map[string]any{"sent_at": ms(time.Now()), "attempts": gorm.Expr("attempts + 1"), "last_error": nil}).Error
 }
 
 // MarkMailFailed records a failed attempt.
@@ -383,5 +383,5 @@ func (s *Store) MarkMailFailed(ctx context.Context, key string, cause error) err
 // ReviewerEmails lists every reviewer's address.
 func (s *Store) ReviewerEmails(ctx context.Context) ([]string, error) {
 	var out []string
-	return out, s.db.WithContext(ctx).Model(&Reviewer{}).Order("email").Pluck("email", &out).Error
+	return out, s.read.WithContext(ctx).Model(&Reviewer{}).Order("email").Pluck("email", &out).Error
 }

@@ -32,13 +32,13 @@ type Evaluation struct {
 	SellersEvaluated int        `json:"sellers_evaluated"`
 	Breaches         int        `json:"breaches"`
 	Error            *string    `json:"error,omitempty"`
-	StartedAt        time.Time  `json:"started_at"`
-	FinishedAt       *time.Time `json:"finished_at,omitempty"`
+	StartedAt        time.Time  `gorm:"serializer:unixms" json:"started_at"`
+	FinishedAt       *time.Time `gorm:"serializer:unixms" json:"finished_at,omitempty"`
 }
 
 // CreateEvaluation records an evaluation as running.
 func (s *Store) CreateEvaluation(ctx context.Context, id, trigger string, sellerIDs []string) (Evaluation, error) {
-	e := Evaluation{ID: id, Status: EvaluationRunning, Trigger: trigger, StartedAt: time.Now().UTC().Truncate(time.Microsecond)}
+	e := Evaluation{ID: id, Status: EvaluationRunning, Trigger: trigger, StartedAt: time.Now().UTC().Truncate(time.Millisecond)}
 	if sellerIDs != nil {
 		b, _ := json.Marshal(sellerIDs)
 		str := string(b)
@@ -56,7 +56,7 @@ func (s *Store) CreateEvaluation(ctx context.Context, id, trigger string, seller
 // Evaluation reads one evaluation.
 func (s *Store) Evaluation(ctx context.Context, id string) (Evaluation, error) {
 	var e Evaluation
-	err := s.db.WithContext(ctx).Where("id = ?", id).Take(&e).Error
+	err := s.read.WithContext(ctx).Where("id = ?", id).Take(&e).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return e, fmt.Errorf("evaluation %s: %w", id, ErrNotFound)
 	}
@@ -249,7 +249,7 @@ func (s *Store) SaveShard(ctx context.Context, evaluationID string, at time.Time
 
 // FinishEvaluation marks an evaluation completed, or failed with the reason.
 func (s *Store) FinishEvaluation(ctx context.Context, id string, failure string) error {
-	up := map[string]any{"status": EvaluationCompleted, "finished_at": time.Now().UTC()}
+	up := map[string]any{"status": EvaluationCompleted, "finished_at": ms(time.Now())}
 	if failure != "" {
 		up["status"], up["error"] = EvaluationFailed, failure
 	}
@@ -277,8 +277,7 @@ func bonusLedger(tx *gorm.DB, evaluationID string, at time.Time, latest []Seller
 	for _, l := range latest {
 		if delta := l.RatingBonus - old[l.SellerID]; delta != 0 {
 			entries = append(entries, LedgerEntry{SellerID: l.SellerID, Key: "bonus/" + evaluationID, At: at.UTC(), Delta: delta,
-				Cause: fmt.Sprintf("%d orders shipped without a defect in the last 180 days: +%d for every %d, now +%d",
-					l.DefectFreeShipped, health.RatingStep, health.RatingOrdersPerStep, l.RatingBonus)})
+				Cause: health.BonusCause(l.DefectFreeShipped, l.RatingBonus)})
 		}
 	}
 	if len(entries) == 0 {

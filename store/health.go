@@ -52,23 +52,6 @@ var healthSQL = func() map[Dialect][2]string {
 	return out
 }()
 
-// dbTime reads a timestamp as either dialect writes it into JSON.
-type dbTime struct{ time.Time }
-
-func (t *dbTime) UnmarshalJSON(b []byte) error {
-	var s string
-	if err := json.Unmarshal(b, &s); err != nil {
-		return err
-	}
-	for _, layout := range []string{time.RFC3339Nano, "2006-01-02 15:04:05.999999999-07:00", "2006-01-02 15:04:05.999999999", "2006-01-02 15:04:05.999999999 -0700 MST"} {
-		if v, err := time.Parse(layout, s); err == nil {
-			t.Time = v.UTC()
-			return nil
-		}
-	}
-	return fmt.Errorf("unreadable time %q", s)
-}
-
 // LatestHealth reads a seller's Health. A seller never evaluated is computed on
 // the spot with the policy p, so a new seller sees real numbers.
 func (s *Store) LatestHealth(ctx context.Context, sellerID string, p health.Policy) (Health, error) {
@@ -79,7 +62,7 @@ func (s *Store) LatestHealth(ctx context.Context, sellerID string, p health.Poli
 	// Plain database/sql: at this rate GORM's statement building is a cost of its own.
 	var err error
 	for _, q := range healthSQL[s.dialect] {
-		err = s.DB().QueryRowContext(ctx, q, HealthLedgerEntries, sellerID).Scan(&evaluatedAt, &defectFree, &metricsJSON, &casesJSON, &ledgerJSON)
+		err = s.readDB().QueryRowContext(ctx, q, HealthLedgerEntries, sellerID).Scan(&evaluatedAt, &defectFree, &metricsJSON, &casesJSON, &ledgerJSON)
 		if !errors.Is(err, sql.ErrNoRows) {
 			break
 		}
@@ -94,10 +77,10 @@ func (s *Store) LatestHealth(ctx context.Context, sellerID string, p health.Poli
 		cases []struct {
 			State       string `json:"state"`
 			Enforcement string `json:"enforcement"`
-			OpenedAt    dbTime `json:"opened_at"`
+			OpenedAt    int64  `json:"opened_at"`
 		}
 		ledger []struct {
-			At     dbTime  `json:"at"`
+			At     int64   `json:"at"`
 			Delta  int     `json:"delta"`
 			Cause  string  `json:"cause"`
 			CaseID *string `json:"case_id"`
@@ -116,10 +99,10 @@ func (s *Store) LatestHealth(ctx context.Context, sellerID string, p health.Poli
 	}
 	out := Health{Cases: make([]health.CaseStanding, len(cases)), Ledger: make([]LedgerEntry, len(ledger))}
 	for i, c := range cases {
-		out.Cases[i] = health.CaseStanding{State: health.CaseState(c.State), Enforcement: health.Enforcement(c.Enforcement), OpenedAt: c.OpenedAt.Time}
+		out.Cases[i] = health.CaseStanding{State: health.CaseState(c.State), Enforcement: health.Enforcement(c.Enforcement), OpenedAt: fromMS(c.OpenedAt)}
 	}
 	for i, l := range ledger {
-		out.Ledger[i] = LedgerEntry{SellerID: sellerID, At: l.At.Time, Delta: l.Delta, Cause: l.Cause, CaseID: l.CaseID}
+		out.Ledger[i] = LedgerEntry{SellerID: sellerID, At: fromMS(l.At), Delta: l.Delta, Cause: l.Cause, CaseID: l.CaseID}
 	}
 	if !metricsJSON.Valid {
 		ms, err := s.ComputeMetrics(ctx, Shard{IDs: []string{sellerID}}, time.Now().UTC(), p)

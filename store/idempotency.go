@@ -19,7 +19,7 @@ type IdempotencyKey struct {
 	RequestHash string
 	State       string // KeyPending or KeyDone
 	Body        string // the first answer, once done
-	CreatedAt   time.Time
+	CreatedAt   time.Time `gorm:"serializer:unixms;autoCreateTime:false"`
 }
 
 func (IdempotencyKey) TableName() string { return "idempotency_keys" }
@@ -43,7 +43,7 @@ func (s *Store) ClaimIdempotencyKey(ctx context.Context, k IdempotencyKey) (exis
 	if res.RowsAffected == 1 {
 		return k, true, nil
 	}
-	err = s.db.WithContext(ctx).Where("principal = ? AND key = ?", k.Principal, k.Key).Take(&existing).Error
+	err = s.db.WithContext(ctx).Where("principal = ? AND key = ?", k.Principal, k.Key).Take(&existing).Error // the writer: it must see the row the insert met
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		// Released between the insert and the read: the caller may simply try again.
 		return existing, false, fmt.Errorf("idempotency key %s: released while claimed: %w", k.Key, ErrConflict)

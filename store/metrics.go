@@ -147,7 +147,7 @@ func (sm SellerMetrics) Breaches() []MetricResult {
 // over their orders and one over their messages, each also listing the ids a
 // breach would cite.
 func (s *Store) ComputeMetrics(ctx context.Context, sh Shard, now time.Time, p health.Policy) ([]SellerMetrics, error) {
-	db := s.db.WithContext(ctx)
+	db := s.read.WithContext(ctx)
 	shardSellers, shardArgs := sh.where("id")
 	ids, err := queryStrings(db, "SELECT id FROM sellers WHERE "+shardSellers+" ORDER BY id", toAny(shardArgs)...)
 	if err != nil {

@@ -15,7 +15,7 @@ type Seller struct {
 	ID        string    `gorm:"primaryKey" json:"id"`
 	Name      string    `json:"name"`
 	Email     string    `json:"email"`
-	CreatedAt time.Time `json:"created_at"`
+	CreatedAt time.Time `gorm:"serializer:unixms;autoCreateTime:false" json:"created_at"`
 }
 
 // Reviewer is a performance reviewer.
@@ -23,7 +23,7 @@ type Reviewer struct {
 	ID        string    `gorm:"primaryKey" json:"id"`
 	Name      string    `json:"name"`
 	Email     string    `json:"email"`
-	CreatedAt time.Time `json:"created_at"`
+	CreatedAt time.Time `gorm:"serializer:unixms;autoCreateTime:false" json:"created_at"`
 }
 
 // Role is what a key may do.
@@ -42,14 +42,14 @@ type APIKey struct {
 	Role       Role
 	SellerID   *string
 	ReviewerID *string
-	CreatedAt  time.Time
-	RevokedAt  *time.Time
+	CreatedAt  time.Time  `gorm:"serializer:unixms;autoCreateTime:false"`
+	RevokedAt  *time.Time `gorm:"serializer:unixms"`
 }
 
 // CreateSeller stores a seller with the hash of their first key. ErrConflict when
 // the id is taken.
 func (s *Store) CreateSeller(ctx context.Context, sel Seller, keyHash string) (Seller, error) {
-	sel.CreatedAt = time.Now().UTC().Truncate(time.Microsecond)
+	sel.CreatedAt = time.Now().UTC().Truncate(time.Millisecond)
 	err := s.tx(ctx, func(tx *gorm.DB) error {
 		if err := tx.Create(&sel).Error; err != nil {
 			if isUniqueViolation(err) {
@@ -63,10 +63,10 @@ func (s *Store) CreateSeller(ctx context.Context, sel Seller, keyHash string) (S
 }
 
 // CreateReviewer stores a reviewer (with a new id) and the hash of their key.
-// ErrConflict when the email is taken.
+// ErrConflict when another reviewer has the address, in any letter case.
 func (s *Store) CreateReviewer(ctx context.Context, r Reviewer, keyHash string) (Reviewer, error) {
 	r.ID = uuid.NewString()
-	r.CreatedAt = time.Now().UTC().Truncate(time.Microsecond)
+	r.CreatedAt = time.Now().UTC().Truncate(time.Millisecond)
 	err := s.tx(ctx, func(tx *gorm.DB) error {
 		if err := tx.Create(&r).Error; err != nil {
 			if isUniqueViolation(err) {
@@ -91,7 +91,7 @@ func createKey(tx *gorm.DB, k APIKey) error {
 // KeyByHash finds a live key by its hash.
 func (s *Store) KeyByHash(ctx context.Context, hash string) (APIKey, error) {
 	var k APIKey
-	err := s.db.WithContext(ctx).Where("key_hash = ? AND revoked_at IS NULL", hash).Take(&k).Error
+	err := s.read.WithContext(ctx).Where("key_hash = ? AND revoked_at IS NULL", hash).Take(&k).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return k, ErrNotFound
 	}
@@ -101,7 +101,7 @@ func (s *Store) KeyByHash(ctx context.Context, hash string) (APIKey, error) {
 // Seller finds a seller by id.
 func (s *Store) Seller(ctx context.Context, id string) (Seller, error) {
 	var sel Seller
-	err := s.db.WithContext(ctx).Where("id = ?", id).Take(&sel).Error
+	err := s.read.WithContext(ctx).Where("id = ?", id).Take(&sel).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return sel, fmt.Errorf("seller %s: %w", id, ErrNotFound)
 	}
@@ -111,7 +111,7 @@ func (s *Store) Seller(ctx context.Context, id string) (Seller, error) {
 // Reviewer finds a reviewer by id.
 func (s *Store) Reviewer(ctx context.Context, id string) (Reviewer, error) {
 	var r Reviewer
-	err := s.db.WithContext(ctx).Where("id = ?", id).Take(&r).Error
+	err := s.read.WithContext(ctx).Where("id = ?", id).Take(&r).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return r, fmt.Errorf("reviewer %s: %w", id, ErrNotFound)
 	}

@@ -44,7 +44,8 @@ var (
 
 // Store is the database. It is safe for concurrent use.
 type Store struct {
-	db      *gorm.DB
+	db      *gorm.DB // writes, and reads inside transactions
+	read    *gorm.DB // reads that stand alone: the same pool on Postgres, readers on SQLite
 	dialect Dialect
 }
 
@@ -52,17 +53,17 @@ type Store struct {
 // "file:PATH" for an SQLite file. It does not migrate.
 func Open(ctx context.Context, url string) (*Store, error) {
 	cfg := &gorm.Config{Logger: logger.Discard, NowFunc: func() time.Time { return time.Now().UTC() }}
-	var (
-		db      *gorm.DB
-		dialect Dialect
-		err     error
-	)
 	switch {
 	case strings.HasPrefix(url, "postgres://"), strings.HasPrefix(url, "postgresql://"):
-		dialect = Postgres
-		db, err = gorm.Open(postgres.Open(url), cfg)
+		db, err := gorm.Open(postgres.Open(url), cfg)
+		if err != nil {
+			return nil, fmt.Errorf("open %s database: %w", Postgres, err)
+		}
+		s := &Store{db: db, read: db, dialect: Postgres}
+		s.DB().SetMaxOpenConns(20)
+		s.DB().SetMaxIdleConns(20)
+		return s.connect(ctx)
 	case strings.HasPrefix(url, "sqlite://"), strings.HasPrefix(url, "file:"):
-		dialect = SQLite
 		path := strings.TrimPrefix(strings.TrimPrefix(url, "sqlite://"), "file:")
 		if i := strings.IndexByte(path, '?'); i >= 0 {
 			path = path[:i]
@@ -72,32 +73,48 @@ func Open(ctx context.Context, url string) (*Store, error) {
 				return nil, fmt.Errorf("open sqlite: %w", err)
 			}
 		}
-		dsn := "file:" + path + "?_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_txlock=immediate"
-		db, err = gorm.Open(sqlite.New(sqlite.Config{DriverName: "sqlite", DSN: dsn}), cfg)
-	default:
-		return nil, fmt.Errorf("database url %q: want postgres://… or sqlite://PATH", RedactURL(url))
+		// One writer at a time is SQLite's rule: queueing on one connection beats
+		// SQLITE_BUSY. In WAL mode readers do not wait for the writer, so reads
+		// (health, cases, lists, the health check) go to a pool of read-only
+		// connections and answer while a big batch is being written.
+		db, err := gorm.Open(sqlite.New(sqlite.Config{DriverName: "sqlite",
+			DSN: "file:" + path + "?_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_txlock=immediate"}), cfg)
+		if err != nil {
+			return nil, fmt.Errorf("open %s database: %w", SQLite, err)
+		}
+		s := &Store{db: db, dialect: SQLite}
+		s.DB().SetMaxOpenConns(1)
+		// gorm.Open has connected the writer: the file exists, in WAL mode.
+		s.read, err = gorm.Open(sqlite.New(sqlite.Config{DriverName: "sqlite",
+			DSN: "file:" + path + "?_pragma=query_only(1)&_pragma=busy_timeout(10000)"}), cfg)
+		if err != nil {
+			_ = s.DB().Close()
+			return nil, fmt.Errorf("open %s database readers: %w", SQLite, err)
+		}
+		s.readDB().SetMaxOpenConns(sqliteReaders)
+		s.readDB().SetMaxIdleConns(sqliteReaders)
+		return s.connect(ctx)
 	}
-	if err != nil {
-		return nil, fmt.Errorf("open %s database: %w", dialect, err)
-	}
-	sqlDB, err := db.DB()
-	if err != nil {
-		return nil, err
-	}
-	if dialect == SQLite {
-		sqlDB.SetMaxOpenConns(1) // one writer at a time is SQLite's rule; queueing here beats SQLITE_BUSY
-	} else {
-		sqlDB.SetMaxOpenConns(20)
-		sqlDB.SetMaxIdleConns(20)
-	}
-	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	if err := sqlDB.PingContext(pingCtx); err != nil {
-		_ = sqlDB.Close()
-		return nil, fmt.Errorf("connect to %s database: %w", dialect, err)
-	}
-	return &Store{db: db, dialect: dialect}, nil
+	return nil, fmt.Errorf("database url %q: want postgres://… or sqlite://PATH", RedactURL(url))
 }
+
+// connect checks that the database answers within 10 s, and closes it if not.
+func (s *Store) connect(ctx context.Context) (*Store, error) {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	err := s.DB().PingContext(ctx)
+	if err == nil && s.read != s.db {
+		err = s.readDB().PingContext(ctx)
+	}
+	if err != nil {
+		_ = s.Close()
+		return nil, fmt.Errorf("connect to %s database: %w", s.dialect, err)
+	}
+	return s, nil
+}
+
+// sqliteReaders is how many read-only connections an SQLite store keeps.
+const sqliteReaders = 4
 
 // RedactURL hides a password in a database URL before it goes into a message.
 func RedactURL(url string) string {
@@ -116,17 +133,30 @@ func RedactURL(url string) string {
 // Dialect says which database this is.
 func (s *Store) Dialect() Dialect { return s.dialect }
 
-// DB is the underlying connection pool, for health checks and tests.
+// DB is the underlying connection pool (on SQLite, the writer's), for tests.
 func (s *Store) DB() *sql.DB {
 	d, _ := s.db.DB()
 	return d
 }
 
-// Close closes the connection pool.
-func (s *Store) Close() error { return s.DB().Close() }
+// readDB is the pool of standalone reads.
+func (s *Store) readDB() *sql.DB {
+	d, _ := s.read.DB()
+	return d
+}
 
-// Ping checks that the database answers.
-func (s *Store) Ping(ctx context.Context) error { return s.DB().PingContext(ctx) }
+// Close closes the connection pools.
+func (s *Store) Close() error {
+	err := s.DB().Close()
+	if s.read != s.db {
+		err = errors.Join(err, s.readDB().Close())
+	}
+	return err
+}
+
+// Ping checks that the database answers reads; on SQLite it does not wait for a
+// write in progress.
+func (s *Store) Ping(ctx context.Context) error { return s.readDB().PingContext(ctx) }
 
 // Migrate applies every migration not yet applied and reports what it did.
 func (s *Store) Migrate(ctx context.Context) ([]string, error) { return s.MigrateTo(ctx, 0) }
@@ -176,10 +206,19 @@ func (s *Store) tx(ctx context.Context, fn func(tx *gorm.DB) error) error {
 	return s.db.WithContext(ctx).Transaction(fn)
 }
 
-// ms is the storage form of an instant compared by metrics.
+// ms is the storage form of every instant (see instants.go).
 func ms(t time.Time) int64 { return t.UnixMilli() }
 
 func fromMS(v int64) time.Time { return time.UnixMilli(v).UTC() }
+
+// msPtr is ms of an instant that may be absent (NULL).
+func msPtr(t *time.Time) *int64 {
+	if t == nil {
+		return nil
+	}
+	v := ms(*t)
+	return &v
+}
 
 // isUniqueViolation recognises a duplicate key on either dialect.
 func isUniqueViolation(err error) bool {

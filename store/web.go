@@ -26,11 +26,11 @@ type Person struct {
 func (s *Store) PeopleByEmail(ctx context.Context, email string) ([]Person, error) {
 	email = strings.ToLower(strings.TrimSpace(email))
 	var sellers []Seller
-	if err := s.db.WithContext(ctx).Where("LOWER(email) = ?", email).Order("id").Find(&sellers).Error; err != nil {
+	if err := s.read.WithContext(ctx).Where("LOWER(email) = ?", email).Order("id").Find(&sellers).Error; err != nil {
 		return nil, err
 	}
 	var reviewers []Reviewer
-	if err := s.db.WithContext(ctx).Where("LOWER(email) = ?", email).Order("id").Find(&reviewers).Error; err != nil {
+	if err := s.read.WithContext(ctx).Where("LOWER(email) = ?", email).Order("id").Find(&reviewers).Error; err != nil {
 		return nil, err
 	}
 	var out []Person
@@ -50,9 +50,9 @@ type LoginToken struct {
 	Role       Role
 	SellerID   *string
 	ReviewerID *string
-	CreatedAt  time.Time
-	ExpiresAt  time.Time
-	UsedAt     *time.Time
+	CreatedAt  time.Time  `gorm:"serializer:unixms;autoCreateTime:false"`
+	ExpiresAt  time.Time  `gorm:"serializer:unixms"`
+	UsedAt     *time.Time `gorm:"serializer:unixms"`
 }
 
 // CreateLoginToken stores a new sign-in token.
@@ -63,7 +63,7 @@ func (s *Store) CreateLoginToken(ctx context.Context, t LoginToken) error {
 // LoginTokensSince counts the tokens made for an address since t, for rate limiting.
 func (s *Store) LoginTokensSince(ctx context.Context, email string, t time.Time) (int64, error) {
 	var n int64
-	err := s.db.WithContext(ctx).Model(&LoginToken{}).Where("email = ? AND created_at >= ?", strings.ToLower(email), t).Count(&n).Error
+	err := s.read.WithContext(ctx).Model(&LoginToken{}).Where("email = ? AND created_at >= ?", strings.ToLower(email), ms(t)).Count(&n).Error
 	return n, err
 }
 
@@ -74,7 +74,7 @@ var ErrTokenInvalid = errors.New("this sign-in link is unknown, already used or 
 func (s *Store) UseLoginToken(ctx context.Context, hash string, now time.Time) (LoginToken, error) {
 	var t LoginToken
 	err := s.tx(ctx, func(tx *gorm.DB) error {
-		res := tx.Model(&LoginToken{}).Where("token_hash = ? AND used_at IS NULL AND expires_at > ?", hash, now).Update("used_at", now)
+		res := tx.Model(&LoginToken{}).Where("token_hash = ? AND used_at IS NULL AND expires_at > ?", hash, ms(now)).Update("used_at", ms(now))
 		if res.Error != nil {
 			return res.Error
 		}
@@ -92,9 +92,9 @@ type Session struct {
 	Role       Role
 	SellerID   *string
 	ReviewerID *string
-	CSRF       string `gorm:"column:csrf"`
-	CreatedAt  time.Time
-	ExpiresAt  time.Time
+	CSRF       string    `gorm:"column:csrf"`
+	CreatedAt  time.Time `gorm:"serializer:unixms;autoCreateTime:false"`
+	ExpiresAt  time.Time `gorm:"serializer:unixms"`
 }
 
 // CreateSession stores a session.
@@ -105,7 +105,7 @@ func (s *Store) CreateSession(ctx context.Context, sess Session) error {
 // SessionByHash finds a live session.
 func (s *Store) SessionByHash(ctx context.Context, hash string, now time.Time) (Session, error) {
 	var sess Session
-	err := s.db.WithContext(ctx).Where("id_hash = ? AND expires_at > ?", hash, now).Take(&sess).Error
+	err := s.read.WithContext(ctx).Where("id_hash = ? AND expires_at > ?", hash, ms(now)).Take(&sess).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return sess, ErrNotFound
 	}
@@ -123,7 +123,7 @@ func (s *Store) ClaimAppeal(ctx context.Context, appealID, reviewerID string) er
 	// Raw SQL: the model marks the claim columns read-only so the workflow's
 	// records never overwrite a claim.
 	res := s.db.WithContext(ctx).Exec(`UPDATE appeals SET claimed_by = ?, claimed_at = ?
-		WHERE id = ? AND (claimed_by IS NULL OR claimed_by = ?)`, reviewerID, time.Now().UTC(), appealID, reviewerID)
+		WHERE id = ? AND (claimed_by IS NULL OR claimed_by = ?)`, reviewerID, ms(time.Now()), appealID, reviewerID)
 	if res.Error != nil {
 		return fmt.Errorf("claim %s: %w", appealID, res.Error)
 	}
@@ -153,7 +153,7 @@ type QueueFilter struct {
 
 // ReviewQueue lists appeals, the oldest review deadline first.
 func (s *Store) ReviewQueue(ctx context.Context, f QueueFilter) ([]QueueItem, error) {
-	q := s.db.WithContext(ctx).Table("appeals a").
+	q := s.read.WithContext(ctx).Table("appeals a").
 		Select("a.*, c.metric AS metric, c.state AS case_state, c.enforcement AS enforcement, r.name AS claimant_name").
 		Joins("JOIN cases c ON c.id = a.case_id").
 		Joins("LEFT JOIN reviewers r ON r.id = a.claimed_by").
@@ -181,7 +181,7 @@ type TrendPoint struct {
 // MetricTrend reads a seller's last n values of each metric, oldest first.
 func (s *Store) MetricTrend(ctx context.Context, sellerID string, n int) (map[health.MetricID][]TrendPoint, error) {
 	var rows []sellerSnapshot
-	err := s.db.WithContext(ctx).Table("seller_snapshots").Select("evaluated_at", "metrics").
+	err := s.read.WithContext(ctx).Table("seller_snapshots").Select("evaluated_at", "metrics").
 		Where("seller_id = ?", sellerID).Order("evaluated_at DESC").Limit(n).Find(&rows).Error
 	if err != nil {
 		return nil, fmt.Errorf("trend of %s: %w", sellerID, err)

@@ -1,0 +1,101 @@
+package store
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/accounthealth/accounthealth/health"
+)
+
+// orderDelta is what one batch says of one order: its fresh events folded, in
+// batch order, by the rule of health.OrderFacts. Merging it into the stored row
+// (updateOrdersSQL) continues that fold across batches.
+type orderDelta struct {
+	orderID string
+	facts   health.OrderFacts
+}
+
+// apply folds e into the delta at the precision the row keeps, so the batch
+// compares instants as updateOrdersSQL compares them across batches.
+func (d *orderDelta) apply(e health.Event) {
+	e.At = e.At.Truncate(time.Millisecond)
+	d.facts.Apply(e)
+}
+
+// deltaColumns are the delta as stored, in the column order insertOrders and
+// updateOrdersSQL share: shipped_at, tracking_number, carrier, first_scan_at,
+// delivered_at, cancelled_at, cancelled_by, claim_outcome, claim_at,
+// chargeback_at, feedback_rating, feedback_at.
+func (d *orderDelta) columns() []any {
+	f := d.facts
+	var rating *int
+	if f.FeedbackAt != nil {
+		rating = &f.FeedbackRating
+	}
+	return []any{msPtr(f.ShippedAt), nullString(f.TrackingNumber), nullString(f.Carrier), msPtr(f.FirstScanAt), msPtr(f.DeliveredAt),
+		msPtr(f.CancelledAt), nullString(f.CancelledBy), nullString(f.ClaimOutcome), msPtr(f.ClaimAt), msPtr(f.ChargebackAt),
+		rating, msPtr(f.FeedbackAt)}
+}
+
+// insertOrders inserts the orders placed in the batch, each with its delta, and
+// takes those deltas out of the map: nothing is left to update for them.
+func (b batch) insertOrders(placed []health.Event, deltas map[string]*orderDelta) error {
+	rowDeltas := make([]*orderDelta, len(placed))
+	for i, e := range placed {
+		if d := deltas[e.OrderID]; d != nil {
+			rowDeltas[i] = d
+			delete(deltas, e.OrderID)
+		} else {
+			rowDeltas[i] = &orderDelta{}
+		}
+	}
+	return insertRows(b.tx, b.dialect, "orders", []string{"order_id text", "seller_id text", "placed_at bigint", "ship_by bigint",
+		"deliver_by bigint", "shipped_at bigint", "tracking_number text", "carrier text", "first_scan_at bigint", "delivered_at bigint",
+		"cancelled_at bigint", "cancelled_by text", "claim_outcome text", "claim_at bigint", "chargeback_at bigint",
+		"feedback_rating integer", "feedback_at bigint"}, len(placed),
+		func(i int) []any {
+			e := placed[i]
+			return append([]any{e.OrderID, e.SellerID, ms(e.At), ms(e.ShipBy), ms(e.DeliverBy)}, rowDeltas[i].columns()...)
+		})
+}
+
+// updateOrdersSQL merges a set of deltas (VALUES columns 1-13: the order id, then
+// the delta's columns) into their orders by the rule of health.OrderFacts, the
+// delta being the later to arrive: a first-counting instant replaces the stored
+// one only if strictly earlier, a latest-counting one if not earlier, a tracking
+// number or carrier if not empty. Both dialects name the columns of a bare VALUES
+// list column1, column2, …
+const updateOrdersSQL = `UPDATE orders SET
+  shipped_at = CASE WHEN v.column2 IS NOT NULL AND (orders.shipped_at IS NULL OR v.column2 < orders.shipped_at) THEN v.column2 ELSE orders.shipped_at END,
+  tracking_number = COALESCE(NULLIF(v.column3, ''), orders.tracking_number),
+  carrier = COALESCE(NULLIF(v.column4, ''), orders.carrier),
+  first_scan_at = CASE WHEN v.column5 IS NOT NULL AND (orders.first_scan_at IS NULL OR v.column5 < orders.first_scan_at) THEN v.column5 ELSE orders.first_scan_at END,
+  delivered_at = CASE WHEN v.column6 IS NOT NULL AND (orders.delivered_at IS NULL OR v.column6 < orders.delivered_at) THEN v.column6 ELSE orders.delivered_at END,
+  cancelled_by = CASE WHEN v.column7 IS NOT NULL AND (orders.cancelled_at IS NULL OR v.column7 < orders.cancelled_at) THEN v.column8 ELSE orders.cancelled_by END,
+  cancelled_at = CASE WHEN v.column7 IS NOT NULL AND (orders.cancelled_at IS NULL OR v.column7 < orders.cancelled_at) THEN v.column7 ELSE orders.cancelled_at END,
+  claim_outcome = CASE WHEN v.column10 IS NOT NULL AND (orders.claim_at IS NULL OR v.column10 >= orders.claim_at) THEN v.column9 ELSE orders.claim_outcome END,
+  claim_at = CASE WHEN v.column10 IS NOT NULL AND (orders.claim_at IS NULL OR v.column10 >= orders.claim_at) THEN v.column10 ELSE orders.claim_at END,
+  chargeback_at = CASE WHEN v.column11 IS NOT NULL AND (orders.chargeback_at IS NULL OR v.column11 < orders.chargeback_at) THEN v.column11 ELSE orders.chargeback_at END,
+  feedback_rating = CASE WHEN v.column13 IS NOT NULL AND (orders.feedback_at IS NULL OR v.column13 >= orders.feedback_at) THEN v.column12 ELSE orders.feedback_rating END,
+  feedback_at = CASE WHEN v.column13 IS NOT NULL AND (orders.feedback_at IS NULL OR v.column13 >= orders.feedback_at) THEN v.column13 ELSE orders.feedback_at END
+FROM (VALUES %s) AS v
+WHERE orders.order_id = v.column1`
+
+const deltaRow = "(CAST(? AS TEXT), CAST(? AS BIGINT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS BIGINT), CAST(? AS BIGINT), " +
+	"CAST(? AS BIGINT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS INTEGER), CAST(? AS BIGINT))"
+
+func (b batch) updateOrders(deltas []*orderDelta) error {
+	const cols = 13
+	for _, c := range chunks(len(deltas), maxParams(b.dialect)/cols) {
+		args := make([]any, 0, c.n*cols)
+		for _, d := range deltas[c.from : c.from+c.n] {
+			args = append(append(args, d.orderID), d.columns()...)
+		}
+		q := fmt.Sprintf(updateOrdersSQL, strings.TrimSuffix(strings.Repeat(deltaRow+", ", c.n), ", "))
+		if err := b.tx.Exec(q, args...).Error; err != nil {
+			return fmt.Errorf("update orders: %w", err)
+		}
+	}
+	return nil
+}
