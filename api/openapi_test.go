@@ -13,6 +13,7 @@ import (
 
 	"github.com/accounthealth/accounthealth/activities/mail/capture"
 	"github.com/accounthealth/accounthealth/api"
+	"github.com/accounthealth/accounthealth/api/apitest"
 	"github.com/accounthealth/accounthealth/health"
 	"github.com/accounthealth/accounthealth/store/storetest"
 	"github.com/accounthealth/accounthealth/workflows"
@@ -103,5 +104,12 @@ func TestEveryDocumentedRouteAnswers(t *testing.T) {
 	srv.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/v1/nothing-here", nil))
 	if rec.Code != http.StatusNotFound && rec.Code != http.StatusUnauthorized || !strings.Contains(rec.Body.String(), `"error"`) {
 		t.Errorf("GET /v1/nothing-here: %d %s", rec.Code, rec.Body)
+	}
+}
+
+// TestOpenAPIIsValid: the document passes a real OpenAPI validator.
+func TestOpenAPIIsValid(t *testing.T) {
+	if _, err := apitest.NewValidator(); err != nil {
+		t.Fatal(err)
 	}
 }
