@@ -84,6 +84,10 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 
 func TestEveryDocumentedRouteAnswers(t *testing.T) {
 	srv := newServer(t)
+	v, err := apitest.NewValidator()
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, r := range documented(t) {
 		path := strings.NewReplacer("{id}", "nobody").Replace(r.Path)
 		req := httptest.NewRequest(r.Method, path, strings.NewReader("{}"))
@@ -97,6 +101,9 @@ func TestEveryDocumentedRouteAnswers(t *testing.T) {
 		}
 		if ct := rec.Header().Get("Content-Type"); rec.Code >= 400 && !strings.HasPrefix(ct, "application/json") {
 			t.Errorf("%s %s: error answered as %q", r.Method, path, ct)
+		}
+		if err := v.Check(req, rec.Code, rec.Header(), rec.Body.Bytes()); err != nil {
+			t.Error(err)
 		}
 	}
 	// And an undocumented route is really absent, in the contract's error shape.

@@ -12,6 +12,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"reflect"
 	"strings"
 	"sync"
 	"time"
@@ -172,7 +173,10 @@ func readBody(c echo.Context) ([]byte, error) {
 func bindBytes(b []byte, dst any) error { return decodeStrict(bytes.NewReader(b), dst) }
 
 func decodeStrict(r io.Reader, dst any) error {
-	dec := json.NewDecoder(r)
+	// The head of the body is kept to name where a wrongly typed value is:
+	// encoding/json names the field but not the index in an array.
+	head := &headBuffer{max: maxBody}
+	dec := json.NewDecoder(io.TeeReader(r, head))
 	dec.DisallowUnknownFields()
 	err := dec.Decode(dst)
 	var maxErr *http.MaxBytesError
@@ -190,7 +194,15 @@ func decodeStrict(r io.Reader, dst any) error {
 	case errors.Is(err, io.EOF):
 		return invalid("the body must be a JSON object", nil)
 	case errors.As(err, &typeErr):
-		return invalid("a field has the wrong type", map[string]string{typeErr.Field: "must be a " + typeErr.Type.String()})
+		path, ok := jsonPath(head.b, typeErr.Offset)
+		if !ok {
+			path = typeErr.Field
+		}
+		if path == "" {
+			return invalid("the body must be a JSON object", nil)
+		}
+		want := "must be " + jsonKind(typeErr.Type)
+		return invalid(path+" "+want, map[string]string{path: want})
 	case errors.As(err, &syntaxErr):
 		return invalid(fmt.Sprintf("malformed JSON at byte %d: %v", syntaxErr.Offset, err), nil)
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
@@ -199,6 +211,101 @@ func decodeStrict(r io.Reader, dst any) error {
 	default:
 		return invalid("malformed JSON: "+err.Error(), nil)
 	}
+}
+
+// jsonKind says in JSON's words what a Go type takes.
+func jsonKind(t reflect.Type) string {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t.Kind() {
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "an integer"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.Slice, reflect.Array:
+		return "an array"
+	default:
+		return "a JSON object"
+	}
+}
+
+// jsonPath names the value of the JSON text b that ends at offset, as
+// "events[3].rating"; "" is the whole text. ok is false when b is cut short.
+func jsonPath(b []byte, offset int64) (path string, ok bool) {
+	type frame struct {
+		array   bool
+		index   int
+		key     string
+		wantKey bool
+	}
+	var stack []frame
+	dec := json.NewDecoder(bytes.NewReader(b))
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return "", false
+		}
+		top := len(stack) - 1
+		if d, isDelim := tok.(json.Delim); isDelim && (d == '}' || d == ']') {
+			stack = stack[:top]
+			if top > 0 && !stack[top-1].array {
+				stack[top-1].wantKey = true
+			}
+			continue
+		}
+		if top >= 0 && !stack[top].array && stack[top].wantKey {
+			stack[top].key, _ = tok.(string)
+			stack[top].wantKey = false
+			continue
+		}
+		// tok is a value, or the start of one.
+		if top >= 0 && stack[top].array {
+			stack[top].index++
+		}
+		if dec.InputOffset() >= offset {
+			var p strings.Builder
+			for _, f := range stack {
+				if f.array {
+					fmt.Fprintf(&p, "[%d]", f.index)
+				} else {
+					if p.Len() > 0 {
+						p.WriteByte('.')
+					}
+					p.WriteString(f.key)
+				}
+			}
+			return p.String(), true
+		}
+		switch tok {
+		case json.Delim('{'):
+			stack = append(stack, frame{wantKey: true})
+		case json.Delim('['):
+			stack = append(stack, frame{array: true, index: -1})
+		default:
+			if top >= 0 && !stack[top].array {
+				stack[top].wantKey = true
+			}
+		}
+	}
+}
+
+// headBuffer keeps the first max bytes written to it.
+type headBuffer struct {
+	b   []byte
+	max int
+}
+
+func (h *headBuffer) Write(p []byte) (int, error) {
+	if room := h.max - len(h.b); room > 0 {
+		h.b = append(h.b, p[:min(room, len(p))]...)
+	}
+	return len(p), nil
 }
 
 // limitBody refuses bodies over the route's limit with 413, before reading them

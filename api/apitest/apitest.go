@@ -60,7 +60,10 @@ func (v *Validator) Check(req *http.Request, status int, header http.Header, bod
 		Status:                 status,
 		Header:                 header,
 		Body:                   io.NopCloser(bytes.NewReader(body)),
-		Options:                &openapi3filter.Options{IncludeResponseStatus: true, MultiError: true},
+		Options: &openapi3filter.Options{IncludeResponseStatus: true, MultiError: true,
+			// Formats (date-time) are checked too; the schema itself is left out of
+			// the message, which names the failing path and why.
+			SchemaValidationOptions: []openapi3.SchemaValidationOption{openapi3.EnableFormatValidation(), openapi3.DisableSchemaErrorDetails()}},
 	}
 	if err := openapi3filter.ValidateResponse(req.Context(), in); err != nil {
 		return fmt.Errorf("%s %s answered %d, which openapi.yaml does not describe: %w", req.Method, req.URL.Path, status, err)
