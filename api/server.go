@@ -12,6 +12,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"os"
 	"reflect"
 	"strings"
 	"sync"
@@ -45,6 +46,13 @@ type Config struct {
 	Mailer       Mailer          // sends sign-in links
 	PublicURL    string          // the base of links in mail, e.g. https://health.example.com
 	Logger       *slog.Logger
+
+	// InFlightPerClient is how many requests one client (IP address) may have
+	// in flight at once; more get 429. 0 means DefaultInFlightPerClient.
+	InFlightPerClient int
+	// BodyTimeout and EventsBodyTimeout bound how long a request's body may take
+	// to arrive; 0 means the defaults below.
+	BodyTimeout, EventsBodyTimeout time.Duration
 }
 
 // Body limits: a batch of events may be large; everything else is small.
@@ -54,18 +62,31 @@ const (
 	maxBody         = 1 << 20
 )
 
+// Defaults of what one client may hold. A body must arrive at a rate a slow
+// client could still keep: 1 MiB in 30 s is 35 KiB/s; 64 MiB of events in 3
+// minutes is 364 KiB/s (about 3 Mbit/s).
+const (
+	DefaultInFlightPerClient = 32
+	DefaultBodyTimeout       = 30 * time.Second
+	DefaultEventsBodyTimeout = 3 * time.Minute
+)
+
 // Server is the HTTP API.
 type Server struct {
-	store        *store.Store
-	workflows    Workflows
-	policy       health.Policy
-	adminKeyHash string
-	mailbox      *capture.Server
-	mailer       Mailer
-	publicURL    string
-	signinMu     sync.Mutex
-	log          *slog.Logger
-	echo         *echo.Echo
+	store             *store.Store
+	workflows         Workflows
+	policy            health.Policy
+	adminKeyHash      string
+	mailbox           *capture.Server
+	mailer            Mailer
+	publicURL         string
+	signinMu          sync.Mutex
+	log               *slog.Logger
+	echo              *echo.Echo
+	routes            map[string]bool // "METHOD path" of every registered route
+	inFlight          *inFlight
+	bodyTimeout       time.Duration
+	eventsBodyTimeout time.Duration
 }
 
 // Route is one documented route.
@@ -76,8 +97,19 @@ func New(cfg Config) *Server {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
+	if cfg.InFlightPerClient == 0 {
+		cfg.InFlightPerClient = DefaultInFlightPerClient
+	}
+	if cfg.BodyTimeout == 0 {
+		cfg.BodyTimeout = DefaultBodyTimeout
+	}
+	if cfg.EventsBodyTimeout == 0 {
+		cfg.EventsBodyTimeout = DefaultEventsBodyTimeout
+	}
 	s := &Server{store: cfg.Store, workflows: cfg.Workflows, policy: cfg.Policy, adminKeyHash: cfg.AdminKeyHash,
-		mailbox: cfg.Mailbox, mailer: cfg.Mailer, publicURL: strings.TrimSuffix(cfg.PublicURL, "/"), log: cfg.Logger}
+		mailbox: cfg.Mailbox, mailer: cfg.Mailer, publicURL: strings.TrimSuffix(cfg.PublicURL, "/"), log: cfg.Logger,
+		inFlight:    &inFlight{max: cfg.InFlightPerClient, n: map[string]int{}},
+		bodyTimeout: cfg.BodyTimeout, eventsBodyTimeout: cfg.EventsBodyTimeout}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	// Rate limits key on the peer address: client-sent X-Forwarded-For is not trusted.
@@ -89,7 +121,7 @@ func New(cfg Config) *Server {
 		XSSProtection: "0", ContentTypeNosniff: "nosniff", XFrameOptions: "DENY",
 		ReferrerPolicy: "no-referrer", ContentSecurityPolicy: "default-src 'self'; form-action 'self'; frame-ancestors 'none'",
 	}))
-	e.Use(limitBody)
+	e.Use(s.inFlight.limit, s.allowedMethods, s.limitBody)
 
 	e.GET("/healthz", s.healthz)
 	e.GET("/openapi.yaml", s.openAPI)
@@ -115,6 +147,12 @@ func New(cfg Config) *Server {
 	}
 	s.registerWeb(e)
 	s.echo = e
+	s.routes = map[string]bool{}
+	for _, r := range e.Routes() {
+		if r.Method != echo.RouteNotFound {
+			s.routes[r.Method+" "+r.Path] = true
+		}
+	}
 	return s
 }
 
@@ -191,6 +229,8 @@ func decodeStrict(r io.Reader, dst any) error {
 	case errors.As(err, &maxErr):
 		return &Error{Status: http.StatusRequestEntityTooLarge, Code: "too_large",
 			Message: fmt.Sprintf("the body is larger than %d bytes", maxErr.Limit)}
+	case errors.As(err, new(*Error)):
+		return err // the body's deadline passed
 	case errors.Is(err, io.EOF):
 		return invalid("the body must be a JSON object", nil)
 	case errors.As(err, &typeErr):
@@ -309,19 +349,97 @@ func (h *headBuffer) Write(p []byte) (int, error) {
 }
 
 // limitBody refuses bodies over the route's limit with 413, before reading them
-// when the length is declared and while reading them when it is not.
-func limitBody(next echo.HandlerFunc) echo.HandlerFunc {
+// when the length is declared and while reading them when it is not, and gives
+// the body a deadline so a slow client cannot hold the request open.
+func (s *Server) limitBody(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		limit := int64(maxBody)
+		limit, timeout := int64(maxBody), s.bodyTimeout
 		if c.Path() == "/v1/events" {
-			limit = MaxEventsBody
+			limit, timeout = MaxEventsBody, s.eventsBodyTimeout
 		}
 		r := c.Request()
 		if r.ContentLength > limit {
 			return &Error{Status: http.StatusRequestEntityTooLarge, Code: "too_large",
 				Message: fmt.Sprintf("the body is larger than %d bytes", limit)}
 		}
-		r.Body = http.MaxBytesReader(c.Response(), r.Body, limit)
+		if r.ContentLength != 0 {
+			err := http.NewResponseController(c.Response()).SetReadDeadline(time.Now().Add(timeout))
+			if err != nil && !errors.Is(err, http.ErrNotSupported) {
+				return fmt.Errorf("body deadline: %w", err)
+			}
+		}
+		r.Body = &timedBody{ReadCloser: http.MaxBytesReader(c.Response(), r.Body, limit), timeout: timeout}
 		return next(c)
+	}
+}
+
+// timedBody names the deadline when a read passes it.
+type timedBody struct {
+	io.ReadCloser
+	timeout time.Duration
+}
+
+func (b *timedBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		err = &Error{Status: http.StatusRequestTimeout, Code: "timeout",
+			Message: fmt.Sprintf("the body did not arrive within %s", b.timeout)}
+	}
+	return n, err
+}
+
+// inFlight caps the requests one client has in flight, so one client cannot
+// hold every connection the server can serve.
+type inFlight struct {
+	max int
+	mu  sync.Mutex
+	n   map[string]int // by client IP
+}
+
+func (f *inFlight) limit(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		ip := c.RealIP()
+		f.mu.Lock()
+		if f.n[ip] >= f.max {
+			f.mu.Unlock()
+			return &Error{Status: http.StatusTooManyRequests, Code: "rate_limited",
+				Message: fmt.Sprintf("at most %d requests from one client at once; wait for an answer before sending more", f.max)}
+		}
+		f.n[ip]++
+		f.mu.Unlock()
+		defer func() {
+			f.mu.Lock()
+			if f.n[ip]--; f.n[ip] == 0 {
+				delete(f.n, ip)
+			}
+			f.mu.Unlock()
+		}()
+		return next(c)
+	}
+}
+
+// allowedMethods answers 405 with Allow when the path has routes for other
+// methods only. Echo would answer 404: the catch-all a group with middleware
+// registers wins over its own 405.
+func (s *Server) allowedMethods(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		r := c.Request()
+		if s.routes[r.Method+" "+c.Path()] {
+			return next(c)
+		}
+		var allow []string
+		for _, m := range []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
+			probe := s.echo.NewContext(r, nil)
+			s.echo.Router().Find(m, echo.GetPath(r), probe)
+			if s.routes[m+" "+probe.Path()] {
+				allow = append(allow, m)
+			}
+		}
+		if len(allow) == 0 {
+			return next(c)
+		}
+		c.Response().Header().Set(echo.HeaderAllow, strings.Join(allow, ", "))
+		return &Error{Status: http.StatusMethodNotAllowed, Code: "method_not_allowed",
+			Message: fmt.Sprintf("%s is not allowed here; this address takes %s", r.Method, strings.Join(allow, ", "))}
 	}
 }

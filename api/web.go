@@ -188,7 +188,7 @@ func (s *Server) viewerOf(ctx context.Context, p Principal) *viewer {
 // errorPage renders an error for a person; the API's errors stay JSON.
 func (s *Server) errorPage(c echo.Context, e *Error) {
 	title := map[int]string{400: "Please check what you entered", 401: "Please sign in", 403: "Not allowed",
-		404: "Not found", 409: "That cannot be done now", 413: "Too large", 429: "Slow down"}[e.Status]
+		404: "Not found", 405: "Not available this way", 408: "Too slow", 409: "That cannot be done now", 413: "Too large", 429: "Slow down"}[e.Status]
 	if title == "" {
 		title = "Something went wrong"
 	}
