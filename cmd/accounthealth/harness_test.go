@@ -190,7 +190,6 @@ func mustJSON(v any) string {
 	return string(b)
 }
 
-
 // saveHistory writes a workflow's history as JSON (the format `temporal workflow
 // show --output json` writes) for the replay tests, when AH_RECORD_HISTORIES
 // names the folder: AH_RECORD_HISTORIES=$PWD/workflows/testdata go test ./cmd/accounthealth/
