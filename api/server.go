@@ -80,7 +80,6 @@ type Server struct {
 	mailbox           *capture.Server
 	mailer            Mailer
 	publicURL         string
-	signinMu          sync.Mutex
 	log               *slog.Logger
 	echo              *echo.Echo
 	routes            map[string]bool // "METHOD path" of every registered route
