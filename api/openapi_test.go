@@ -13,6 +13,7 @@ import (
 
 	"github.com/accounthealth/accounthealth/activities/mail/capture"
 	"github.com/accounthealth/accounthealth/api"
+	"github.com/accounthealth/accounthealth/api/apitest"
 	"github.com/accounthealth/accounthealth/health"
 	"github.com/accounthealth/accounthealth/store/storetest"
 	"github.com/accounthealth/accounthealth/workflows/flow"
@@ -83,6 +84,10 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 
 func TestEveryDocumentedRouteAnswers(t *testing.T) {
 	srv := newServer(t)
+	v, err := apitest.NewValidator()
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, r := range documented(t) {
 		path := strings.NewReplacer("{id}", "nobody").Replace(r.Path)
 		req := httptest.NewRequest(r.Method, path, strings.NewReader("{}"))
@@ -97,11 +102,21 @@ func TestEveryDocumentedRouteAnswers(t *testing.T) {
 		if ct := rec.Header().Get("Content-Type"); rec.Code >= 400 && !strings.HasPrefix(ct, "application/json") {
 			t.Errorf("%s %s: error answered as %q", r.Method, path, ct)
 		}
+		if err := v.Check(req, rec.Code, rec.Header(), rec.Body.Bytes()); err != nil {
+			t.Error(err)
+		}
 	}
 	// And an undocumented route is really absent, in the contract's error shape.
 	rec := httptest.NewRecorder()
 	srv.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/v1/nothing-here", nil))
 	if rec.Code != http.StatusNotFound && rec.Code != http.StatusUnauthorized || !strings.Contains(rec.Body.String(), `"error"`) {
 		t.Errorf("GET /v1/nothing-here: %d %s", rec.Code, rec.Body)
+	}
+}
+
+// TestOpenAPIIsValid: the document passes a real OpenAPI validator.
+func TestOpenAPIIsValid(t *testing.T) {
+	if _, err := apitest.NewValidator(); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -13,6 +13,8 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"os"
+	"reflect"
 	"strings"
 	"sync"
 	"time"
@@ -45,6 +47,13 @@ type Config struct {
 	Mailer       Mailer          // sends sign-in links
 	PublicURL    string          // the base of links in mail, e.g. https://health.example.com
 	Logger       *slog.Logger
+
+	// InFlightPerClient is how many requests one client (IP address) may have
+	// in flight at once; more get 429. 0 means DefaultInFlightPerClient.
+	InFlightPerClient int
+	// BodyTimeout and EventsBodyTimeout bound how long a request's body may take
+	// to arrive; 0 means the defaults below.
+	BodyTimeout, EventsBodyTimeout time.Duration
 }
 
 // Body limits: a batch of events may be large; everything else is small.
@@ -54,21 +63,33 @@ const (
 	maxBody         = 1 << 20
 )
 
+// Defaults of what one client may hold. A body must arrive at a rate a slow
+// client could still keep: 1 MiB in 30 s is 35 KiB/s; 64 MiB of events in 3
+// minutes is 364 KiB/s (about 3 Mbit/s).
+const (
+	DefaultInFlightPerClient = 32
+	DefaultBodyTimeout       = 30 * time.Second
+	DefaultEventsBodyTimeout = 3 * time.Minute
+)
+
 // Server is the HTTP API.
 type Server struct {
-	store        *store.Store
-	workflows    Workflows
-	cases        *cases.Service
-	ingest       *ingest.Service
-	sellers      *sellers.Service
-	policy       health.Policy
-	adminKeyHash string
-	mailbox      *capture.Server
-	mailer       Mailer
-	publicURL    string
-	signinMu     sync.Mutex
-	log          *slog.Logger
-	echo         *echo.Echo
+	store             *store.Store
+	workflows         Workflows
+	cases             *cases.Service
+	ingest            *ingest.Service
+	sellers           *sellers.Service
+	policy            health.Policy
+	adminKeyHash      string
+	mailbox           *capture.Server
+	mailer            Mailer
+	publicURL         string
+	log               *slog.Logger
+	echo              *echo.Echo
+	routes            map[string]bool // "METHOD path" of every registered route
+	inFlight          *inFlight
+	bodyTimeout       time.Duration
+	eventsBodyTimeout time.Duration
 }
 
 // Route is one documented route.
@@ -79,11 +100,22 @@ func New(cfg Config) *Server {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
+	if cfg.InFlightPerClient == 0 {
+		cfg.InFlightPerClient = DefaultInFlightPerClient
+	}
+	if cfg.BodyTimeout == 0 {
+		cfg.BodyTimeout = DefaultBodyTimeout
+	}
+	if cfg.EventsBodyTimeout == 0 {
+		cfg.EventsBodyTimeout = DefaultEventsBodyTimeout
+	}
 	s := &Server{store: cfg.Store, workflows: cfg.Workflows, policy: cfg.Policy, adminKeyHash: cfg.AdminKeyHash,
 		mailbox: cfg.Mailbox, mailer: cfg.Mailer, publicURL: strings.TrimSuffix(cfg.PublicURL, "/"), log: cfg.Logger,
-		cases:   &cases.Service{Store: cfg.Store, Flow: cfg.Workflows, Policy: cfg.Policy.Cases},
-		ingest:  &ingest.Service{Store: cfg.Store},
-		sellers: &sellers.Service{Store: cfg.Store, Evaluations: cfg.Workflows, Policy: cfg.Policy}}
+		cases:       &cases.Service{Store: cfg.Store, Flow: cfg.Workflows, Policy: cfg.Policy.Cases},
+		ingest:      &ingest.Service{Store: cfg.Store},
+		sellers:     &sellers.Service{Store: cfg.Store, Evaluations: cfg.Workflows, Policy: cfg.Policy},
+		inFlight:    &inFlight{max: cfg.InFlightPerClient, n: map[string]int{}},
+		bodyTimeout: cfg.BodyTimeout, eventsBodyTimeout: cfg.EventsBodyTimeout}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	// Rate limits key on the peer address: client-sent X-Forwarded-For is not trusted.
@@ -95,7 +127,7 @@ func New(cfg Config) *Server {
 		XSSProtection: "0", ContentTypeNosniff: "nosniff", XFrameOptions: "DENY",
 		ReferrerPolicy: "no-referrer", ContentSecurityPolicy: "default-src 'self'; form-action 'self'; frame-ancestors 'none'",
 	}))
-	e.Use(limitBody)
+	e.Use(s.inFlight.limit, s.allowedMethods, s.limitBody)
 
 	e.GET("/healthz", s.healthz)
 	e.GET("/openapi.yaml", s.openAPI)
@@ -121,6 +153,12 @@ func New(cfg Config) *Server {
 	}
 	s.registerWeb(e)
 	s.echo = e
+	s.routes = map[string]bool{}
+	for _, r := range e.Routes() {
+		if r.Method != echo.RouteNotFound {
+			s.routes[r.Method+" "+r.Path] = true
+		}
+	}
 	return s
 }
 
@@ -179,7 +217,10 @@ func readBody(c echo.Context) ([]byte, error) {
 func bindBytes(b []byte, dst any) error { return decodeStrict(bytes.NewReader(b), dst) }
 
 func decodeStrict(r io.Reader, dst any) error {
-	dec := json.NewDecoder(r)
+	// The head of the body is kept to name where a wrongly typed value is:
+	// encoding/json names the field but not the index in an array.
+	head := &headBuffer{max: maxBody}
+	dec := json.NewDecoder(io.TeeReader(r, head))
 	dec.DisallowUnknownFields()
 	err := dec.Decode(dst)
 	var maxErr *http.MaxBytesError
@@ -194,10 +235,20 @@ func decodeStrict(r io.Reader, dst any) error {
 	case errors.As(err, &maxErr):
 		return &Error{Status: http.StatusRequestEntityTooLarge, Code: "too_large",
 			Message: fmt.Sprintf("the body is larger than %d bytes", maxErr.Limit)}
+	case errors.As(err, new(*Error)):
+		return err // the body's deadline passed
 	case errors.Is(err, io.EOF):
 		return invalid("the body must be a JSON object", nil)
 	case errors.As(err, &typeErr):
-		return invalid("a field has the wrong type", map[string]string{typeErr.Field: "must be a " + typeErr.Type.String()})
+		path, ok := jsonPath(head.b, typeErr.Offset)
+		if !ok {
+			path = typeErr.Field
+		}
+		if path == "" {
+			return invalid("the body must be a JSON object", nil)
+		}
+		want := "must be " + jsonKind(typeErr.Type)
+		return invalid(path+" "+want, map[string]string{path: want})
 	case errors.As(err, &syntaxErr):
 		return invalid(fmt.Sprintf("malformed JSON at byte %d: %v", syntaxErr.Offset, err), nil)
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
@@ -208,20 +259,193 @@ func decodeStrict(r io.Reader, dst any) error {
 	}
 }
 
+// jsonKind says in JSON's words what a Go type takes.
+func jsonKind(t reflect.Type) string {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t.Kind() {
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "an integer"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.Slice, reflect.Array:
+		return "an array"
+	default:
+		return "a JSON object"
+	}
+}
+
+// jsonPath names the value of the JSON text b that ends at offset, as
+// "events[3].rating"; "" is the whole text. ok is false when b is cut short.
+func jsonPath(b []byte, offset int64) (path string, ok bool) {
+	type frame struct {
+		array   bool
+		index   int
+		key     string
+		wantKey bool
+	}
+	var stack []frame
+	dec := json.NewDecoder(bytes.NewReader(b))
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return "", false
+		}
+		top := len(stack) - 1
+		if d, isDelim := tok.(json.Delim); isDelim && (d == '}' || d == ']') {
+			stack = stack[:top]
+			if top > 0 && !stack[top-1].array {
+				stack[top-1].wantKey = true
+			}
+			continue
+		}
+		if top >= 0 && !stack[top].array && stack[top].wantKey {
+			stack[top].key, _ = tok.(string)
+			stack[top].wantKey = false
+			continue
+		}
+		// tok is a value, or the start of one.
+		if top >= 0 && stack[top].array {
+			stack[top].index++
+		}
+		if dec.InputOffset() >= offset {
+			var p strings.Builder
+			for _, f := range stack {
+				if f.array {
+					fmt.Fprintf(&p, "[%d]", f.index)
+				} else {
+					if p.Len() > 0 {
+						p.WriteByte('.')
+					}
+					p.WriteString(f.key)
+				}
+			}
+			return p.String(), true
+		}
+		switch tok {
+		case json.Delim('{'):
+			stack = append(stack, frame{wantKey: true})
+		case json.Delim('['):
+			stack = append(stack, frame{array: true, index: -1})
+		default:
+			if top >= 0 && !stack[top].array {
+				stack[top].wantKey = true
+			}
+		}
+	}
+}
+
+// headBuffer keeps the first max bytes written to it.
+type headBuffer struct {
+	b   []byte
+	max int
+}
+
+func (h *headBuffer) Write(p []byte) (int, error) {
+	if room := h.max - len(h.b); room > 0 {
+		h.b = append(h.b, p[:min(room, len(p))]...)
+	}
+	return len(p), nil
+}
+
 // limitBody refuses bodies over the route's limit with 413, before reading them
-// when the length is declared and while reading them when it is not.
-func limitBody(next echo.HandlerFunc) echo.HandlerFunc {
+// when the length is declared and while reading them when it is not, and gives
+// the body a deadline so a slow client cannot hold the request open.
+func (s *Server) limitBody(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		limit := int64(maxBody)
+		limit, timeout := int64(maxBody), s.bodyTimeout
 		if c.Path() == "/v1/events" {
-			limit = MaxEventsBody
+			limit, timeout = MaxEventsBody, s.eventsBodyTimeout
 		}
 		r := c.Request()
 		if r.ContentLength > limit {
 			return &Error{Status: http.StatusRequestEntityTooLarge, Code: "too_large",
 				Message: fmt.Sprintf("the body is larger than %d bytes", limit)}
 		}
-		r.Body = http.MaxBytesReader(c.Response(), r.Body, limit)
+		if r.ContentLength != 0 {
+			err := http.NewResponseController(c.Response()).SetReadDeadline(time.Now().Add(timeout))
+			if err != nil && !errors.Is(err, http.ErrNotSupported) {
+				return fmt.Errorf("body deadline: %w", err)
+			}
+		}
+		r.Body = &timedBody{ReadCloser: http.MaxBytesReader(c.Response(), r.Body, limit), timeout: timeout}
 		return next(c)
+	}
+}
+
+// timedBody names the deadline when a read passes it.
+type timedBody struct {
+	io.ReadCloser
+	timeout time.Duration
+}
+
+func (b *timedBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		err = &Error{Status: http.StatusRequestTimeout, Code: "timeout",
+			Message: fmt.Sprintf("the body did not arrive within %s", b.timeout)}
+	}
+	return n, err
+}
+
+// inFlight caps the requests one client has in flight, so one client cannot
+// hold every connection the server can serve.
+type inFlight struct {
+	max int
+	mu  sync.Mutex
+	n   map[string]int // by client IP
+}
+
+func (f *inFlight) limit(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		ip := c.RealIP()
+		f.mu.Lock()
+		if f.n[ip] >= f.max {
+			f.mu.Unlock()
+			return &Error{Status: http.StatusTooManyRequests, Code: "rate_limited",
+				Message: fmt.Sprintf("at most %d requests from one client at once; wait for an answer before sending more", f.max)}
+		}
+		f.n[ip]++
+		f.mu.Unlock()
+		defer func() {
+			f.mu.Lock()
+			if f.n[ip]--; f.n[ip] == 0 {
+				delete(f.n, ip)
+			}
+			f.mu.Unlock()
+		}()
+		return next(c)
+	}
+}
+
+// allowedMethods answers 405 with Allow when the path has routes for other
+// methods only. Echo would answer 404: the catch-all a group with middleware
+// registers wins over its own 405.
+func (s *Server) allowedMethods(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		r := c.Request()
+		if s.routes[r.Method+" "+c.Path()] {
+			return next(c)
+		}
+		var allow []string
+		for _, m := range []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
+			probe := s.echo.NewContext(r, nil)
+			s.echo.Router().Find(m, echo.GetPath(r), probe)
+			if s.routes[m+" "+probe.Path()] {
+				allow = append(allow, m)
+			}
+		}
+		if len(allow) == 0 {
+			return next(c)
+		}
+		c.Response().Header().Set(echo.HeaderAllow, strings.Join(allow, ", "))
+		return &Error{Status: http.StatusMethodNotAllowed, Code: "method_not_allowed",
+			Message: fmt.Sprintf("%s is not allowed here; this address takes %s", r.Method, strings.Join(allow, ", "))}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/subtle"
+	"encoding/base64"
 	"errors"
 	"net/http"
 	"strings"
@@ -23,9 +24,13 @@ const (
 	csrfCookie    = "ah_csrf" // before sign-in: a double-submit token
 	sessionTTL    = 12 * time.Hour
 	loginTokenTTL = 15 * time.Minute
-	loginPerEmail = 3 // links per address per loginTokenTTL; more are silently not sent
 	sessionCtxKey = "session"
 )
+
+// signinLimits: one client may ask for an address's links a few times in the
+// life of a link; all clients together a few times more, so that no single
+// client can stop the owner's links while mail to an address stays bounded.
+var signinLimits = store.SigninLimits{Window: loginTokenTTL, PerClient: 3, PerAddress: 10}
 
 // viewer is who a page is for.
 type viewer struct {
@@ -116,7 +121,7 @@ func (s *Server) csrfToken(c echo.Context) string {
 	if sess, ok := c.Get(sessionCtxKey).(store.Session); ok {
 		return sess.CSRF
 	}
-	if ck, err := c.Cookie(csrfCookie); err == nil && len(ck.Value) >= 32 {
+	if ck, err := c.Cookie(csrfCookie); err == nil && isCSRFToken(ck.Value) {
 		return ck.Value
 	}
 	t := NewKey("csrf")
@@ -134,15 +139,31 @@ func (s *Server) checkCSRF(next echo.HandlerFunc) echo.HandlerFunc {
 		want := ""
 		if sess, ok := c.Get(sessionCtxKey).(store.Session); ok {
 			want = sess.CSRF
-		} else if ck, err := c.Cookie(csrfCookie); err == nil {
-			want = ck.Value
+		} else if ck, err := c.Cookie(csrfCookie); err == nil && isCSRFToken(ck.Value) {
+			want = ck.Value // only one the server could have made: a planted "x" would do too
 		}
-		got := c.FormValue("csrf")
+		// From the body or a header, never the query string: a URL ends up in
+		// logs, history and Referer headers.
+		got := c.Request().Header.Get("X-CSRF-Token")
+		if got == "" {
+			got = c.Request().PostFormValue("csrf")
+		}
 		if want == "" || subtle.ConstantTimeCompare([]byte(got), []byte(want)) != 1 {
 			return &Error{Status: http.StatusForbidden, Code: "csrf", Message: "This form has expired or did not come from this site. Go back, reload the page and try again."}
 		}
 		return next(c)
 	}
+}
+
+// isCSRFToken tells whether t has the shape of a token NewKey("csrf") makes:
+// the prefix and 32 random bytes in unpadded base64url.
+func isCSRFToken(t string) bool {
+	rest, ok := strings.CutPrefix(t, "csrf_")
+	if !ok || len(rest) != base64.RawURLEncoding.EncodedLen(32) {
+		return false
+	}
+	_, err := base64.RawURLEncoding.Strict().DecodeString(rest)
+	return err == nil
 }
 
 func (s *Server) cookie(name, value string, maxAge time.Duration) *http.Cookie {
@@ -188,7 +209,7 @@ func (s *Server) viewerOf(ctx context.Context, p Principal) *viewer {
 // errorPage renders an error for a person; the API's errors stay JSON.
 func (s *Server) errorPage(c echo.Context, e *Error) {
 	title := map[int]string{400: "Please check what you entered", 401: "Please sign in", 403: "Not allowed",
-		404: "Not found", 409: "That cannot be done now", 413: "Too large", 429: "Slow down"}[e.Status]
+		404: "Not found", 405: "Not available this way", 408: "Too slow", 409: "That cannot be done now", 413: "Too large", 429: "Slow down"}[e.Status]
 	if title == "" {
 		title = "Something went wrong"
 	}

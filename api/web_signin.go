@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/mail"
 	"strings"
@@ -28,30 +29,39 @@ func (s *Server) signinForm(c echo.Context) error {
 
 // signinRequest mails a one-time link to every account with the address. The
 // answer is the same whether or not one exists, and comes before the mail is
-// sent, so neither the words nor the timing tell who has an account.
+// sent, so neither the words nor the timing tell who has an account: the
+// limits count requests per address, accounts or not.
 func (s *Server) signinRequest(c echo.Context) error {
 	email := strings.ToLower(strings.TrimSpace(c.FormValue("email")))
 	if a, err := mail.ParseAddress(email); err != nil || a.Address != email || len(email) > 254 {
 		return s.page(c, http.StatusBadRequest, "signin", "Sign in", email, "", "That is not an email address; please check it.")
+	}
+	verdict, err := s.store.RequestSignin(c.Request().Context(), email, c.RealIP(), time.Now(), signinLimits)
+	if err != nil {
+		return err
+	}
+	wait := fmt.Sprintf("Sign-in links work for %d minutes: use the newest one you have, or ask again later.", int(loginTokenTTL.Minutes()))
+	switch verdict {
+	case store.SigninClientLimited:
+		return s.page(c, http.StatusTooManyRequests, "message", "Slow down", fmt.Sprintf(
+			"Sign-in links for %s were asked for %d times from here in the last %d minutes. %s",
+			email, signinLimits.PerClient, int(signinLimits.Window.Minutes()), wait), "", "")
+	case store.SigninAddressLimited:
+		return s.page(c, http.StatusTooManyRequests, "message", "Slow down", fmt.Sprintf(
+			"Sign-in links for %s were asked for %d times in the last %d minutes, from several places. %s",
+			email, signinLimits.PerAddress, int(signinLimits.Window.Minutes()), wait), "", "")
 	}
 	go s.sendSigninLinks(email)
 	return s.page(c, http.StatusOK, "message", "Check your email",
 		"If an account uses "+email+", we have sent it a sign-in link. It works once, for 15 minutes.", "", "")
 }
 
+// sendSigninLinks mails each account with the address its own link, so two
+// accounts sharing an address each get theirs.
 func (s *Server) sendSigninLinks(email string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	// One address at a time, so concurrent requests cannot all pass the count.
-	s.signinMu.Lock()
-	defer s.signinMu.Unlock()
 	now := time.Now().UTC()
-	if n, err := s.store.LoginTokensSince(ctx, email, now.Add(-loginTokenTTL)); err != nil || n >= loginPerEmail {
-		if err != nil {
-			s.log.Error("sign-in rate check", "err", err)
-		}
-		return
-	}
 	people, err := s.store.PeopleByEmail(ctx, email)
 	if err != nil {
 		s.log.Error("sign-in lookup", "err", err)

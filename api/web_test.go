@@ -238,3 +238,59 @@ func TestCaseInputsAreValidated(t *testing.T) {
 		t.Errorf("%d cases stored after bad input (%v)", n, err)
 	}
 }
+
+// TestCSRFTokenSources: the token counts from the form body or the
+// X-CSRF-Token header only, and before sign-in only a cookie of the shape the
+// server makes is a token.
+func TestCSRFTokenSources(t *testing.T) {
+	srv := testServer(t, api.Config{})
+	signin := func(c *http.Client, query string, body url.Values, header string) int {
+		t.Helper()
+		req, _ := http.NewRequest("POST", srv.URL+"/signin"+query, strings.NewReader(body.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		if header != "" {
+			req.Header.Set("X-CSRF-Token", header)
+		}
+		resp, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	browser := func() (*http.Client, string) {
+		jar, _ := cookiejar.New(nil)
+		c := &http.Client{Jar: jar}
+		return c, form(t, c, srv.URL+"/signin")
+	}
+	email := url.Values{"email": {"sam@example.com"}}
+
+	c, token := browser()
+	if code := signin(c, "?csrf="+url.QueryEscape(token), email, ""); code != http.StatusForbidden {
+		t.Errorf("the token in the query string: %d, want 403", code)
+	}
+	if code := signin(c, "", email, token); code != http.StatusOK {
+		t.Errorf("the token in X-CSRF-Token: %d, want 200", code)
+	}
+	if code := signin(c, "", url.Values{"email": {"sam@example.com"}, "csrf": {token}}, ""); code != http.StatusOK {
+		t.Errorf("the token in the form: %d, want 200", code)
+	}
+	if code := signin(c, "", email, token+"x"); code != http.StatusForbidden {
+		t.Errorf("a wrong token in X-CSRF-Token: %d, want 403", code)
+	}
+
+	// A cookie planted by someone else (a sibling domain can set one) with a
+	// token of their choosing is no token.
+	u, _ := url.Parse(srv.URL)
+	for _, planted := range []string{"x", strings.Repeat("a", 48), "csrf_" + strings.Repeat("!", 43), token + "AAAA"} {
+		jar, _ := cookiejar.New(nil)
+		jar.SetCookies(u, []*http.Cookie{{Name: "ah_csrf", Value: planted, Path: "/"}})
+		victim := &http.Client{Jar: jar}
+		if code := signin(victim, "", url.Values{"email": {"sam@example.com"}, "csrf": {planted}}, ""); code != http.StatusForbidden {
+			t.Errorf("a planted cookie %q with its token: %d, want 403", planted, code)
+		}
+		if fresh := form(t, victim, srv.URL+"/signin"); fresh == planted {
+			t.Errorf("the sign-in page kept the planted cookie %q as its token", planted)
+		}
+	}
+}

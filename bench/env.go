@@ -97,7 +97,8 @@ func newEnv(ctx context.Context, pgAdmin string) (*env, error) {
 	}
 	e.closers = append(e.closers, w.Stop)
 	srv := api.New(api.Config{Store: e.store, Workflows: flow.NewClient(e.client), Policy: e.policy,
-		AdminKeyHash: api.HashKey(adminKey), Mailer: sender, PublicURL: "http://bench", Logger: quiet})
+		AdminKeyHash: api.HashKey(adminKey), Mailer: sender, PublicURL: "http://bench", Logger: quiet,
+		InFlightPerClient: 1000}) // the benchmark's 64 clients share one address
 	e.api = httptest.NewServer(srv.Handler())
 	e.closers = append(e.closers, e.api.Close)
 	return e, nil

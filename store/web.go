@@ -60,11 +60,61 @@ func (s *Store) CreateLoginToken(ctx context.Context, t LoginToken) error {
 	return s.db.WithContext(ctx).Create(&t).Error
 }
 
-// LoginTokensSince counts the tokens made for an address since t, for rate limiting.
-func (s *Store) LoginTokensSince(ctx context.Context, email string, t time.Time) (int64, error) {
-	var n int64
-	err := s.read.WithContext(ctx).Model(&LoginToken{}).Where("email = ? AND created_at >= ?", strings.ToLower(email), ms(t)).Count(&n).Error
-	return n, err
+// SigninLimits bounds the requests for sign-in links to one address in a window.
+type SigninLimits struct {
+	Window     time.Duration
+	PerClient  int // from one client
+	PerAddress int // from all clients together
+}
+
+// SigninVerdict answers a request for sign-in links.
+type SigninVerdict int
+
+const (
+	SigninGranted        SigninVerdict = iota + 1
+	SigninClientLimited                // this client asked for this address too often
+	SigninAddressLimited               // everyone together asked for this address too often
+)
+
+// RequestSignin counts a request for sign-in links to email from client and
+// grants it unless lim is reached; only granted requests count, so refused
+// ones do not prolong a wait. Accounts play no part: the verdict must not tell
+// whether the address has one. The address's row is locked (the upsert) while
+// counting, so concurrent requests, from any number of processes, never pass
+// a limit together; on SQLite the write transaction does the same.
+func (s *Store) RequestSignin(ctx context.Context, email, client string, now time.Time, lim SigninLimits) (SigninVerdict, error) {
+	email, now = strings.ToLower(email), now.UTC()
+	since := now.Add(-lim.Window)
+	verdict := SigninGranted
+	err := s.tx(ctx, func(tx *gorm.DB) error {
+		err := tx.Exec(`INSERT INTO signin_addresses (email, last_at) VALUES (?, ?)
+			ON CONFLICT (email) DO UPDATE SET last_at = excluded.last_at`, email, ms(now)).Error
+		if err != nil {
+			return err
+		}
+		if err := tx.Exec(`DELETE FROM signin_requests WHERE email = ? AND at < ?`, email, ms(since)).Error; err != nil {
+			return err
+		}
+		var n struct{ Total, Mine int }
+		err = tx.Raw(`SELECT COUNT(*) AS total, COALESCE(SUM(CASE WHEN client = ? THEN 1 ELSE 0 END), 0) AS mine
+			FROM signin_requests WHERE email = ?`, client, email).Scan(&n).Error
+		if err != nil {
+			return err
+		}
+		switch {
+		case n.Mine >= lim.PerClient:
+			verdict = SigninClientLimited
+			return nil
+		case n.Total >= lim.PerAddress:
+			verdict = SigninAddressLimited
+			return nil
+		}
+		return tx.Exec(`INSERT INTO signin_requests (email, client, at) VALUES (?, ?, ?)`, email, client, ms(now)).Error
+	})
+	if err != nil {
+		return 0, fmt.Errorf("sign-in request for %s: %w", email, err)
+	}
+	return verdict, nil
 }
 
 // ErrTokenInvalid is a sign-in token that is unknown, used or expired.

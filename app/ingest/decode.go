@@ -1,9 +1,9 @@
 package ingest
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
-	"math"
 	"time"
 	"unicode/utf8"
 
@@ -173,18 +173,24 @@ func (r fieldReader) oneOf(name string, allowed ...string) string {
 	return ""
 }
 
+// rating reads a whole number from 1 to 5 from the number as written, not as a
+// float64: 4.9999999999999999 parses to 5.0 but is no whole number. A zero
+// fraction (5.0) is allowed, as some encoders write whole numbers so.
 func (r fieldReader) rating(name string) int {
 	v, ok := r.raw(name)
 	if !ok {
 		r.problems[name] = "is required"
 		return 0
 	}
-	var f float64 // 5.0 is a whole number too; some encoders write it so
-	if err := json.Unmarshal(v, &f); err != nil || f != math.Trunc(f) || f < 1 || f > 5 {
+	n := bytes.TrimSpace(v)
+	if i := bytes.IndexByte(n, '.'); i >= 0 && i+1 < len(n) && len(bytes.TrimRight(n[i+1:], "0")) == 0 {
+		n = n[:i]
+	}
+	if len(n) != 1 || n[0] < '1' || n[0] > '5' {
 		r.problems[name] = "must be a whole number from 1 to 5"
 		return 0
 	}
-	return int(f)
+	return int(n[0] - '0')
 }
 
 func (r fieldReader) boolean(name string) bool {

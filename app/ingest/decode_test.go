@@ -316,3 +316,28 @@ func TestDecodeEventRatingWrittenAsFloat(t *testing.T) {
 		t.Errorf("an id of 128 characters (256 bytes) rejected: %v", p)
 	}
 }
+
+// TestDecodeEventRatingAsWritten: a rating is judged as written, not as the
+// float64 it parses to (4.9999999999999999 is 5.0 as a float64).
+func TestDecodeEventRatingAsWritten(t *testing.T) {
+	for _, c := range []struct {
+		rating string
+		want   int // 0: refused
+	}{
+		{"4", 4}, {"5.0", 5}, {"1.000", 1}, {" 3 ", 3},
+		{"4.9999999999999999", 0}, {"5.0000000000000001", 0}, {"5e0", 0}, {"0.5e1", 0},
+		{"45", 0}, {"-5", 0}, {"0", 0}, {`"5"`, 0},
+	} {
+		raw := `{"id":"e1","type":"feedback","at":"2026-03-12T12:00:00Z","order_id":"o1","rating":` + c.rating + `}`
+		e, problems := ingest.DecodeEvent(json.RawMessage(raw))
+		if c.want == 0 {
+			if !strings.Contains(problems["rating"], "whole number from 1 to 5") {
+				t.Errorf("rating %s: %v (rating %d), want refused", c.rating, problems, e.Rating)
+			}
+			continue
+		}
+		if len(problems) > 0 || e.Rating != c.want {
+			t.Errorf("rating %s: %d %v, want %d", c.rating, e.Rating, problems, c.want)
+		}
+	}
+}

@@ -109,7 +109,10 @@ func (a *app) startHTTP(srv *api.Server) (net.Addr, <-chan error, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("listen on %s (AH_HTTP_ADDR): %w", a.cfg.HTTPAddr, err)
 	}
-	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 5 * time.Minute}
+	// The API gives each request's body its own deadline (longer for a batch of
+	// events); ReadTimeout only bounds what that leaves out.
+	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout: api.DefaultEventsBodyTimeout + 10*time.Second, IdleTimeout: 2 * time.Minute}
 	done := make(chan error, 1)
 	go func() { done <- hs.Serve(ln) }()
 	a.onClose(func() {

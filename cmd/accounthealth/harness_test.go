@@ -20,6 +20,8 @@ import (
 	historypb "go.temporal.io/api/history/v1"
 	"go.temporal.io/sdk/client"
 	"google.golang.org/protobuf/encoding/protojson"
+
+	"github.com/accounthealth/accounthealth/api/apitest"
 )
 
 // freePort finds a loopback port that is free, and (for Temporal) port+1000 too.
@@ -147,12 +149,29 @@ func call(t *testing.T, method, url, key string, body any, out any) int {
 	}
 	defer resp.Body.Close()
 	raw, _ := io.ReadAll(resp.Body)
+	checkAnswer(t, req, resp, raw)
 	if out != nil {
 		if err := json.Unmarshal(raw, out); err != nil {
 			t.Fatalf("%s %s: %d %s: %v", method, url, resp.StatusCode, raw, err)
 		}
 	}
 	return resp.StatusCode
+}
+
+// openAPI checks answers against api/openapi.yaml, loaded once for all tests.
+var openAPI = sync.OnceValues(apitest.NewValidator)
+
+// checkAnswer fails the test when an answer is not one openapi.yaml describes
+// (route, status, headers and body), so the document stays in step with the API.
+func checkAnswer(t *testing.T, req *http.Request, resp *http.Response, raw []byte) {
+	t.Helper()
+	v, err := openAPI()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := v.Check(req, resp.StatusCode, resp.Header, raw); err != nil {
+		t.Error(err)
+	}
 }
 
 type apiError struct {
@@ -169,13 +188,6 @@ func mustJSON(v any) string {
 		panic(err)
 	}
 	return string(b)
-}
-
-func decodeBody(t *testing.T, resp *http.Response, out any) {
-	t.Helper()
-	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
-		t.Fatal(err)
-	}
 }
 
 // saveHistory writes a workflow's history as JSON (the format `temporal workflow

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -238,10 +240,14 @@ func TestCaseLifecycleEndToEnd(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer resp.Body.Close()
+		raw, _ := io.ReadAll(resp.Body)
+		checkAnswer(t, req, resp, raw)
 		if resp.StatusCode != http.StatusCreated {
-			t.Fatalf("appeal: %d", resp.StatusCode)
+			t.Fatalf("appeal: %d %s", resp.StatusCode, raw)
 		}
-		decodeBody(t, resp, &out)
+		if err := json.Unmarshal(raw, &out); err != nil {
+			t.Fatal(err)
+		}
 		return out.Appeal
 	}
 	a1 := appeal("first-try")
