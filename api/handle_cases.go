@@ -111,9 +111,9 @@ func (s *Server) getCase(c echo.Context) error {
 }
 
 type appealBody struct {
-	RootCause          string `json:"root_cause"`
-	CorrectiveActions  string `json:"corrective_actions"`
-	PreventiveMeasures string `json:"preventive_measures"`
+	RootCause          string `json:"root_cause" text:"free"`
+	CorrectiveActions  string `json:"corrective_actions" text:"free"`
+	PreventiveMeasures string `json:"preventive_measures" text:"free"`
 }
 
 func (b appealBody) plan() cases.Plan {
@@ -149,7 +149,7 @@ func (s *Server) listAppeals(c echo.Context) error {
 type decisionBody struct {
 	Decision   health.Decision `json:"decision"`
 	ReasonCode string          `json:"reason_code"`
-	Message    string          `json:"message"`
+	Message    string          `json:"message" text:"free"`
 }
 
 func (b decisionBody) decision() cases.Decision {
@@ -172,7 +172,7 @@ type policyCaseBody struct {
 	SellerID  string `json:"seller_id"`
 	ListingID string `json:"listing_id"`
 	Violation string `json:"violation"`
-	Note      string `json:"note"`
+	Note      string `json:"note" text:"free"`
 }
 
 // openPolicyCase lets a reviewer open a policy-violation case: the listing is

@@ -127,7 +127,7 @@ func New(cfg Config) *Server {
 		XSSProtection: "0", ContentTypeNosniff: "nosniff", XFrameOptions: "DENY",
 		ReferrerPolicy: "no-referrer", ContentSecurityPolicy: "default-src 'self'; form-action 'self'; frame-ancestors 'none'",
 	}))
-	e.Use(s.inFlight.limit, s.allowedMethods, s.limitBody)
+	e.Use(s.inFlight.limit, s.allowedMethods, s.limitBody, checkInput)
 
 	e.GET("/healthz", s.healthz)
 	e.GET("/openapi.yaml", s.openAPI)
@@ -198,9 +198,18 @@ func (s *Server) healthz(c echo.Context) error {
 	return c.JSON(status, body)
 }
 
-// bind decodes a JSON body strictly: unknown fields and wrong types are named.
+// bind decodes a JSON body strictly: unknown fields and wrong types are named,
+// and every string is checked as text (see checkText) before anything is
+// decoded, so no bad byte gets past the edge.
 func bind(c echo.Context, dst any) error {
-	return decodeStrict(c.Request().Body, dst)
+	b, err := readBody(c)
+	if err != nil {
+		return err
+	}
+	if problems := checkText(b, freeTextFields(dst)); len(problems) > 0 {
+		return invalid("some fields hold text that cannot be stored", problems)
+	}
+	return bindBytes(b, dst)
 }
 
 // readBody reads the whole (size-limited) body.
@@ -278,66 +287,6 @@ func jsonKind(t reflect.Type) string {
 		return "an array"
 	default:
 		return "a JSON object"
-	}
-}
-
-// jsonPath names the value of the JSON text b that ends at offset, as
-// "events[3].rating"; "" is the whole text. ok is false when b is cut short.
-func jsonPath(b []byte, offset int64) (path string, ok bool) {
-	type frame struct {
-		array   bool
-		index   int
-		key     string
-		wantKey bool
-	}
-	var stack []frame
-	dec := json.NewDecoder(bytes.NewReader(b))
-	for {
-		tok, err := dec.Token()
-		if err != nil {
-			return "", false
-		}
-		top := len(stack) - 1
-		if d, isDelim := tok.(json.Delim); isDelim && (d == '}' || d == ']') {
-			stack = stack[:top]
-			if top > 0 && !stack[top-1].array {
-				stack[top-1].wantKey = true
-			}
-			continue
-		}
-		if top >= 0 && !stack[top].array && stack[top].wantKey {
-			stack[top].key, _ = tok.(string)
-			stack[top].wantKey = false
-			continue
-		}
-		// tok is a value, or the start of one.
-		if top >= 0 && stack[top].array {
-			stack[top].index++
-		}
-		if dec.InputOffset() >= offset {
-			var p strings.Builder
-			for _, f := range stack {
-				if f.array {
-					fmt.Fprintf(&p, "[%d]", f.index)
-				} else {
-					if p.Len() > 0 {
-						p.WriteByte('.')
-					}
-					p.WriteString(f.key)
-				}
-			}
-			return p.String(), true
-		}
-		switch tok {
-		case json.Delim('{'):
-			stack = append(stack, frame{wantKey: true})
-		case json.Delim('['):
-			stack = append(stack, frame{array: true, index: -1})
-		default:
-			if top >= 0 && !stack[top].array {
-				stack[top].wantKey = true
-			}
-		}
 	}
 }
 

@@ -5,7 +5,6 @@ import (
 	"regexp"
 	"strings"
 	"time"
-	"unicode/utf8"
 )
 
 // Case is the state of one case: everything the lifecycle rules look at. Every
@@ -197,7 +196,7 @@ func ValidatePOA(rootCause, corrective, preventive string) Problems {
 		{"corrective_actions", corrective, "what you have already done to fix it"},
 		{"preventive_measures", preventive, "what you will do so it does not happen again"},
 	} {
-		n := utf8.RuneCountInString(strings.TrimSpace(f.text))
+		n := Length(strings.TrimSpace(f.text))
 		switch {
 		case n == 0:
 			p[f.name] = "is required: say " + f.what
@@ -257,7 +256,7 @@ func ValidateDecision(d Decision, code, message string) Problems {
 	} else if code != "" && !reasonCode.MatchString(code) {
 		p["reason_code"] = CodeRule
 	}
-	n := utf8.RuneCountInString(strings.TrimSpace(message))
+	n := Length(strings.TrimSpace(message))
 	switch {
 	case n == 0 && needs:
 		p["message"] = "is required: tell the seller what is missing, in your own words"

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/accounthealth/accounthealth/app"
 	"github.com/accounthealth/accounthealth/health"
@@ -38,7 +37,7 @@ func (s *Service) OpenPolicyCase(ctx context.Context, p app.Principal, req Polic
 		f["violation"] = "must be lower_snake_case, e.g. ip_complaint"
 	}
 	note := strings.TrimSpace(req.Note)
-	if n := utf8.RuneCountInString(note); n < health.POAMin || n > health.POAMax {
+	if n := health.Length(note); n < health.POAMin || n > health.POAMax {
 		f["note"] = fmt.Sprintf("must say what was found, %d to %d characters", health.POAMin, health.POAMax)
 	}
 	if len(f) > 0 {

@@ -108,6 +108,10 @@ func (r fieldReader) str(name string, required bool) string {
 			r.problems[name] = "must be a string"
 			return ""
 		}
+		if problem := health.JSONTextProblem(v, s, false); problem != "" {
+			r.problems[name] = problem
+			return ""
+		}
 	}
 	if required && s == "" {
 		r.problems[name] = "must not be empty"

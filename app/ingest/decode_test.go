@@ -285,17 +285,27 @@ func TestDecodeEventNotAnObject(t *testing.T) {
 	}
 }
 
-// Strings with escapes or bytes that are not UTF-8 read exactly as encoding/json
-// reads them; plain ones take the fast path.
+// Strings with escapes read exactly as encoding/json reads them; plain ones take
+// the fast path. Strings that are not text (control characters, escaped or not,
+// and bytes that are not UTF-8, which encoding/json would quietly replace) are
+// refused, naming the field: PostgreSQL would refuse NUL, SQLite would store it.
 func TestEventStringsReadLikeEncodingJSON(t *testing.T) {
-	for _, raw := range []string{`"plain-id"`, `"with \"quotes\""`, `"\u0041BC"`, `"tab\there"`, "\"bad \xff utf8\"", `"é-ünïcode"`} {
+	event := func(orderID string) json.RawMessage {
+		return json.RawMessage(`{"id":"e1","type":"order_shipped","at":"2026-03-01T12:00:00Z","order_id":` + orderID + `}`)
+	}
+	for _, raw := range []string{`"plain-id"`, `"with \"quotes\""`, `"\u0041BC"`, `"é-ünïcode"`, `"\u00e9"`} {
 		var want string
 		if err := json.Unmarshal([]byte(raw), &want); err != nil {
 			t.Fatal(err)
 		}
-		e, p := ingest.DecodeEvent(json.RawMessage(`{"id":"e1","type":"order_shipped","at":"2026-03-01T12:00:00Z","order_id":` + raw + `}`))
+		e, p := ingest.DecodeEvent(event(raw))
 		if p != nil || e.OrderID != want {
 			t.Errorf("%s read as %q (%v), want %q", raw, e.OrderID, p, want)
+		}
+	}
+	for _, raw := range []string{`"tab\there"`, `"nul\u0000"`, `"bell\u0007"`, `"line\nbreak"`, `"del\u007f"`, "\"bad \xff utf8\"", `"\ud800"`} {
+		if _, p := ingest.DecodeEvent(event(raw)); p["order_id"] == "" {
+			t.Errorf("order_id %s accepted: %v", raw, p)
 		}
 	}
 	if _, p := ingest.DecodeEvent(json.RawMessage(`{"id":"e1","type":"order_shipped","at":"2026-03-01T12:00:00Z","order_id":"a","carrier":12}`)); p["carrier"] != "must be a string" {
