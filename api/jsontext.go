@@ -5,9 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
 	"reflect"
+	"slices"
 	"strings"
 
 	"github.com/accounthealth/accounthealth/health"
@@ -179,7 +181,8 @@ func checkInput(next echo.HandlerFunc) echo.HandlerFunc {
 			}
 		}
 		if len(problems) > 0 {
-			return invalid("some values hold text that cannot be stored", problems)
+			names := slices.Sorted(maps.Keys(problems))
+			return invalid("these values hold text that cannot be stored: "+strings.Join(names, ", "), problems)
 		}
 		return next(c)
 	}

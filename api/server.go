@@ -177,6 +177,18 @@ func (s *Server) Routes() []Route {
 	return out
 }
 
+// FormRoutes lists the web forms (POST routes of the pages), so tests can send
+// every form what they send every endpoint.
+func (s *Server) FormRoutes() []Route {
+	var out []Route
+	for _, r := range s.echo.Routes() {
+		if r.Method == http.MethodPost && !isAPI(r.Path) {
+			out = append(out, Route{r.Method, r.Path})
+		}
+	}
+	return out
+}
+
 func (s *Server) healthz(c echo.Context) error {
 	ctx, cancel := context.WithTimeout(c.Request().Context(), 3*time.Second)
 	defer cancel()
