@@ -218,6 +218,11 @@ func bind(c echo.Context, dst any) error {
 	if err != nil {
 		return err
 	}
+	return decodeRequest(b, dst)
+}
+
+// decodeRequest is bind's work on a body read: the text checks, then the decoding.
+func decodeRequest(b []byte, dst any) error {
 	if problems := checkText(b, freeTextFields(dst)); len(problems) > 0 {
 		return invalid("some fields hold text that cannot be stored", problems)
 	}

@@ -17,8 +17,8 @@ type IdempotencyKey struct {
 	Key         string `gorm:"primaryKey"`
 	Scope       string // what the request acted on (e.g. the case), to name a misuse
 	RequestHash string
-	State       string // KeyPending or KeyDone
-	Body        string // the first answer, once done
+	State       string    // KeyPending or KeyDone
+	Body        string    // the first answer, once done
 	CreatedAt   time.Time `gorm:"serializer:unixms;autoCreateTime:false"`
 }
 
