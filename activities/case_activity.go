@@ -12,6 +12,7 @@ import (
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/accounthealth/accounthealth/activities/killpoint"
 	"github.com/accounthealth/accounthealth/activities/mail"
 	"github.com/accounthealth/accounthealth/health"
 	"github.com/accounthealth/accounthealth/store"
@@ -123,9 +124,11 @@ func (a *Cases) record(ctx context.Context, in flow.RecordInput) ([]string, erro
 		})
 		keys = append(keys, key)
 	}
+	killpoint.Hit(killpoint.RecordBeforeCommit)
 	if err := a.Store.RecordCase(ctx, rec); err != nil {
 		return nil, err
 	}
+	killpoint.Hit(killpoint.RecordAfterCommit)
 	return keys, nil
 }
 
@@ -199,7 +202,8 @@ func (a *Cases) Deliver(ctx context.Context, key string) error {
 	if m.SentAt != nil {
 		return nil
 	}
-	err = a.Mailer.Send(ctx, mail.Message{To: m.To(), Subject: m.Subject, Text: m.TextBody, HTML: m.HTMLBody,
+	killpoint.Hit(killpoint.DeliverBeforeSend)
+	err = a.Mailer.Send(ctx, mail.Message{Key: key, To: m.To(), Subject: m.Subject, Text: m.TextBody, HTML: m.HTMLBody,
 		Headers: map[string]string{"X-Accounthealth-Key": key}})
 	if err != nil {
 		_ = a.Store.MarkMailFailed(ctx, key, err)
@@ -209,10 +213,12 @@ func (a *Cases) Deliver(ctx context.Context, key string) error {
 		}
 		return fmt.Errorf("deliver %s: %w", key, err)
 	}
+	killpoint.Hit(killpoint.DeliverAfterSend)
 	// Accepted: from here a retry would send it twice, so a failure to record
 	// that is retried here and never returned.
 	for range 5 {
 		if err = a.Store.MarkMailSent(context.WithoutCancel(ctx), key); err == nil {
+			killpoint.Hit(killpoint.DeliverAfterMark)
 			return nil
 		}
 		time.Sleep(time.Second)

@@ -11,6 +11,7 @@ import (
 
 	"go.temporal.io/sdk/activity"
 
+	"github.com/accounthealth/accounthealth/activities/killpoint"
 	"github.com/accounthealth/accounthealth/health"
 	"github.com/accounthealth/accounthealth/store"
 	"github.com/accounthealth/accounthealth/workflows/flow"
@@ -59,10 +60,12 @@ func (a *Evaluation) EvaluateShard(ctx context.Context, in flow.ShardInput) (flo
 	if err != nil {
 		return flow.ShardResult{}, err
 	}
+	killpoint.Hit(killpoint.EvaluateAfterStore)
 	if a.Sink != nil {
 		if err := a.Sink.Observe(ctx, in.EvaluationID, in.AsOf, results); err != nil {
 			return flow.ShardResult{}, fmt.Errorf("act on breaches: %w", err)
 		}
+		killpoint.Hit(killpoint.EvaluateAfterObserve)
 	}
 	return flow.ShardResult{Sellers: len(results), Breaches: breaches}, nil
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/accounthealth/accounthealth/activities/killpoint"
 	"github.com/accounthealth/accounthealth/app/ingest"
 )
 
@@ -52,5 +53,6 @@ func (s *Server) postEvents(c echo.Context) error {
 		}
 		return invalid("the batch was rejected: "+what+"; nothing was stored", fields)
 	}
+	killpoint.Hit(killpoint.EventsAfterCommit)
 	return c.JSON(http.StatusOK, res)
 }

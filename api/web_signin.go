@@ -85,7 +85,7 @@ func (s *Server) sendSigninLinks(email string) {
 			s.log.Error("sign-in mail", "err", err)
 			return
 		}
-		if err := s.mailer.Send(ctx, amail.Message{To: []string{p.Email}, Subject: m.Subject, Text: m.Text, HTML: m.HTML}); err != nil {
+		if err := s.mailer.Send(ctx, amail.Message{Key: "signin/" + t.TokenHash, To: []string{p.Email}, Subject: m.Subject, Text: m.Text, HTML: m.HTML}); err != nil {
 			s.log.Error("send sign-in mail", "err", err)
 		}
 	}

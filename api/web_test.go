@@ -117,6 +117,10 @@ func TestSignIn(t *testing.T) {
 	if link == nil {
 		t.Fatalf("no link in %q", sent[0].Text)
 	}
+	// Its Message-ID comes from the token's hash: the token itself stays out of headers.
+	if want := "signin/" + api.HashKey(strings.TrimPrefix(link[1], "/signin/")); sent[0].Key != want {
+		t.Errorf("the sign-in mail's key is %q, want %q", sent[0].Key, want)
+	}
 	confirm := form(t, browser, srv.URL+link[1])
 	resp := post(link[1], url.Values{"csrf": {confirm}})
 	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/" {

@@ -8,7 +8,9 @@ package mail
 
 import (
 	"context"
+	"crypto/sha256"
 	"crypto/tls"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net"
@@ -123,6 +125,10 @@ func ParseURL(raw string) (Endpoint, error) {
 
 // Message is one outbound mail.
 type Message struct {
+	// Key names the message for good, such as its outbox key. Its Message-ID
+	// header is derived from it, so every resend of one key carries the same
+	// Message-ID and a relay or mail client can drop the repeat. Required.
+	Key     string
 	To      []string
 	Subject string
 	Text    string
@@ -134,8 +140,38 @@ type Message struct {
 // structure; letting Headers override them would produce broken or
 // misleading mail.
 var reservedHeaders = map[string]bool{
-	"From": true, "To": true, "Cc": true, "Bcc": true, "Subject": true,
+	"From": true, "To": true, "Cc": true, "Bcc": true, "Subject": true, "Message-Id": true,
 	"Mime-Version": true, "Content-Type": true, "Content-Transfer-Encoding": true,
+}
+
+// fallbackIDDomain is the right side of Message-IDs when the From address's
+// domain cannot stand there (a non-ASCII domain).
+const fallbackIDDomain = "accounthealth.invalid"
+
+// MessageID is the Message-ID header of the message named key, sent from an
+// address at domain: <32 hex digits of SHA-256(key)@domain> (RFC 5322 msg-id).
+// It is the same on every send of key; the hash keeps the key's characters
+// (slashes, spaces) out of the header.
+func MessageID(key, domain string) string {
+	if !dotAtom(domain) {
+		domain = fallbackIDDomain
+	}
+	h := sha256.Sum256([]byte(key))
+	return "<" + hex.EncodeToString(h[:16]) + "@" + domain + ">"
+}
+
+// dotAtom reports whether s is RFC 5322 dot-atom-text: atext runs joined by single dots.
+func dotAtom(s string) bool {
+	if s == "" || s[0] == '.' || s[len(s)-1] == '.' || strings.Contains(s, "..") {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte(".!#$%&'*+-/=?^_`{|}~", c) >= 0) {
+			return false
+		}
+	}
+	return true
 }
 
 // Sender delivers Messages to one SMTP endpoint. It is safe for concurrent use;
@@ -144,6 +180,7 @@ type Sender struct {
 	ep      Endpoint
 	from    string // header From as configured
 	envFrom string // bare address for MAIL FROM
+	idHost  string // right side of Message-IDs: the From address's domain
 	timeout time.Duration
 
 	// Test seams: tests fake a non-loopback peer and trust a test CA.
@@ -169,7 +206,8 @@ func NewSender(c Config) (*Sender, error) {
 		t = DefaultTimeout
 	}
 	d := &net.Dialer{}
-	return &Sender{ep: ep, from: c.From, envFrom: from.Address, timeout: t, dial: d.DialContext}, nil
+	idHost := from.Address[strings.LastIndexByte(from.Address, '@')+1:]
+	return &Sender{ep: ep, from: c.From, envFrom: from.Address, idHost: idHost, timeout: t, dial: d.DialContext}, nil
 }
 
 // Endpoint returns the parsed endpoint (use its String method for logging).
@@ -200,6 +238,9 @@ func (s *Sender) Send(ctx context.Context, m Message) error {
 }
 
 func (s *Sender) render(m Message) (rcpts []string, raw []byte, err error) {
+	if m.Key == "" {
+		return nil, nil, errors.New("mail: message has no key to derive its Message-ID from")
+	}
 	if len(m.To) == 0 {
 		return nil, nil, errors.New("mail: message has no recipients")
 	}
@@ -231,6 +272,8 @@ func (s *Sender) render(m Message) (rcpts []string, raw []byte, err error) {
 		// control characters, so they cannot inject headers.
 		e.Headers.Set(ck, v)
 	}
+	// Set here, the library keeps it; left out, it would make a random one per send.
+	e.Headers.Set("Message-Id", MessageID(m.Key, s.idHost))
 	raw, err = e.Bytes()
 	if err != nil {
 		return nil, nil, fmt.Errorf("mail: render message: %w", err)

@@ -9,9 +9,12 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"errors"
+	"fmt"
 	"io"
 	"math/big"
 	"net"
+	netmail "net/mail"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -53,6 +56,7 @@ func TestSendToCapture(t *testing.T) {
 	text := "Hallo Jürgen,\nIhr Fall ist eröffnet. " + strings.Repeat("Eine sehr lange Zeile, ", 8) + "Ende.\n=3D is not an escape here.\n.leading dot"
 	html := `<p style="color: red">Grüße — <b>Fall Nr. ü 42</b></p>` + "\n" + strings.Repeat("<span>x</span>", 20)
 	err = s.Send(context.Background(), Message{
+		Key:     "case-42/notify/1",
 		To:      []string{"Kundin Müller <kundin@example.com>", "ops@example.com"},
 		Subject: "Fall Nr. ü 42",
 		Text:    text,
@@ -100,10 +104,10 @@ func TestSendSinglePartAndLoopbackAuth(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Send(context.Background(), Message{To: []string{"a@example.com"}, Subject: "only html", HTML: "<p>ü</p>", Headers: map[string]string{"X-Accounthealth-Key": "html"}}); err != nil {
+	if err := s.Send(context.Background(), Message{Key: "html", To: []string{"a@example.com"}, Subject: "only html", HTML: "<p>ü</p>", Headers: map[string]string{"X-Accounthealth-Key": "html"}}); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Send(context.Background(), Message{To: []string{"a@example.com"}, Subject: "only text", Text: "plain ü", Headers: map[string]string{"X-Accounthealth-Key": "text"}}); err != nil {
+	if err := s.Send(context.Background(), Message{Key: "text", To: []string{"a@example.com"}, Subject: "only text", Text: "plain ü", Headers: map[string]string{"X-Accounthealth-Key": "text"}}); err != nil {
 		t.Fatal(err)
 	}
 	if m := waitKey(t, srv, "html"); strings.TrimRight(m.HTML, "\n") != "<p>ü</p>" || m.Text != "" {
@@ -147,7 +151,7 @@ func silentListener(t *testing.T) string {
 
 func TestSendTimeout(t *testing.T) {
 	addr := silentListener(t)
-	msg := Message{To: []string{"a@example.com"}, Subject: "s", Text: "t"}
+	msg := Message{Key: "k", To: []string{"a@example.com"}, Subject: "s", Text: "t"}
 
 	cases := []struct {
 		name    string
@@ -303,7 +307,7 @@ func remoteSender(t *testing.T, url, target string, roots *x509.CertPool) *Sende
 	return s
 }
 
-var testMsg = Message{To: []string{"a@example.com"}, Subject: "s", Text: "t"}
+var testMsg = Message{Key: "k", To: []string{"a@example.com"}, Subject: "s", Text: "t"}
 
 func TestRefusePlaintextCredentialsToRemoteHost(t *testing.T) {
 	addr, rec := startRecorder(t, "plain", nil)
@@ -490,11 +494,13 @@ func TestSendValidation(t *testing.T) {
 		m    Message
 		want string
 	}{
-		{"no recipients", Message{Text: "x"}, "no recipients"},
-		{"bad recipient", Message{To: []string{"not an address"}, Text: "x"}, "invalid recipient"},
-		{"no body", Message{To: []string{"a@example.com"}}, "neither"},
-		{"reserved header", Message{To: []string{"a@example.com"}, Text: "x", Headers: map[string]string{"bcc": "x@example.com"}}, "cannot be overridden"},
-		{"bad header name", Message{To: []string{"a@example.com"}, Text: "x", Headers: map[string]string{"X-Evil:\r\nBcc": "x"}}, "invalid header name"},
+		{"no key", Message{To: []string{"a@example.com"}, Text: "x"}, "no key"},
+		{"no recipients", Message{Key: "k", Text: "x"}, "no recipients"},
+		{"bad recipient", Message{Key: "k", To: []string{"not an address"}, Text: "x"}, "invalid recipient"},
+		{"no body", Message{Key: "k", To: []string{"a@example.com"}}, "neither"},
+		{"reserved header", Message{Key: "k", To: []string{"a@example.com"}, Text: "x", Headers: map[string]string{"bcc": "x@example.com"}}, "cannot be overridden"},
+		{"own Message-ID", Message{Key: "k", To: []string{"a@example.com"}, Text: "x", Headers: map[string]string{"Message-ID": "<mine@example.com>"}}, "cannot be overridden"},
+		{"bad header name", Message{Key: "k", To: []string{"a@example.com"}, Text: "x", Headers: map[string]string{"X-Evil:\r\nBcc": "x"}}, "invalid header name"},
 	}
 	for _, tc := range cases {
 		if err := s.Send(context.Background(), tc.m); err == nil || !strings.Contains(err.Error(), tc.want) {
@@ -516,7 +522,7 @@ func TestHeaderValueCannotInject(t *testing.T) {
 		t.Fatal(err)
 	}
 	err = s.Send(context.Background(), Message{
-		To: []string{"a@example.com"}, Subject: "hi\r\nBcc: victim@example.com", Text: "x",
+		Key: "inject", To: []string{"a@example.com"}, Subject: "hi\r\nBcc: victim@example.com", Text: "x",
 		Headers: map[string]string{"X-Accounthealth-Key": "inject", "X-Note": "a\r\nX-Injected: yes"},
 	})
 	if err != nil {
@@ -531,5 +537,52 @@ func TestHeaderValueCannotInject(t *testing.T) {
 	}
 	if !slices.Equal(m.To, []string{"a@example.com"}) {
 		t.Errorf("to = %v", m.To)
+	}
+}
+
+// TestMessageIDFollowsTheKey sends one key twice and another once over real SMTP:
+// both copies of the first carry one Message-ID, derived from the key and the
+// From address's domain, and the library adds no random one of its own.
+func TestMessageIDFollowsTheKey(t *testing.T) {
+	srv := startCapture(t)
+	s, err := NewSender(Config{URL: srv.URL(), From: "Account Health <noreply@Mail.AccountHealth.test>"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, key := range []string{"C-ABC/3/warning", "C-ABC/3/warning", "C-ABC/4/enforcement"} {
+		m := Message{Key: key, To: []string{"a@example.com"}, Subject: "s", Text: "t", Headers: map[string]string{"X-Try": fmt.Sprint(i)}}
+		if err := s.Send(context.Background(), m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if _, err := srv.Wait(ctx, func(m capture.Message) bool { return m.Headers["X-Try"] == "2" }); err != nil {
+		t.Fatal(err)
+	}
+	got := srv.Messages()
+	msgID := regexp.MustCompile(`^<[0-9a-f]{32}@Mail\.AccountHealth\.test>$`)
+	for _, m := range got {
+		if !msgID.MatchString(m.Headers["Message-Id"]) {
+			t.Errorf("copy %s: Message-ID %q, want <32 hex digits@the From domain>", m.Headers["X-Try"], m.Headers["Message-Id"])
+		}
+	}
+	if a, b, c := got[0].Headers["Message-Id"], got[1].Headers["Message-Id"], got[2].Headers["Message-Id"]; a != b || a == c || a != MessageID("C-ABC/3/warning", "Mail.AccountHealth.test") {
+		t.Errorf("Message-IDs %q %q %q: want the first two equal (one key), the third different", a, b, c)
+	}
+}
+
+func TestMessageIDDomain(t *testing.T) {
+	for domain, want := range map[string]string{
+		"example.com": "example.com", "localhost": "localhost",
+		"[127.0.0.1]": fallbackIDDomain, "bücher.example": fallbackIDDomain, "a..b": fallbackIDDomain, "": fallbackIDDomain,
+	} {
+		id := MessageID("k", domain)
+		if !strings.HasSuffix(id, "@"+want+">") {
+			t.Errorf("MessageID(k, %q) = %s, want it at %s", domain, id, want)
+		}
+		if _, err := netmail.ParseAddress("x <" + strings.Trim(id, "<>") + ">"); err != nil {
+			t.Errorf("%s is not addr-spec shaped: %v", id, err)
+		}
 	}
 }

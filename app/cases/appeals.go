@@ -11,6 +11,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/accounthealth/accounthealth/activities/killpoint"
 	"github.com/accounthealth/accounthealth/app"
 	"github.com/accounthealth/accounthealth/health"
 	"github.com/accounthealth/accounthealth/store"
@@ -72,6 +73,7 @@ func (s *Service) SubmitAppeal(ctx context.Context, p app.Principal, caseID, key
 		appealID = keyedAppealID(who, row.ID, key)
 		updateID = "appeal/" + appealID
 	}
+	killpoint.Hit(killpoint.AppealBeforeUpdate)
 	sent, err := s.Flow.SubmitAppeal(ctx, row.WorkflowID, updateID, flow.AppealRequest{CaseID: row.ID, AppealID: appealID,
 		RootCause: plan.RootCause, CorrectiveActions: plan.CorrectiveActions, PreventiveMeasures: plan.PreventiveMeasures})
 	if err != nil {
@@ -82,6 +84,7 @@ func (s *Service) SubmitAppeal(ctx context.Context, p app.Principal, caseID, key
 		}
 		return store.AppealRow{}, caseError(err)
 	}
+	killpoint.Hit(killpoint.AppealAfterUpdate)
 	ap, err := s.Store.Appeal(ctx, sent.ID) // written before the case answered
 	if err != nil {
 		return ap, err
@@ -167,12 +170,14 @@ func (s *Service) Decide(ctx context.Context, p app.Principal, appealID string, 
 	if err != nil {
 		return ap, View{}, err
 	}
+	killpoint.Hit(killpoint.DecisionBeforeUpdate)
 	_, err = s.Flow.Decide(ctx, row.WorkflowID, "", flow.DecisionRequest{CaseID: row.ID, AppealID: ap.ID,
 		ReviewerID: p.ReviewerID, ReviewerName: reviewer.Name, Decision: d.Decision, ReasonCode: d.ReasonCode,
 		Message: strings.TrimSpace(d.Message)})
 	if err != nil {
 		return ap, View{}, caseError(err)
 	}
+	killpoint.Hit(killpoint.DecisionAfterUpdate)
 	if ap, err = s.Store.Appeal(ctx, appealID); err != nil {
 		return ap, View{}, err
 	}

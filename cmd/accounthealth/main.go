@@ -10,6 +10,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/accounthealth/accounthealth/activities/killpoint"
 )
 
 const usage = `accounthealth: seller account-health cases and appeals
@@ -31,6 +33,13 @@ Configuration is read from the environment; see the README.
 `
 
 func main() {
+	// Crash tests name points where the real binary kills itself (package
+	// killpoint). Armed here, not in run, so a test running run in its own
+	// process can never arm them against itself.
+	if _, err := killpoint.Arm(os.Getenv("AH_KILLPOINTS"), killpoint.Kill); err != nil {
+		fmt.Fprintf(os.Stderr, "accounthealth: AH_KILLPOINTS: %v\n", err)
+		os.Exit(2)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	os.Exit(run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr))
