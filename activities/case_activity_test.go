@@ -94,3 +94,45 @@ func TestDeliverCrashAfterAcceptSendsOneMessageID(t *testing.T) {
 		}
 	})
 }
+
+// TestEscalationWithoutReviewersQueuesNothing: with nobody to tell, an escalation
+// stays on the timeline and no mail key is handed back, so the case never waits
+// on a delivery of a message that was never queued; once a reviewer exists, the
+// escalation is queued for them.
+func TestEscalationWithoutReviewersQueuesNothing(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		if _, err := st.CreateSeller(ctx, store.Seller{ID: "bo", Name: "Bo", Email: "bo@example.com"}, "hash-bo"); err != nil {
+			t.Fatal(err)
+		}
+		a := &Cases{Store: st, Policy: health.DefaultPolicy(), PublicURL: "http://127.0.0.1:1"}
+		now := time.Now().UTC().Truncate(time.Millisecond)
+		c := health.Case{ID: "C-NOREVIEWER", SellerID: "bo", Kind: health.MetricBreach, Metric: health.ODR, Action: health.Suspend,
+			State: health.UnderReview, Enforcement: health.AccountSuspension, OpenedAt: now, Deadline: now.Add(time.Hour),
+			Escalated: true, Policy: a.Policy.Cases}
+		record := func(seq int) []string {
+			keys, err := a.Record(ctx, flow.RecordInput{Case: c, WorkflowID: "case/bo/odr", RunID: "run-1", Seq: seq, At: now, Type: "escalated",
+				Actor: "system", From: health.UnderReview, Evidence: &flow.Evidence{Numerator: 5, Denominator: 20, WindowDays: 60},
+				Mail: []flow.MailSpec{{Template: templates.Escalation, To: flow.ToReviewers}}})
+			if err != nil {
+				t.Fatalf("record: %v", err)
+			}
+			return keys
+		}
+		if keys := record(1); len(keys) != 0 {
+			t.Fatalf("no reviewer exists, and the record handed back %v to deliver", keys)
+		}
+		if _, err := st.Mail(ctx, "C-NOREVIEWER/1/"+templates.Escalation); err == nil {
+			t.Error("an escalation was queued with nobody to send it to")
+		}
+		if tl, err := st.Timeline(ctx, c.ID); err != nil || len(tl) != 1 || tl[0].Type != "escalated" {
+			t.Errorf("timeline %+v (%v), want the escalation on it", tl, err)
+		}
+		if _, err := st.CreateReviewer(ctx, store.Reviewer{Name: "Rae", Email: "rae@example.com"}, "hash-rae"); err != nil {
+			t.Fatal(err)
+		}
+		if keys := record(2); len(keys) != 1 {
+			t.Fatalf("with a reviewer: keys %v, want the escalation's", keys)
+		}
+	})
+}
