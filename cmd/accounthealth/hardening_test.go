@@ -82,6 +82,9 @@ func TestAPermanentStoreErrorDoesNotWedgeACase(t *testing.T) {
 			if len(got.Appeals) != 1 || got.Appeals[0].ID != out.Appeal.ID {
 				t.Errorf("appeals %+v, want the clean one", got.Appeals)
 			}
+			if dialect == "postgres" {
+				saveHistory(t, d, "case/pia/odr", "case_record_failed.json")
+			}
 			for i, ev := range got.Timeline {
 				if i > 0 && !ev.At.After(got.Timeline[i-1].At) && ev.At != got.Timeline[i-1].At {
 					t.Errorf("timeline out of order at %d", i)
@@ -172,6 +175,7 @@ func TestIdempotencyKeysAreClaimedOnce(t *testing.T) {
 		"violation": "ip_complaint", "note": "The listing copies a registered design."}, &policy); code != http.StatusCreated {
 		t.Fatalf("policy case: %d", code)
 	}
+	saveHistory(t, d, "case/ida/L-1/ip_complaint", "policy_case_opened.json")
 	if code, body := appeal(policy.ID, "one-key", plan(winner)); code != http.StatusConflict || !strings.Contains(body, c.ID) {
 		t.Errorf("the key on another case: %d %s, want 409 naming %s", code, body, c.ID)
 	}
