@@ -26,7 +26,7 @@ var fuzzSeeds = []string{
 }
 
 // fuzzDecode holds a request type's decoder to its promise: it either refuses
-// with the contract's 400 (or 413), or every string it decoded is text that
+// with the API's 400 (or 413), or every string it decoded is text that
 // can be stored (newlines and tabs only in free-text fields).
 func fuzzDecode[T any](f *testing.F) {
 	for _, s := range fuzzSeeds {
@@ -38,7 +38,7 @@ func fuzzDecode[T any](f *testing.F) {
 		if err != nil {
 			var e *Error
 			if !errors.As(err, &e) || (e.Status != http.StatusBadRequest && e.Status != http.StatusRequestEntityTooLarge) {
-				t.Fatalf("%q: %v, want a 400 or 413 in the contract's shape", b, err)
+				t.Fatalf("%q: %v, want a 400 or 413 in the API's error shape", b, err)
 			}
 			return
 		}

@@ -11,7 +11,7 @@ import (
 	"github.com/accounthealth/accounthealth/app"
 )
 
-// Error is the contract's error: {"error":{"code","message","fields"}}.
+// Error is the API's error (the Error schema of api/openapi.yaml): {"error":{"code","message","fields"}}.
 type Error struct {
 	Status  int               `json:"-"`
 	Code    string            `json:"code"`

@@ -13,7 +13,7 @@ import (
 	"github.com/accounthealth/accounthealth/store"
 )
 
-// AppealJSON is APPEAL of the contract.
+// AppealJSON is the Appeal schema of api/openapi.yaml.
 type AppealJSON struct {
 	ID                 string     `json:"id"`
 	CaseID             string     `json:"case_id"`
@@ -51,7 +51,7 @@ type TimelineEntry struct {
 	Detail map[string]any `json:"detail"`
 }
 
-// CaseJSON is CASE of the contract, with the statement of reasons spelled out.
+// CaseJSON is the Case schema of api/openapi.yaml, with the statement of reasons spelled out.
 type CaseJSON struct {
 	ID          string           `json:"id"`
 	SellerID    string           `json:"seller_id"`

@@ -48,10 +48,10 @@ func (s *Server) createReviewer(c echo.Context) error {
 	return c.JSON(http.StatusCreated, map[string]any{"reviewer": r, "api_key": key})
 }
 
-// metricJSON is METRIC of the contract, with the window's bounds and title added.
+// metricJSON is the Metric schema of api/openapi.yaml.
 type metricJSON = store.MetricDoc
 
-// healthJSON is HEALTH of the contract.
+// healthJSON is the Health schema of api/openapi.yaml.
 type healthJSON struct {
 	SellerID    string              `json:"seller_id"`
 	Status      health.SellerStatus `json:"status"`

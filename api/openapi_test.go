@@ -106,7 +106,7 @@ func TestEveryDocumentedRouteAnswers(t *testing.T) {
 			t.Error(err)
 		}
 	}
-	// And an undocumented route is really absent, in the contract's error shape.
+	// And an undocumented route is really absent, in the API's error shape.
 	rec := httptest.NewRecorder()
 	srv.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/v1/nothing-here", nil))
 	if rec.Code != http.StatusNotFound && rec.Code != http.StatusUnauthorized || !strings.Contains(rec.Body.String(), `"error"`) {

@@ -46,7 +46,7 @@ type EvaluationPolicy struct {
 	ShardSize     int           `json:"shard_size"`     // sellers per evaluation activity
 }
 
-// Policy is every setting of the rules. DefaultPolicy is the domain brief's.
+// Policy is every setting of the rules. DefaultPolicy holds the defaults the README lists.
 type Policy struct {
 	Metrics    map[MetricID]MetricPolicy `json:"metrics"`
 	Cases      CasePolicy                `json:"cases"`

@@ -119,7 +119,7 @@ func TestParsePolicyOneChangeKeepsOtherDefaults(t *testing.T) {
 }
 
 func TestParsePolicyContractExample(t *testing.T) {
-	// The contract's example file, with "5s" for the grace period.
+	// The README's example policy file, with "5s" for the grace period.
 	in := `
 metrics:
   odr: {target: "< 0.01", window_days: 60, min_denominator: 10, on_breach: suspend}

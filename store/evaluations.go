@@ -123,7 +123,7 @@ type SellerHealthRow struct {
 	Metrics           string // JSON of []MetricDoc: the read model of the health page
 }
 
-// MetricDoc is one metric as the API shows it (METRIC of the contract, with its
+// MetricDoc is one metric as the API shows it (the Metric schema of api/openapi.yaml, with its
 // title and window) and as the documents of seller_health and seller_snapshots
 // hold it: the health endpoint sends the stored document as it is.
 type MetricDoc struct {

@@ -149,7 +149,7 @@ func (w *world) generate(r *rand.Rand, seller string, nOrders int, trouble float
 
 type counts struct{ num, den int64 }
 
-// expected counts every metric of seller at now straight from the domain brief,
+// expected counts every metric of seller at now straight from the metric rules the README states,
 // written without looking at the SQL.
 func (w *world) expected(seller string, now time.Time) map[string]counts {
 	in := func(t time.Time, days int) bool {
