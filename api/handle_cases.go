@@ -13,28 +13,15 @@ import (
 	"github.com/accounthealth/accounthealth/store"
 )
 
-// AppealJSON is the Appeal schema of api/openapi.yaml.
+// AppealJSON is the Appeal schema of api/openapi.yaml: the stored appeal, with
+// what its reason code says.
 type AppealJSON struct {
-	ID                 string     `json:"id"`
-	CaseID             string     `json:"case_id"`
-	SellerID           string     `json:"seller_id"`
-	Status             string     `json:"status"`
-	RootCause          string     `json:"root_cause"`
-	CorrectiveActions  string     `json:"corrective_actions"`
-	PreventiveMeasures string     `json:"preventive_measures"`
-	SubmittedAt        time.Time  `json:"submitted_at"`
-	ReviewDue          *time.Time `json:"review_due"`
-	DecidedAt          *time.Time `json:"decided_at"`
-	DecidedBy          *string    `json:"decided_by"`
-	ReasonCode         *string    `json:"reason_code"`
-	ReasonText         string     `json:"reason_text,omitempty"`
-	Message            *string    `json:"message"`
+	store.AppealRow
+	ReasonText string `json:"reason_text,omitempty"`
 }
 
 func appealJSON(a store.AppealRow) AppealJSON {
-	out := AppealJSON{ID: a.ID, CaseID: a.CaseID, SellerID: a.SellerID, Status: a.Status, RootCause: a.RootCause,
-		CorrectiveActions: a.CorrectiveActions, PreventiveMeasures: a.PreventiveMeasures, SubmittedAt: a.SubmittedAt,
-		ReviewDue: a.ReviewDue, DecidedAt: a.DecidedAt, DecidedBy: a.DecidedBy, ReasonCode: a.ReasonCode, Message: a.Message}
+	out := AppealJSON{AppealRow: a}
 	if a.ReasonCode != nil {
 		out.ReasonText = health.ReasonCodes[*a.ReasonCode]
 	}
