@@ -1,11 +1,7 @@
 package api
 
 import (
-	"crypto/rand"
-	"crypto/sha256"
 	"crypto/subtle"
-	"encoding/base64"
-	"encoding/hex"
 	"errors"
 	"strings"
 
@@ -20,21 +16,11 @@ type Principal = app.Principal
 
 const principalKey = "principal"
 
-// NewKey makes an API key: 32 random bytes, with a prefix naming what it is for.
-func NewKey(prefix string) string {
-	b := make([]byte, 32)
-	if _, err := rand.Read(b); err != nil {
-		panic("crypto/rand: " + err.Error()) // the system has no randomness left; nothing safe can go on
-	}
-	return prefix + "_" + base64.RawURLEncoding.EncodeToString(b)
-}
-
-// HashKey is the stored form of a key. Keys are random and long, so a plain
-// SHA-256 suffices: there is nothing to guess that a slow hash would protect.
-func HashKey(key string) string {
-	sum := sha256.Sum256([]byte(key))
-	return hex.EncodeToString(sum[:])
-}
+// NewKey and HashKey make and hash secrets (app.NewKey, app.HashKey).
+var (
+	NewKey  = app.NewKey
+	HashKey = app.HashKey
+)
 
 // authenticate resolves the bearer key to a principal, or answers 401.
 func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {

@@ -26,6 +26,7 @@ import (
 	"github.com/accounthealth/accounthealth/app/cases"
 	"github.com/accounthealth/accounthealth/app/ingest"
 	"github.com/accounthealth/accounthealth/app/sellers"
+	"github.com/accounthealth/accounthealth/app/signin"
 	"github.com/accounthealth/accounthealth/health"
 	"github.com/accounthealth/accounthealth/store"
 )
@@ -79,6 +80,7 @@ type Server struct {
 	cases             *cases.Service
 	ingest            *ingest.Service
 	sellers           *sellers.Service
+	signin            *signin.Service
 	policy            health.Policy
 	adminKeyHash      string
 	mailbox           *capture.Server
@@ -114,6 +116,7 @@ func New(cfg Config) *Server {
 		cases:       &cases.Service{Store: cfg.Store, Flow: cfg.Workflows, Policy: cfg.Policy.Cases},
 		ingest:      &ingest.Service{Store: cfg.Store},
 		sellers:     &sellers.Service{Store: cfg.Store, Evaluations: cfg.Workflows, Policy: cfg.Policy},
+		signin:      &signin.Service{Store: cfg.Store, Mailer: cfg.Mailer, PublicURL: strings.TrimSuffix(cfg.PublicURL, "/"), Log: cfg.Logger},
 		inFlight:    &inFlight{max: cfg.InFlightPerClient, n: map[string]int{}},
 		bodyTimeout: cfg.BodyTimeout, eventsBodyTimeout: cfg.EventsBodyTimeout}
 	e := echo.New()

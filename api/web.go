@@ -22,15 +22,8 @@ import (
 const (
 	sessionCookie = "ah_session"
 	csrfCookie    = "ah_csrf" // before sign-in: a double-submit token
-	sessionTTL    = 12 * time.Hour
-	loginTokenTTL = 15 * time.Minute
 	sessionCtxKey = "session"
 )
-
-// signinLimits: one client may ask for an address's links a few times in the
-// life of a link; all clients together a few times more, so that no single
-// client can stop the owner's links while mail to an address stays bounded.
-var signinLimits = store.SigninLimits{Window: loginTokenTTL, PerClient: 3, PerAddress: 10}
 
 // viewer is who a page is for.
 type viewer struct {
