@@ -227,6 +227,22 @@ func (a *Cases) Deliver(ctx context.Context, key string) error {
 	return nil
 }
 
+// DeliverAll sends queued mails one after another, for work that queues many at
+// once (a quarter's tier changes, a sweep's invitations). A mail the relay
+// refuses for good is left with its error and the rest go on; anything else
+// fails the activity, and its retry skips what was already accepted.
+func (a *Cases) DeliverAll(ctx context.Context, keys []string) error {
+	for i, k := range keys {
+		activity.RecordHeartbeat(ctx, i)
+		err := a.Deliver(ctx, k)
+		var appErr *temporal.ApplicationError
+		if err != nil && !(errors.As(err, &appErr) && appErr.NonRetryable()) {
+			return err
+		}
+	}
+	return nil
+}
+
 // Recheck measures a case's metric now, for the end of its grace period.
 func (a *Cases) Recheck(ctx context.Context, in flow.RecheckInput) (flow.Observation, error) {
 	now := time.Now().UTC()

@@ -29,6 +29,8 @@ type Evaluation struct {
 	Store  *store.Store
 	Policy health.Policy
 	Sink   BreachSink   // nil: breaches are only recorded in the snapshots
+	// Standing invites the newly eligible to programs; nil: no invitations.
+	Standing *Standing
 	Log    *slog.Logger // nil: no summary is logged
 }
 
@@ -67,7 +69,14 @@ func (a *Evaluation) EvaluateShard(ctx context.Context, in flow.ShardInput) (flo
 		}
 		killpoint.Hit(killpoint.EvaluateAfterObserve)
 	}
-	return flow.ShardResult{Sellers: len(results), Breaches: breaches}, nil
+	res := flow.ShardResult{Sellers: len(results), Breaches: breaches}
+	if a.Standing != nil {
+		sh := store.Shard{From: in.Shard.From, To: in.Shard.To, IDs: in.Shard.IDs}
+		if res.Mail, err = a.Standing.invite(ctx, sh, in.AsOf); err != nil {
+			return res, fmt.Errorf("invite to programs: %w", err)
+		}
+	}
+	return res, nil
 }
 
 // ShardHeartbeatEvery is how often a shard's activity tells the server its worker

@@ -19,7 +19,7 @@ var fuzzSeeds = []string{
 	`{"root_cause":"line one\nline two\ttab","corrective_actions":"x","preventive_measures":"y"}`,
 	`{"root_cause":"nul\u0000here"}`, `{"decision":"reject","reason_code":"other","message":"a\u0000"}`,
 	`{"seller_id":"s1","listing_id":"L1","violation":"ip_complaint","note":"\u0085"}`,
-	`{"seller_ids":["s1","s\u0000"]}`, `{"seller_ids":[1]}`, `{"seller_ids":"s1"}`, `{"name":12}`,
+	`{"seller_ids":["s1","s\u0000"]}`, `{"quarter":"2026-Q3"}`, `{"quarter":"2026-Q\u0000"}`, `{"seller_ids":[1]}`, `{"seller_ids":"s1"}`, `{"name":12}`,
 	`{"events":[{"id":"e1","type":"feedback","at":"2026-03-01T12:00:00Z","order_id":"o1","rating":4.9999999999999999}]}`,
 	`{"events":[{"id":"e\u0000","type":"chargeback","at":"2026-03-01T12:00:00Z","order_id":"o1"}]}`,
 	"{\"events\":[{\"id\":\"\xff\"}]}", `{"name":"a"} {"name":"b"}`, `{"name":"a",}`, `{"unknown":1}`,
@@ -86,10 +86,11 @@ func eachString(v reflect.Value, field string, fn func(field, s string)) {
 	}
 }
 
-func FuzzDecodePerson(f *testing.F)     { fuzzDecode[personRequest](f) }
-func FuzzDecodeAppeal(f *testing.F)     { fuzzDecode[appealBody](f) }
-func FuzzDecodeDecision(f *testing.F)   { fuzzDecode[decisionBody](f) }
-func FuzzDecodePolicyCase(f *testing.F) { fuzzDecode[policyCaseBody](f) }
+func FuzzDecodePerson(f *testing.F)         { fuzzDecode[personRequest](f) }
+func FuzzDecodeAppeal(f *testing.F)         { fuzzDecode[appealBody](f) }
+func FuzzDecodeDecision(f *testing.F)       { fuzzDecode[decisionBody](f) }
+func FuzzDecodePolicyCase(f *testing.F)     { fuzzDecode[policyCaseBody](f) }
+func FuzzDecodeTierEvaluation(f *testing.F) { fuzzDecode[tierEvaluationBody](f) }
 func FuzzDecodeEvaluation(f *testing.F) {
 	fuzzDecode[struct {
 		SellerIDs *[]string `json:"seller_ids"`

@@ -27,6 +27,7 @@ import (
 	"github.com/accounthealth/accounthealth/app/ingest"
 	"github.com/accounthealth/accounthealth/app/sellers"
 	"github.com/accounthealth/accounthealth/app/signin"
+	"github.com/accounthealth/accounthealth/app/standing"
 	"github.com/accounthealth/accounthealth/health"
 	"github.com/accounthealth/accounthealth/store"
 )
@@ -35,6 +36,7 @@ import (
 type Workflows interface {
 	cases.Flow
 	sellers.Evaluations
+	standing.Flow
 	Ping(ctx context.Context) error
 }
 
@@ -81,6 +83,7 @@ type Server struct {
 	ingest            *ingest.Service
 	sellers           *sellers.Service
 	signin            *signin.Service
+	standing          *standing.Service
 	policy            health.Policy
 	adminKeyHash      string
 	mailbox           *capture.Server
@@ -117,6 +120,7 @@ func New(cfg Config) *Server {
 		ingest:      &ingest.Service{Store: cfg.Store},
 		sellers:     &sellers.Service{Store: cfg.Store, Evaluations: cfg.Workflows, Policy: cfg.Policy},
 		signin:      &signin.Service{Store: cfg.Store, Mailer: cfg.Mailer, PublicURL: strings.TrimSuffix(cfg.PublicURL, "/"), Log: cfg.Logger},
+		standing:    &standing.Service{Store: cfg.Store, Flow: cfg.Workflows, Policy: cfg.Policy},
 		inFlight:    &inFlight{max: cfg.InFlightPerClient, n: map[string]int{}},
 		bodyTimeout: cfg.BodyTimeout, eventsBodyTimeout: cfg.EventsBodyTimeout}
 	e := echo.New()
@@ -145,6 +149,12 @@ func New(cfg Config) *Server {
 	anyone := allow(store.RoleAdmin, store.RoleReviewer, store.RoleSeller)
 	staff := allow(store.RoleAdmin, store.RoleReviewer)
 	v1.GET("/sellers/:id/health", s.sellerHealth, anyone)
+	v1.GET("/sellers/:id/tier", s.sellerTier, anyone)
+	v1.GET("/sellers/:id/programs", s.sellerPrograms, anyone)
+	v1.POST("/sellers/:id/programs/:program/accept", s.answerProgram(true), allow(store.RoleSeller))
+	v1.POST("/sellers/:id/programs/:program/decline", s.answerProgram(false), allow(store.RoleSeller))
+	v1.POST("/tier-evaluations", s.startTierEvaluation, admin)
+	v1.GET("/tier-evaluations/:id", s.getTierEvaluation, admin)
 	v1.GET("/cases", s.listCases, anyone)
 	v1.POST("/cases", s.openPolicyCase, allow(store.RoleReviewer))
 	v1.GET("/cases/:id", s.getCase, anyone)

@@ -90,7 +90,9 @@ func newEnv(ctx context.Context, pgAdmin string) (*env, error) {
 	w := worker.New(e.client, flow.TaskQueue, worker.Options{})
 	workflows.Register(w)
 	w.RegisterWorkflow(emptyWorkflow)
-	w.RegisterActivity(&activities.Evaluation{Store: e.store, Policy: e.policy, Sink: e.sink})
+	standing := &activities.Standing{Store: e.store, Policy: e.policy, PublicURL: "http://bench"}
+	w.RegisterActivity(&activities.Evaluation{Store: e.store, Policy: e.policy, Sink: e.sink, Standing: standing})
+	w.RegisterActivity(standing)
 	w.RegisterActivity(&activities.Cases{Store: e.store, Policy: e.policy, Mailer: sender, PublicURL: "http://bench"})
 	if err := w.Start(); err != nil {
 		return e, err

@@ -51,6 +51,8 @@ type Policy struct {
 	Metrics    map[MetricID]MetricPolicy `json:"metrics"`
 	Cases      CasePolicy                `json:"cases"`
 	Evaluation EvaluationPolicy          `json:"evaluation"`
+	Tiers      TierPolicy                `json:"tiers"`
+	Programs   []ProgramPolicy           `json:"programs"`
 }
 
 // DefaultPolicy returns the built-in policy.
@@ -73,6 +75,8 @@ func DefaultPolicy() Policy {
 			MaxAppeals:         3,
 		},
 		Evaluation: EvaluationPolicy{SweepInterval: 24 * time.Hour, ShardSize: 500},
+		Tiers:      defaultTiers(),
+		Programs:   defaultPrograms(),
 	}
 }
 
@@ -103,8 +107,12 @@ func ParsePolicy(data []byte) (Policy, error) {
 			return eachKey(v, key, func(k string, n *yaml.Node) error { return applyCases(&p.Cases, k, n) })
 		case "evaluation":
 			return eachKey(v, key, func(k string, n *yaml.Node) error { return applyEvaluation(&p.Evaluation, k, n) })
+		case "tiers":
+			return eachKey(v, key, func(k string, n *yaml.Node) error { return applyTiers(&p.Tiers, k, n) })
+		case "programs":
+			return eachKey(v, key, func(k string, n *yaml.Node) error { return applyPrograms(&p.Programs, k, n) })
 		}
-		return &PolicyError{key, "unknown key (known: metrics, cases, evaluation)"}
+		return &PolicyError{key, "unknown key (known: metrics, cases, evaluation, tiers, programs)"}
 	})
 	if err != nil {
 		return Policy{}, err

@@ -117,3 +117,18 @@ func (s *Store) Reviewer(ctx context.Context, id string) (Reviewer, error) {
 	}
 	return r, err
 }
+
+// SellersByID reads the given sellers, by id.
+func (s *Store) SellersByID(ctx context.Context, ids []string) (map[string]Seller, error) {
+	out := make(map[string]Seller, len(ids))
+	for _, c := range chunks(len(ids), maxParams(s.dialect)-10) {
+		var rows []Seller
+		if err := s.read.WithContext(ctx).Where("id IN ?", ids[c.from:c.from+c.n]).Find(&rows).Error; err != nil {
+			return nil, fmt.Errorf("sellers: %w", err)
+		}
+		for _, r := range rows {
+			out[r.ID] = r
+		}
+	}
+	return out, nil
+}

@@ -28,9 +28,17 @@ const (
 	Deactivated    = "deactivated"
 	Escalation     = "escalation"
 	SignIn         = "signin" // not about a case: CaseURL carries the link
+
+	// About a seller's standing, not a case.
+	TierChanged    = "tier_changed"
+	ProgramInvited = "program_invited"
+	ProgramRevoked = "program_revoked"
 )
 
-// Names lists every mail.
+// Standing lists the mails about a seller's standing.
+var Standing = []string{TierChanged, ProgramInvited, ProgramRevoked}
+
+// Names lists every mail about a case.
 var Names = []string{Warning, Notice, Enforcement, Resolved, AppealReceived, Reinstated, Rejected, InfoRequested, Deactivated, Escalation}
 
 var funcs = map[string]any{
@@ -114,4 +122,32 @@ type MailData struct {
 	ReasonText  string
 	Message     string
 	Reviewer    string
+
+	// A seller's standing: tiers and programs.
+	DashboardURL string
+	Quarter      string
+	Tier         string
+	PreviousTier string
+	Criteria     []Criterion
+	Benefits     []string
+	NextTier     string
+	Gaps         []Gap
+	Program      string
+	ProgramTitle string
+	ProgramURL   string // the API endpoint of the seller's program
+}
+
+// Criterion is a criterion of a tier or program as a mail shows it.
+type Criterion struct {
+	Metric                 string
+	Value                  *float64
+	Numerator, Denominator int64
+	Op                     string
+	Target                 float64
+	Met                    bool
+}
+
+// Gap is what the next tier needs, in words.
+type Gap struct {
+	Advice string
 }

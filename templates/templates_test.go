@@ -37,3 +37,30 @@ func TestEveryMailRendersBothParts(t *testing.T) {
 		t.Errorf("rejection lacks its reason, message or appeals left:\n%s", r.Text)
 	}
 }
+
+func TestStandingMailsRender(t *testing.T) {
+	v := 0.03
+	d := MailData{SellerName: "Acme <b>Shop</b>", DashboardURL: "http://x/", Quarter: "2026-Q3", Tier: "advanced", PreviousTier: "standard",
+		Criteria:     []Criterion{{Metric: "late_shipment_rate", Value: &v, Numerator: 6, Denominator: 200, Op: "<=", Target: 0.02}},
+		Benefits:     []string{"Priority <i>support</i>"}, NextTier: "premium", Gaps: []Gap{{Advice: "2 fewer late shipments would have reached Premium."}},
+		ProgramTitle: "Business seller program", ProgramURL: "http://x/v1/sellers/acme/programs/business", WindowDays: 90}
+	for _, name := range Standing {
+		m, err := Render(name, d)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if m.Text == "" || m.HTML == "" || strings.Contains(m.Subject, "\n") || strings.Contains(m.HTML, "<b>Shop") || strings.Contains(m.HTML, "<i>support") {
+			t.Errorf("%s: subject %q, text %d bytes, html escaped? %q", name, m.Subject, len(m.Text), m.HTML)
+		}
+	}
+	m, _ := Render(TierChanged, d)
+	for _, want := range []string{"2026-Q3", "advanced", "was standard", "3%", "6 of 200", "not met", "2 fewer late shipments"} {
+		if !strings.Contains(m.Text+m.Subject, want) {
+			t.Errorf("tier mail lacks %q:\n%s", want, m.Text)
+		}
+	}
+	m, _ = Render(ProgramRevoked, d)
+	if !strings.Contains(m.Text, "late shipment rate: 3%") {
+		t.Errorf("revocation does not name the criterion missed:\n%s", m.Text)
+	}
+}

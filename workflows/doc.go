@@ -15,4 +15,5 @@ import (
 func Register(w worker.WorkflowRegistry) {
 	w.RegisterWorkflowWithOptions(CaseWorkflow, workflow.RegisterOptions{Name: flow.CaseWorkflowType})
 	w.RegisterWorkflowWithOptions(EvaluationWorkflow, workflow.RegisterOptions{Name: flow.EvaluationWorkflowType})
+	w.RegisterWorkflowWithOptions(TierEvaluationWorkflow, workflow.RegisterOptions{Name: flow.TierEvaluationWorkflowType})
 }

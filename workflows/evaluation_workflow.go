@@ -48,39 +48,84 @@ func EvaluationWorkflow(ctx workflow.Context, in flow.EvaluationInput) (res flow
 	if err != nil {
 		return res, err
 	}
-	// A sliding window: a new shard starts as soon as one finishes.
-	sel := workflow.NewSelector(ctx)
-	var firstErr error
-	inFlight := 0
-	collect := func(f workflow.Future) {
-		inFlight--
+	mail := &mailer{}
+	err = fanOut(ctx, shards, func(sh flow.Shard) workflow.Future {
+		return workflow.ExecuteActivity(ctx, evaluationActivities.EvaluateShard, flow.ShardInput{EvaluationID: in.EvaluationID, Shard: sh, AsOf: asOf})
+	}, func(f workflow.Future) error {
 		var r flow.ShardResult
 		if err := f.Get(ctx, &r); err != nil {
-			if firstErr == nil {
-				firstErr = err
-			}
-			return
+			return err
 		}
 		res.Sellers += r.Sellers
 		res.Breaches += r.Breaches
+		mail.send(ctx, r.Mail)
+		return nil
+	})
+	if werr := mail.wait(ctx); err == nil {
+		err = werr
 	}
-	for _, sh := range shards {
+	return res, err
+}
+
+// fanOut runs one activity per item, at most MaxParallelShards at once (a new one
+// starts as soon as one finishes), and hands each outcome to collect; the first
+// error stops new starts and is returned once those running have ended.
+func fanOut[T any](ctx workflow.Context, items []T, start func(T) workflow.Future, collect func(workflow.Future) error) error {
+	sel := workflow.NewSelector(ctx)
+	var firstErr error
+	inFlight := 0
+	done := func(f workflow.Future) {
+		inFlight--
+		if err := collect(f); err != nil && firstErr == nil {
+			firstErr = err
+		}
+	}
+	for _, it := range items {
 		for inFlight >= MaxParallelShards {
 			sel.Select(ctx)
 		}
 		if firstErr != nil {
 			break
 		}
-		f := workflow.ExecuteActivity(ctx, evaluationActivities.EvaluateShard,
-			flow.ShardInput{EvaluationID: in.EvaluationID, Shard: sh, AsOf: asOf})
 		inFlight++
-		sel.AddFuture(f, collect)
+		sel.AddFuture(start(it), done)
 	}
 	for inFlight > 0 {
 		sel.Select(ctx)
 	}
-	if firstErr != nil {
-		return res, firstErr
+	return firstErr
+}
+
+// changeShardMail delivers the mail an evaluation's shards queue (program
+// invitations); evaluations recorded before it queued none.
+const changeShardMail = "shard-mail"
+
+// mailer delivers batches of queued mail beside the work that queued them: a
+// relay that is down for a while delays the mail, not the evaluation.
+type mailer struct{ running int }
+
+// deliveryOptions retry for about a day, as a case's mail does.
+var deliveryOptions = workflow.ActivityOptions{
+	StartToCloseTimeout: 10 * time.Minute,
+	HeartbeatTimeout:    time.Minute,
+	RetryPolicy:         &temporal.RetryPolicy{InitialInterval: 5 * time.Second, MaximumInterval: 10 * time.Minute, MaximumAttempts: 150},
+}
+
+func (m *mailer) send(ctx workflow.Context, keys []string) {
+	if len(keys) == 0 || workflow.GetVersion(ctx, changeShardMail, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		return
 	}
-	return res, nil
+	m.running++
+	workflow.Go(ctx, func(ctx workflow.Context) {
+		defer func() { m.running-- }()
+		dctx := workflow.WithActivityOptions(ctx, deliveryOptions)
+		if err := workflow.ExecuteActivity(dctx, caseActivities.DeliverAll, keys).Get(dctx, nil); err != nil {
+			workflow.GetLogger(ctx).Error("mail not delivered; it stays in the outbox with its error", "mails", len(keys), "error", err)
+		}
+	})
+}
+
+// wait lets the deliveries end before the workflow does.
+func (m *mailer) wait(ctx workflow.Context) error {
+	return workflow.Await(ctx, func() bool { return m.running == 0 })
 }

@@ -88,8 +88,10 @@ func (a *app) startWorker(c client.Client, st *store.Store, smtpURL string) erro
 	}
 	w := worker.New(c, flow.TaskQueue, worker.Options{})
 	workflows.Register(w)
-	w.RegisterActivity(&activities.Evaluation{Store: st, Policy: a.cfg.Policy, Log: a.log,
+	standing := &activities.Standing{Store: st, Policy: a.cfg.Policy, PublicURL: a.cfg.PublicURL}
+	w.RegisterActivity(&activities.Evaluation{Store: st, Policy: a.cfg.Policy, Log: a.log, Standing: standing,
 		Sink: activities.CaseOpener{Flow: flow.NewClient(c), Store: st, Policy: a.cfg.Policy}})
+	w.RegisterActivity(standing)
 	w.RegisterActivity(&activities.Cases{Store: st, Policy: a.cfg.Policy, Mailer: sender, PublicURL: a.cfg.PublicURL})
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start worker: %w", err)
@@ -100,7 +102,7 @@ func (a *app) startWorker(c client.Client, st *store.Store, smtpURL string) erro
 	if err := flow.NewClient(c).EnsureSweepSchedule(ctx, a.cfg.Policy.Evaluation.SweepInterval); err != nil {
 		return err
 	}
-	return nil
+	return flow.NewClient(c).EnsureTierSchedule(ctx)
 }
 
 // startHTTP listens (so the address is taken before anything is printed) and serves.

@@ -50,6 +50,35 @@ func (f *Client) Ping(ctx context.Context) error {
 	return err
 }
 
+// StartTierEvaluation starts the tier evaluation workflow of in.EvaluationID.
+func (f *Client) StartTierEvaluation(ctx context.Context, in TierEvaluationInput) error {
+	id := TierEvaluationWorkflowID(in.EvaluationID)
+	_, err := f.c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: id, TaskQueue: TaskQueue}, TierEvaluationWorkflowType, in)
+	if err != nil {
+		return fmt.Errorf("start %s: %w", id, err)
+	}
+	return nil
+}
+
+// EnsureTierSchedule makes the schedule that evaluates the quarter just ended on
+// the first day of each quarter (00:05 UTC), once, however many workers start.
+func (f *Client) EnsureTierSchedule(ctx context.Context) error {
+	every := func(start, end, step int) []client.ScheduleRange { return []client.ScheduleRange{{Start: start, End: end, Step: step}} }
+	_, err := f.c.ScheduleClient().Create(ctx, client.ScheduleOptions{
+		ID: TierScheduleID,
+		Spec: client.ScheduleSpec{Calendars: []client.ScheduleCalendarSpec{{
+			Month: every(1, 10, 3), DayOfMonth: every(1, 1, 1), Hour: every(0, 0, 1), Minute: every(5, 5, 1), Second: every(0, 0, 1)}}},
+		Overlap: enums.SCHEDULE_OVERLAP_POLICY_SKIP,
+		Action: &client.ScheduleWorkflowAction{
+			ID: "tiers", Workflow: TierEvaluationWorkflowType, Args: []any{TierEvaluationInput{}}, TaskQueue: TaskQueue,
+		},
+	})
+	if err != nil && !errors.Is(err, temporal.ErrScheduleAlreadyRunning) {
+		return fmt.Errorf("create tier schedule: %w", err)
+	}
+	return nil
+}
+
 // StartEvaluation starts the evaluation workflow of in.EvaluationID.
 func (f *Client) StartEvaluation(ctx context.Context, in EvaluationInput) error {
 	id := EvaluationWorkflowID(in.EvaluationID)

@@ -16,8 +16,9 @@ const TaskQueue = "account-health"
 
 // Workflow type names: the names the worker registers the workflow functions under.
 const (
-	CaseWorkflowType       = "CaseWorkflow"
-	EvaluationWorkflowType = "EvaluationWorkflow"
+	CaseWorkflowType           = "CaseWorkflow"
+	EvaluationWorkflowType     = "EvaluationWorkflow"
+	TierEvaluationWorkflowType = "TierEvaluationWorkflow"
 )
 
 // Names of the case workflow's signals, updates and query.
@@ -45,8 +46,12 @@ const (
 	ErrPermanent = "PermanentError"
 )
 
-// SweepScheduleID is the Temporal Schedule that evaluates every seller.
-const SweepScheduleID = "evaluation-sweep"
+// Temporal Schedules: the sweep that evaluates every seller, and the tier
+// evaluation on the first day of each quarter.
+const (
+	SweepScheduleID = "evaluation-sweep"
+	TierScheduleID  = "tier-evaluation"
+)
 
 // CaseWorkflowID is the id of the case of a seller's metric: at most one runs at a time.
 func CaseWorkflowID(seller string, m health.MetricID) string {
@@ -60,3 +65,6 @@ func PolicyCaseWorkflowID(seller, listing, violation string) string {
 
 // EvaluationWorkflowID is the workflow id of an evaluation.
 func EvaluationWorkflowID(evaluationID string) string { return "evaluation/" + evaluationID }
+
+// TierEvaluationWorkflowID is the workflow id of a tier evaluation.
+func TierEvaluationWorkflowID(evaluationID string) string { return "tier-evaluation/" + evaluationID }

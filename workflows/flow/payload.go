@@ -179,10 +179,38 @@ type ShardInput struct {
 type ShardResult struct {
 	Sellers  int
 	Breaches int
+	Mail     []string `json:",omitempty"` // keys of the mail it queued (program invitations)
 }
 
 // FinishInput closes an evaluation.
 type FinishInput struct {
 	EvaluationID string
 	Failure      string
+}
+
+// TierEvaluationInput starts a tier evaluation.
+type TierEvaluationInput struct {
+	EvaluationID string // "" for the schedule: the workflow id names it
+	Quarter      string // "" for the schedule: the quarter just ended
+}
+
+// TierPlanInput asks for the shards of a tier evaluation.
+type TierPlanInput struct {
+	EvaluationID string
+	Quarter      string
+	Trigger      string // "schedule": the evaluation's row is made here
+}
+
+// TierShardInput is one shard of a tier evaluation.
+type TierShardInput struct {
+	EvaluationID string
+	Quarter      string
+	Shard        Shard
+}
+
+// TierShardResult is what a shard of a tier evaluation did.
+type TierShardResult struct {
+	Sellers int
+	Changed int
+	Mail    []string // keys of the mail it queued
 }
