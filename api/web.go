@@ -65,6 +65,8 @@ func (s *Server) registerWeb(e *echo.Echo) {
 	web.GET("/cases", s.casesPage, s.signedIn, seller)
 	web.GET("/cases/:id", s.casePage, s.signedIn, both)
 	web.POST("/cases/:id/appeal", s.casePlan, s.signedIn, seller)
+	web.POST("/programs/:program/accept", s.programAnswer, s.signedIn, seller)
+	web.POST("/programs/:program/decline", s.programAnswer, s.signedIn, seller)
 	web.GET("/review", s.queuePage, s.signedIn, reviewer)
 	web.GET("/review/appeals/:id", s.reviewPage, s.signedIn, reviewer)
 	web.POST("/review/appeals/:id/claim", s.claimAppeal, s.signedIn, reviewer)

@@ -50,6 +50,8 @@ type reviewData struct {
 	Decisions    []decisionOption
 	Form         map[string]string
 	Errors       map[string]string
+	Tier         tierJSON
+	Programs     []programJSON
 }
 
 func (s *Server) reviewData(c echo.Context, appealID string) (reviewData, error) {
@@ -84,6 +86,18 @@ func (s *Server) reviewData(c echo.Context, appealID string) (reviewData, error)
 			{"request_info", "Request information"}}}
 	for _, hv := range history {
 		d.History = append(d.History, hv.CaseRow)
+	}
+	tier, err := s.standing.Tier(ctx, p, v.SellerID)
+	if err != nil {
+		return reviewData{}, err
+	}
+	d.Tier = tierOf(tier)
+	programs, err := s.standing.Programs(ctx, p, v.SellerID)
+	if err != nil {
+		return reviewData{}, err
+	}
+	for _, pr := range programs {
+		d.Programs = append(d.Programs, programOf(pr))
 	}
 	if ap.ClaimedBy != nil {
 		if r, err := s.store.Reviewer(ctx, *ap.ClaimedBy); err == nil {

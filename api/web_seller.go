@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -41,6 +42,9 @@ type dashboard struct {
 	EvaluatedAt *time.Time
 	Metrics     []dashboardMetric
 	Changes     []ledgerJSON
+	Tier        tierJSON
+	Programs    []programJSON
+	Advice      []health.Recommendation // the seller's own recommendations, the furthest-reaching first
 }
 
 func (s *Server) home(c echo.Context) error {
@@ -67,6 +71,26 @@ func (s *Server) home(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	tier, err := s.standing.Tier(ctx, p, p.SellerID)
+	if err != nil {
+		return err
+	}
+	programs, err := s.standing.Programs(ctx, p, p.SellerID)
+	if err != nil {
+		return err
+	}
+	d.Tier = tierOf(tier)
+	for _, pr := range programs {
+		d.Programs = append(d.Programs, programOf(pr))
+	}
+	var breaches []health.Breach
+	for _, m := range metrics {
+		if m.Status == health.Bad {
+			breaches = append(breaches, health.Breach{Metric: m.Metric, Target: m.Target, Numerator: m.Numerator,
+				Denominator: m.Denominator, Action: s.policy.Metrics[m.Metric].OnBreach})
+		}
+	}
+	d.Advice = health.Recommend(breaches, tier.Standing.Next)
 	for _, m := range metrics {
 		def := health.Define(m.Metric)
 		dm := dashboardMetric{ID: m.Metric, Title: def.Title, Rule: def.Numerator + ", of " + def.Denominator, Value: m.Value,
@@ -77,7 +101,15 @@ func (s *Server) home(c echo.Context) error {
 		}
 		d.Metrics = append(d.Metrics, dm)
 	}
-	return s.page(c, http.StatusOK, "dashboard", "Account health", d, "", "")
+	flash := ""
+	if prog := c.QueryParam("program"); prog != "" {
+		for _, pr := range d.Programs {
+			if pr.Program == prog && (pr.Status == "accepted" || pr.Status == "declined") {
+				flash = "You have " + pr.Status + " the invitation to the " + pr.Title + "."
+			}
+		}
+	}
+	return s.page(c, http.StatusOK, "dashboard", "Account health", d, flash, "")
 }
 
 func (s *Server) casesPage(c echo.Context) error {
@@ -170,4 +202,15 @@ func (s *Server) casePlan(c echo.Context) error {
 		return err
 	}
 	return c.Redirect(http.StatusSeeOther, "/cases/"+id+"?submitted="+url.QueryEscape(ap.ID))
+}
+
+// programAnswer takes the accept or decline button of an invitation.
+func (s *Server) programAnswer(c echo.Context) error {
+	p := principal(c)
+	accept := strings.HasSuffix(c.Path(), "/accept")
+	program := c.Param("program")
+	if _, err := s.standing.Answer(c.Request().Context(), p, p.SellerID, program, accept); err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, "/?program="+url.QueryEscape(program))
 }

@@ -1,8 +1,10 @@
 package health
 
 import (
+	"cmp"
 	"fmt"
 	"math"
+	"slices"
 	"regexp"
 	"strconv"
 	"strings"
@@ -524,4 +526,50 @@ func applyPrograms(ps *[]ProgramPolicy, key string, v *yaml.Node) error {
 // TierCause says why a seller's tier changed, for the rating's ledger.
 func TierCause(quarter, previous, tier string) string {
 	return fmt.Sprintf("performance tier for %s: %s, was %s", quarter, title(tier), title(previous))
+}
+
+// Breach is a metric missing its target now, as a recommendation needs it.
+type Breach struct {
+	Metric      MetricID
+	Target      Target
+	Numerator   int64
+	Denominator int64
+	Action      Action
+}
+
+// Recommendation is one change a seller can make: the metric, how many orders it
+// takes, and what it reaches.
+type Recommendation struct {
+	Metric      MetricID
+	OrdersToFix int64
+	Goal        string // "out of breach", or the tier it reaches
+	Text        string
+}
+
+// Recommend ranks the changes that move a seller furthest: out of a breach first
+// (those that lead to a suspension, then a restriction, then a notice), then to
+// the next tier; within each, the fewest orders first.
+func Recommend(breaches []Breach, next *NextTier) []Recommendation {
+	severity := map[Action]int{Suspend: 0, Restrict: 1, Notify: 2}
+	sorted := append([]Breach(nil), breaches...)
+	slices.SortStableFunc(sorted, func(a, b Breach) int {
+		if d := severity[a.Action] - severity[b.Action]; d != 0 {
+			return d
+		}
+		return cmp.Compare(OrdersToFix(a.Target, a.Numerator, a.Denominator), OrdersToFix(b.Target, b.Numerator, b.Denominator))
+	})
+	var out []Recommendation
+	for _, b := range sorted {
+		k := OrdersToFix(b.Target, b.Numerator, b.Denominator)
+		out = append(out, Recommendation{Metric: b.Metric, OrdersToFix: k, Goal: "out of breach",
+			Text: Advice(b.Metric, k, "your target for "+Define(b.Metric).Title)})
+	}
+	if next != nil {
+		gaps := append([]Gap(nil), next.Gaps...)
+		slices.SortStableFunc(gaps, func(a, b Gap) int { return cmp.Compare(a.OrdersToFix, b.OrdersToFix) })
+		for _, g := range gaps {
+			out = append(out, Recommendation{Metric: g.Metric, OrdersToFix: g.OrdersToFix, Goal: title(next.Tier), Text: g.Advice})
+		}
+	}
+	return out
 }

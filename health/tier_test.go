@@ -2,6 +2,7 @@ package health_test
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -161,5 +162,22 @@ func TestTierAndProgramPolicyErrors(t *testing.T) {
 	}
 	if !strings.Contains(health.Advice(health.LateShipmentRate, 2, "Advanced"), "2 fewer late shipments") {
 		t.Errorf("advice: %s", health.Advice(health.LateShipmentRate, 2, "Advanced"))
+	}
+}
+
+func TestRecommendRanksBreachesThenTheNextTier(t *testing.T) {
+	lt := func(v float64) health.Target { return health.Target{Op: health.Less, Value: v} }
+	recs := health.Recommend([]health.Breach{
+		{Metric: health.ResponseRate, Target: health.Target{Op: health.GreaterEqual, Value: 0.9}, Numerator: 8, Denominator: 10, Action: health.Notify},
+		{Metric: health.LateShipmentRate, Target: lt(0.04), Numerator: 10, Denominator: 100, Action: health.Restrict},
+		{Metric: health.ODR, Target: lt(0.01), Numerator: 3, Denominator: 100, Action: health.Suspend},
+	}, &health.NextTier{Tier: "advanced", Gaps: []health.Gap{{Metric: health.CancelRate, OrdersToFix: 4, Advice: "4"}, {Metric: "orders", OrdersToFix: 2, Advice: "2"}}})
+	var got []string
+	for _, r := range recs {
+		got = append(got, fmt.Sprintf("%s:%d", r.Metric, r.OrdersToFix))
+	}
+	want := "odr:3 late_shipment_rate:7 response_rate:1 orders:2 cancel_rate:4"
+	if strings.Join(got, " ") != want {
+		t.Errorf("ranked %v, want %s", got, want)
 	}
 }
