@@ -53,7 +53,7 @@ func (a *Standing) EvaluateTierShard(ctx context.Context, in flow.TierShardInput
 	if err != nil {
 		return flow.TierShardResult{}, err
 	}
-	before, err := a.Store.TiersBefore(ctx, ids, q.String())
+	current, before, err := a.Store.TiersHeld(ctx, ids, q.String())
 	if err != nil {
 		return flow.TierShardResult{}, err
 	}
@@ -70,9 +70,18 @@ func (a *Standing) EvaluateTierShard(ctx context.Context, in flow.TierShardInput
 		if err != nil {
 			return res, err
 		}
+		// The tier held before this evaluation: the quarter's own, when it is
+		// evaluated again (keeping the change it recorded, when the tier is the
+		// same), or the latest quarter's before it.
 		prev := before[id]
 		if prev == "" {
 			prev = health.StartTier
+		}
+		if row, again := current[id]; again {
+			prev = row.Tier
+			if row.Tier == st.Tier {
+				prev = row.Previous
+			}
 		}
 		c := store.TierChange{Tier: store.SellerTier{SellerID: id, Quarter: q.String(), Tier: st.Tier, Previous: prev,
 			Standing: string(doc), EvaluationID: in.EvaluationID, EvaluatedAt: now}}

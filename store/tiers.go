@@ -160,22 +160,26 @@ type TierChange struct {
 	Mail   *OutboxMail
 }
 
-// TiersBefore answers, for each seller, the tier of the latest quarter evaluated
-// before quarter ("" when none).
-func (s *Store) TiersBefore(ctx context.Context, sellerIDs []string, quarter string) (map[string]string, error) {
-	out := map[string]string{}
+// TiersHeld answers, for each seller, its row for quarter if the quarter was
+// evaluated before, and the tier of the latest quarter before it ("" when none).
+func (s *Store) TiersHeld(ctx context.Context, sellerIDs []string, quarter string) (map[string]SellerTier, map[string]string, error) {
+	current, before := map[string]SellerTier{}, map[string]string{}
 	for _, c := range chunks(len(sellerIDs), maxParams(s.dialect)-10) {
 		var rows []SellerTier
-		err := s.read.WithContext(ctx).Select("seller_id", "quarter", "tier").
-			Where("seller_id IN ? AND quarter < ?", sellerIDs[c.from:c.from+c.n], quarter).Order("quarter").Find(&rows).Error
+		err := s.db.WithContext(ctx).Select("seller_id", "quarter", "tier", "previous").
+			Where("seller_id IN ? AND quarter <= ?", sellerIDs[c.from:c.from+c.n], quarter).Order("quarter").Find(&rows).Error
 		if err != nil {
-			return nil, fmt.Errorf("tiers before %s: %w", quarter, err)
+			return nil, nil, fmt.Errorf("tiers held before %s: %w", quarter, err)
 		}
 		for _, r := range rows {
-			out[r.SellerID] = r.Tier // the latest quarter comes last
+			if r.Quarter == quarter {
+				current[r.SellerID] = r
+			} else {
+				before[r.SellerID] = r.Tier // the latest quarter comes last
+			}
 		}
 	}
-	return out, nil
+	return current, before, nil
 }
 
 // SaveTierShard writes a shard's tiers, ledger entries, program changes and mail
@@ -211,8 +215,9 @@ func (s *Store) SaveTierShard(ctx context.Context, evaluationID string, tiers []
 	return mail, err
 }
 
-// queueMail queues m unless a mail of its key exists, adding the key to queued
-// when it is new.
+// queueMail queues m unless a mail of its key exists, and adds its key to queued
+// unless it was sent already: a retried write hands back what its first attempt
+// queued, so nothing queued goes undelivered.
 func queueMail(tx *gorm.DB, m *OutboxMail, queued *[]string) error {
 	if m == nil {
 		return nil
@@ -221,9 +226,16 @@ func queueMail(tx *gorm.DB, m *OutboxMail, queued *[]string) error {
 	if res.Error != nil {
 		return fmt.Errorf("queue mail %s: %w", m.Key, res.Error)
 	}
-	if res.RowsAffected == 1 {
-		*queued = append(*queued, m.Key)
+	if res.RowsAffected == 0 {
+		var sent int64
+		if err := tx.Model(&OutboxMail{}).Where("key = ? AND sent_at IS NOT NULL", m.Key).Count(&sent).Error; err != nil {
+			return fmt.Errorf("queue mail %s: %w", m.Key, err)
+		}
+		if sent > 0 {
+			return nil
+		}
 	}
+	*queued = append(*queued, m.Key)
 	return nil
 }
 
