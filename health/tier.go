@@ -233,27 +233,27 @@ func OrdersToFix(t Target, num, den int64) int64 {
 	}
 }
 
-// defects names what a metric counts against a seller, for advice.
-var defects = map[MetricID][2]string{
-	ODR:                {"fewer orders with a defect (negative feedback, an A-to-z claim or a chargeback)", ""},
-	CancelRate:         {"fewer cancellations before shipping", ""},
-	LateShipmentRate:   {"fewer late shipments", ""},
-	ValidTrackingRate:  {"", "more shipments with a tracking number and a carrier scan"},
-	OnTimeDeliveryRate: {"", "more deliveries on time"},
-	ResponseRate:       {"", "more buyer messages answered within 24 hours"},
+// changes names, one and many, what would have to change in a metric's count.
+var changes = map[MetricID][2]string{
+	ODR:                {"fewer order with a defect (negative feedback, an A-to-z claim or a chargeback)", "fewer orders with a defect (negative feedback, an A-to-z claim or a chargeback)"},
+	CancelRate:         {"fewer cancellation before shipping", "fewer cancellations before shipping"},
+	LateShipmentRate:   {"fewer late shipment", "fewer late shipments"},
+	ValidTrackingRate:  {"more shipment with a tracking number and a carrier scan", "more shipments with a tracking number and a carrier scan"},
+	OnTimeDeliveryRate: {"more delivery on time", "more deliveries on time"},
+	ResponseRate:       {"more buyer message answered within 24 hours", "more buyer messages answered within 24 hours"},
 }
 
 // Advice says how many orders would change a standing, and what helps.
 func Advice(m MetricID, k int64, goal string) string {
-	d := defects[m]
-	what := d[0]
-	if what == "" {
-		what = d[1]
+	what, ok := changes[m]
+	if !ok {
+		what = [2]string{"order counted better in " + string(m), "orders counted better in " + string(m)}
 	}
-	if what == "" {
-		what = "orders counted better in " + string(m)
+	noun := what[1]
+	if k == 1 {
+		noun = what[0]
 	}
-	s := fmt.Sprintf("%d %s would have reached %s.", k, what, goal)
+	s := fmt.Sprintf("%d %s would have reached %s.", k, noun, goal)
 	if r := Define(m).Recommendations; len(r) > 0 {
 		s += " " + r[0]
 	}

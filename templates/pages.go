@@ -22,6 +22,7 @@ var pageFuncs = htmltemplate.FuncMap{
 	"percent":       funcs["percent"],
 	"targetPercent": funcs["targetPercent"],
 	"human":         funcs["human"],
+	"metric":        funcs["metric"],
 	"deref": func(s *string) string {
 		if s == nil {
 			return ""

@@ -10,6 +10,8 @@ import (
 	"strings"
 	texttemplate "text/template"
 	"time"
+
+	"github.com/accounthealth/accounthealth/health"
 )
 
 //go:embed mail
@@ -53,6 +55,13 @@ var funcs = map[string]any{
 		return op + " " + strings.TrimSuffix(strings.TrimSuffix(fmt.Sprintf("%.2f", v*100), "0"), ".0") + "%"
 	},
 	"human": func(v any) string { return strings.ReplaceAll(fmt.Sprint(v), "_", " ") },
+	// metric names a metric by its title (orders by the word).
+	"metric": func(v any) string {
+		if t := health.Define(health.MetricID(fmt.Sprint(v))).Title; t != "" {
+			return t
+		}
+		return strings.ReplaceAll(fmt.Sprint(v), "_", " ")
+	},
 }
 
 var (

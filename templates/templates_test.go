@@ -60,7 +60,7 @@ func TestStandingMailsRender(t *testing.T) {
 		}
 	}
 	m, _ = Render(ProgramRevoked, d)
-	if !strings.Contains(m.Text, "late shipment rate: 3%") {
+	if !strings.Contains(m.Text, "Late Shipment Rate: 3%") {
 		t.Errorf("revocation does not name the criterion missed:\n%s", m.Text)
 	}
 }

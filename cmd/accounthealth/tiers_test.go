@@ -330,7 +330,7 @@ programs:
 		t.Errorf("prem's programs after a bad quarter: %+v", progs.Programs)
 	}
 	for _, m := range mails(t, d.base, d.adminKey) {
-		if strings.Contains(m.Subject, "membership") && !strings.Contains(m.Text, "odr") && !strings.Contains(m.Text, "ODR") {
+		if strings.Contains(m.Subject, "membership") && !strings.Contains(m.Text, "Order Defect Rate: 1.25% (3 of 240)") {
 			t.Errorf("the revocation does not name the criterion missed:\n%s", m.Text)
 		}
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
+	"github.com/accounthealth/accounthealth/health"
 	"github.com/accounthealth/accounthealth/store/storetest"
 )
 
@@ -300,4 +301,44 @@ func TestWebInARealBrowser(t *testing.T) {
 	if resp.StatusCode != http.StatusForbidden {
 		t.Errorf("a post without its CSRF token: %d, want 403", resp.StatusCode)
 	}
+}
+
+// TestTierPanelInABrowser: a seller signs in and sees the tier panel with what
+// the next tier needs in orders, and accepts a program's invitation with the
+// form's button.
+func TestTierPanelInABrowser(t *testing.T) {
+	q := health.QuarterOf(time.Now()).Prev()
+	policy := filepath.Join(t.TempDir(), "policy.yaml")
+	if err := os.WriteFile(policy, []byte("evaluation: {sweep_interval: 0s}\nprograms:\n  business: {title: \"Business seller program\", window_days: 250, min_orders: 100, criteria: {odr: \"< 0.01\", late_shipment_rate: \"< 0.02\"}}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	d := startDev(t, map[string]string{"AH_DATABASE_URL": storetest.NewPostgresURL(t), "AH_POLICY_FILE": policy})
+	provisionSeller(t, d.base, d.adminKey, "tia")
+	events := quarterEvents(quarterSeller{id: "tia", orders: 120, late: 2}, q.End(), "q")
+	if code := call(t, "POST", d.base+"/v1/events", d.adminKey, map[string]any{"events": events}, nil); code != http.StatusOK {
+		t.Fatalf("post events: %d", code)
+	}
+	evaluateQuarter(t, d, q.String())
+	evaluate(t, d, map[string]any{})
+
+	seller := browser(t)
+	signIn(t, seller, d, "tia@example.com")
+	if got := text(t, seller, "#tier-name"); got != "advanced" {
+		t.Errorf("the tier panel says %q, want advanced", got)
+	}
+	if got := text(t, seller, "#gaps"); !strings.Contains(got, "1 fewer late shipment ") || !strings.Contains(got, "Premium") {
+		t.Errorf("the gaps to premium: %q", got)
+	}
+	if got := text(t, seller, "#advice"); !strings.Contains(got, "To Premium") {
+		t.Errorf("the recommendations: %q", got)
+	}
+	screenshot(t, seller, "seller-tier")
+	do(t, seller, "accept the invitation", submit("#accept-business"), chromedp.WaitVisible("#flash", chromedp.ByQuery))
+	if got := text(t, seller, "#flash"); !strings.Contains(got, "accepted") {
+		t.Errorf("after accepting: %q", got)
+	}
+	if got := text(t, seller, "#program-business .program-status"); got != "accepted" {
+		t.Errorf("the program's status on the page: %q", got)
+	}
+	screenshot(t, seller, "seller-program-accepted")
 }
