@@ -17,6 +17,7 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/workflow"
 
+	"github.com/accounthealth/accounthealth/health"
 	"github.com/accounthealth/accounthealth/workflows"
 	"github.com/accounthealth/accounthealth/workflows/flow"
 )
@@ -447,4 +448,63 @@ func load(d time.Duration, next func(i int) (*http.Request, error)) (loadResult,
 	sort.Float64s(lat)
 	pct := func(p float64) float64 { return lat[min(len(lat)-1, int(p*float64(len(lat))))] }
 	return loadResult{rps: float64(len(lat)) / d.Seconds(), p50: pct(0.50), p99: pct(0.99)}, nil
+}
+
+// tierEvaluate runs the tier evaluation of a quarter over every seller and waits
+// for it, mail included.
+func tierEvaluate(ctx context.Context, e *env, id, quarter string) (time.Duration, error) {
+	if _, err := e.store.CreateTierEvaluation(ctx, id, quarter, "bench"); err != nil {
+		return 0, err
+	}
+	start := time.Now()
+	run, err := e.client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: flow.TierEvaluationWorkflowID(id), TaskQueue: flow.TaskQueue},
+		flow.TierEvaluationWorkflowType, flow.TierEvaluationInput{EvaluationID: id, Quarter: quarter})
+	if err != nil {
+		return 0, err
+	}
+	if err := run.Get(ctx, nil); err != nil {
+		return 0, err
+	}
+	return time.Since(start), nil
+}
+
+// handWrittenTiers computes the same quarter's criteria for every seller in one
+// query, the way a person would write it by hand: the baseline of the tier
+// evaluation.
+const handWrittenTiers = `
+SELECT COUNT(*) FROM (
+  SELECT seller_id, COUNT(*) AS n,
+    COUNT(*) FILTER (WHERE (feedback_rating IN (1,2) AND feedback_at < $2) OR (COALESCE(claim_outcome,'denied') <> 'denied' AND claim_at < $2) OR chargeback_at < $2) AS defects,
+    COUNT(*) FILTER (WHERE cancelled_by IN ('seller','expired') AND cancelled_at < $2 AND (shipped_at IS NULL OR cancelled_at < shipped_at)) AS cancels,
+    COUNT(*) FILTER (WHERE ship_by < $2 AND (shipped_at IS NULL OR shipped_at > ship_by)) AS late,
+    COUNT(*) FILTER (WHERE shipped_at < $2) AS shipped,
+    COUNT(*) FILTER (WHERE shipped_at < $2 AND tracking_number <> '' AND first_scan_at < $2) AS tracked
+  FROM orders WHERE placed_at >= $1 AND placed_at < $2
+  GROUP BY seller_id) t`
+
+// benchTiers runs the tier evaluation of the quarter holding most of the orders
+// three times (the first changes most sellers' tier and mails them; the others
+// change nothing) against the hand-written query.
+func benchTiers(ctx context.Context, e *env, orders int, now time.Time) (result, error) {
+	q := health.QuarterOf(now.Add(-30 * 24 * time.Hour))
+	var runs, hands []time.Duration
+	for i := range evaluationRuns {
+		took, err := tierEvaluate(ctx, e, fmt.Sprintf("bench-tiers-%d", i), q.String())
+		if err != nil {
+			return result{}, err
+		}
+		runs = append(runs, took)
+	}
+	for range evaluationRuns {
+		start := time.Now()
+		var n int
+		if err := e.pg.QueryRow(ctx, handWrittenTiers, q.Start().UnixMilli(), q.End().UnixMilli()).Scan(&n); err != nil {
+			return result{}, err
+		}
+		hands = append(hands, time.Since(start))
+	}
+	return result{Name: "tiers", Measure: fmt.Sprintf("%d orders, tier evaluation of %s vs one SQL query", orders, q), Ours: median(runs).Seconds(),
+		Baseline: median(hands).Seconds(), Unit: "s", Aim: "ratio <= 2",
+		Note: fmt.Sprintf("median of %d runs each (tier evaluations %s, the first mailing every change; query %s); the evaluation also stores every seller's tier and standing",
+			evaluationRuns, seconds(runs), seconds(hands))}, nil
 }

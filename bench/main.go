@@ -26,7 +26,7 @@ import (
 
 func main() {
 	sizeName := flag.String("size", "smoke", "smoke (a minute or two), quick (10,000 sellers, 1M orders) or full (100,000 sellers, 10M orders)")
-	only := flag.String("only", "ingest,evaluation,api,storm,growth", "which benchmarks to run, comma-separated")
+	only := flag.String("only", "ingest,evaluation,tiers,api,storm,growth", "which benchmarks to run, comma-separated")
 	out := flag.String("out", "bench/out", "folder for the JSON results")
 	flag.Parse()
 	s, ok := sizes[*sizeName]
@@ -57,7 +57,7 @@ func run(ctx context.Context, s size, only []string, stdout, progress io.Writer)
 	now := time.Now().UTC()
 	var results []result
 
-	if want["evaluation"] || want["api"] || want["ingest"] {
+	if want["evaluation"] || want["api"] || want["ingest"] || want["tiers"] {
 		step("generating %d sellers and %d orders", s.Sellers, s.Orders)
 		d := generate(1, s.Sellers, s.Orders, 0.05, now)
 		if want["ingest"] {
@@ -77,7 +77,7 @@ func run(ctx context.Context, s size, only []string, stdout, progress io.Writer)
 			}
 			results = append(results, rs...)
 		}
-		if want["evaluation"] || want["api"] {
+		if want["evaluation"] || want["api"] || want["tiers"] {
 			e, err := newEnv(ctx, admin)
 			if err != nil {
 				return nil, err
@@ -87,13 +87,24 @@ func run(ctx context.Context, s size, only []string, stdout, progress io.Writer)
 				e.close()
 				return nil, err
 			}
-			step("evaluation: the sweep, then the hand-written query")
-			r, err := benchEvaluation(ctx, e, len(d.Orders))
-			if err != nil {
-				e.close()
-				return nil, fmt.Errorf("evaluation: %w", err)
+			if want["evaluation"] || want["api"] {
+				step("evaluation: the sweep, then the hand-written query")
+				r, err := benchEvaluation(ctx, e, len(d.Orders))
+				if err != nil {
+					e.close()
+					return nil, fmt.Errorf("evaluation: %w", err)
+				}
+				if want["evaluation"] {
+					results = append(results, r)
+				}
 			}
-			if want["evaluation"] {
+			if want["tiers"] {
+				step("tiers: the tier evaluation of a quarter, then the hand-written query")
+				r, err := benchTiers(ctx, e, len(d.Orders), now)
+				if err != nil {
+					e.close()
+					return nil, fmt.Errorf("tiers: %w", err)
+				}
 				results = append(results, r)
 			}
 			if want["api"] {
