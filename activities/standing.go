@@ -63,6 +63,19 @@ func (a *Standing) EvaluateTierShard(ctx context.Context, in flow.TierShardInput
 	}
 	now := time.Now().UTC()
 	res := flow.TierShardResult{Sellers: len(ids)}
+	// A quarter evaluated again changes nothing it recorded, but a change whose
+	// mail was queued and not yet sent (a write retried after its commit) is
+	// handed over again for delivery.
+	var again []string
+	for id, row := range current {
+		if row.Tier != row.Previous {
+			again = append(again, tierMailKey(id, q.String(), row.Tier))
+		}
+	}
+	unsent, err := a.Store.UnsentMail(ctx, again)
+	if err != nil {
+		return res, err
+	}
 	var changes []store.TierChange
 	for _, id := range ids {
 		st := a.Policy.Tiers.Judge(counts[id], q.End())
@@ -73,6 +86,8 @@ func (a *Standing) EvaluateTierShard(ctx context.Context, in flow.TierShardInput
 		// The tier held before this evaluation: the quarter's own, when it is
 		// evaluated again (keeping the change it recorded, when the tier is the
 		// same), or the latest quarter's before it.
+		c := store.TierChange{Tier: store.SellerTier{SellerID: id, Quarter: q.String(), Tier: st.Tier,
+			Standing: string(doc), EvaluationID: in.EvaluationID, EvaluatedAt: now}}
 		prev := before[id]
 		if prev == "" {
 			prev = health.StartTier
@@ -82,11 +97,13 @@ func (a *Standing) EvaluateTierShard(ctx context.Context, in flow.TierShardInput
 			if row.Tier == st.Tier {
 				prev = row.Previous
 			}
+			c.Unchanged = row.Tier == st.Tier && row.Standing == string(doc)
 		}
-		c := store.TierChange{Tier: store.SellerTier{SellerID: id, Quarter: q.String(), Tier: st.Tier, Previous: prev,
-			Standing: string(doc), EvaluationID: in.EvaluationID, EvaluatedAt: now}}
-		if st.Tier != prev {
-			res.Changed++
+		c.Tier.Previous = prev
+		if st.Tier != prev && (!c.Unchanged || unsent[tierMailKey(id, q.String(), st.Tier)]) {
+			if !c.Unchanged {
+				res.Changed++
+			}
 			c.Ledger = &store.LedgerEntry{SellerID: id, Key: "tier/" + q.String() + "/" + st.Tier, At: q.End(),
 				Cause: health.TierCause(q.String(), prev, st.Tier)}
 			data := a.standingData(sellers[id], q.String())
@@ -100,7 +117,7 @@ func (a *Standing) EvaluateTierShard(ctx context.Context, in flow.TierShardInput
 					data.Gaps = append(data.Gaps, templates.Gap{Advice: g.Advice})
 				}
 			}
-			if c.Mail, err = standingMail(templates.TierChanged, "tier/"+id+"/"+q.String()+"/"+st.Tier, sellers[id], data, now); err != nil {
+			if c.Mail, err = standingMail(templates.TierChanged, tierMailKey(id, q.String(), st.Tier), sellers[id], data, now); err != nil {
 				return res, err
 			}
 		}
@@ -113,6 +130,8 @@ func (a *Standing) EvaluateTierShard(ctx context.Context, in flow.TierShardInput
 	res.Mail, err = a.Store.SaveTierShard(ctx, in.EvaluationID, changes, revoked)
 	return res, err
 }
+
+func tierMailKey(seller, quarter, tier string) string { return "tier/" + seller + "/" + quarter + "/" + tier }
 
 // revocations are the members of a program who no longer meet its criteria over
 // its window ending with quarter q.

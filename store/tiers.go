@@ -155,9 +155,10 @@ type SellerTier struct {
 // TierChange is what a tier evaluation writes for one seller: the tier, and when
 // it changed, the ledger entry and the mail.
 type TierChange struct {
-	Tier   SellerTier
-	Ledger *LedgerEntry
-	Mail   *OutboxMail
+	Tier      SellerTier
+	Unchanged bool // the quarter's row holds this already (evaluated again): nothing to write
+	Ledger    *LedgerEntry
+	Mail      *OutboxMail
 }
 
 // TiersHeld answers, for each seller, its row for quarter if the quarter was
@@ -166,7 +167,7 @@ func (s *Store) TiersHeld(ctx context.Context, sellerIDs []string, quarter strin
 	current, before := map[string]SellerTier{}, map[string]string{}
 	for _, c := range chunks(len(sellerIDs), maxParams(s.dialect)-10) {
 		var rows []SellerTier
-		err := s.db.WithContext(ctx).Select("seller_id", "quarter", "tier", "previous").
+		err := s.db.WithContext(ctx).Select("seller_id", "quarter", "tier", "previous", "standing").
 			Where("seller_id IN ? AND quarter <= ?", sellerIDs[c.from:c.from+c.n], quarter).Order("quarter").Find(&rows).Error
 		if err != nil {
 			return nil, nil, fmt.Errorf("tiers held before %s: %w", quarter, err)
@@ -190,19 +191,37 @@ func (s *Store) SaveTierShard(ctx context.Context, evaluationID string, tiers []
 	changed := 0
 	err = s.tx(ctx, func(tx *gorm.DB) error {
 		mail = mail[:0]
+		var rows []SellerTier
 		for _, t := range tiers {
-			if err := tx.Clauses(clause.OnConflict{UpdateAll: true}).Create(&t.Tier).Error; err != nil {
-				return fmt.Errorf("write tier of %s: %w", t.Tier.SellerID, err)
+			if !t.Unchanged {
+				rows = append(rows, t.Tier)
 			}
+		}
+		if len(rows) > 0 {
+			if err := tx.Clauses(clause.OnConflict{UpdateAll: true}).CreateInBatches(rows, 1000).Error; err != nil {
+				return fmt.Errorf("write tiers: %w", err)
+			}
+		}
+		var ledger []LedgerEntry
+		var mails []*OutboxMail
+		for _, t := range tiers {
 			if t.Ledger != nil {
-				changed++
-				if err := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(t.Ledger).Error; err != nil {
-					return fmt.Errorf("write rating ledger: %w", err)
+				ledger = append(ledger, *t.Ledger)
+				if !t.Unchanged {
+					changed++
 				}
 			}
-			if err := queueMail(tx, t.Mail, &mail); err != nil {
-				return err
+			if t.Mail != nil {
+				mails = append(mails, t.Mail)
 			}
+		}
+		if len(ledger) > 0 {
+			if err := tx.Clauses(clause.OnConflict{DoNothing: true}).CreateInBatches(ledger, 1000).Error; err != nil {
+				return fmt.Errorf("write rating ledger: %w", err)
+			}
+		}
+		if err := queueMails(tx, mails, &mail); err != nil {
+			return err
 		}
 		if err := saveProgramChanges(tx, programs, &mail); err != nil {
 			return err
@@ -215,27 +234,27 @@ func (s *Store) SaveTierShard(ctx context.Context, evaluationID string, tiers []
 	return mail, err
 }
 
-// queueMail queues m unless a mail of its key exists, and adds its key to queued
-// unless it was sent already: a retried write hands back what its first attempt
-// queued, so nothing queued goes undelivered.
-func queueMail(tx *gorm.DB, m *OutboxMail, queued *[]string) error {
-	if m == nil {
+// queueMails queues each mail unless a mail of its key exists, and adds to queued
+// the keys of those not sent yet: a retried write hands back what its first
+// attempt queued, so nothing queued goes undelivered.
+func queueMails(tx *gorm.DB, mails []*OutboxMail, queued *[]string) error {
+	if len(mails) == 0 {
 		return nil
 	}
-	res := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(m)
-	if res.Error != nil {
-		return fmt.Errorf("queue mail %s: %w", m.Key, res.Error)
+	if err := tx.Clauses(clause.OnConflict{DoNothing: true}).CreateInBatches(mails, 500).Error; err != nil {
+		return fmt.Errorf("queue mail: %w", err)
 	}
-	if res.RowsAffected == 0 {
-		var sent int64
-		if err := tx.Model(&OutboxMail{}).Where("key = ? AND sent_at IS NOT NULL", m.Key).Count(&sent).Error; err != nil {
-			return fmt.Errorf("queue mail %s: %w", m.Key, err)
-		}
-		if sent > 0 {
-			return nil
-		}
+	keys := make([]string, len(mails))
+	for i, m := range mails {
+		keys[i] = m.Key
 	}
-	*queued = append(*queued, m.Key)
+	for _, c := range chunks(len(keys), 5000) {
+		got, err := queryStrings(tx, "SELECT key FROM outbox WHERE key IN ? AND sent_at IS NULL ORDER BY key", keys[c.from:c.from+c.n])
+		if err != nil {
+			return fmt.Errorf("queue mail: %w", err)
+		}
+		*queued = append(*queued, got...)
+	}
 	return nil
 }
 
@@ -278,8 +297,10 @@ func saveProgramChanges(tx *gorm.DB, changes []ProgramChange, queued *[]string) 
 		if err := tx.Clauses(clause.OnConflict{UpdateAll: true}).Create(&c.Program).Error; err != nil {
 			return fmt.Errorf("write program %s of %s: %w", c.Program.Program, c.Program.SellerID, err)
 		}
-		if err := queueMail(tx, c.Mail, queued); err != nil {
-			return err
+		if c.Mail != nil {
+			if err := queueMails(tx, []*OutboxMail{c.Mail}, queued); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
@@ -340,4 +361,19 @@ func (s *Store) AnswerProgram(ctx context.Context, sellerID, program string, acc
 		return nil
 	})
 	return p, err
+}
+
+// UnsentMail answers which of the keys are queued and not yet sent.
+func (s *Store) UnsentMail(ctx context.Context, keys []string) (map[string]bool, error) {
+	out := map[string]bool{}
+	for _, c := range chunks(len(keys), maxParams(s.dialect)-10) {
+		got, err := queryStrings(s.db.WithContext(ctx), "SELECT key FROM outbox WHERE key IN ? AND sent_at IS NULL", keys[c.from:c.from+c.n])
+		if err != nil {
+			return nil, fmt.Errorf("unsent mail: %w", err)
+		}
+		for _, k := range got {
+			out[k] = true
+		}
+	}
+	return out, nil
 }
