@@ -28,10 +28,10 @@ type BreachSink interface {
 type Evaluation struct {
 	Store  *store.Store
 	Policy health.Policy
-	Sink   BreachSink   // nil: breaches are only recorded in the snapshots
+	Sink   BreachSink // nil: breaches are only recorded in the snapshots
 	// Standing invites the newly eligible to programs; nil: no invitations.
 	Standing *Standing
-	Log    *slog.Logger // nil: no summary is logged
+	Log      *slog.Logger // nil: no summary is logged
 }
 
 // Plan cuts the sellers into shards; for a scheduled sweep it first records the

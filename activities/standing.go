@@ -131,7 +131,9 @@ func (a *Standing) EvaluateTierShard(ctx context.Context, in flow.TierShardInput
 	return res, err
 }
 
-func tierMailKey(seller, quarter, tier string) string { return "tier/" + seller + "/" + quarter + "/" + tier }
+func tierMailKey(seller, quarter, tier string) string {
+	return "tier/" + seller + "/" + quarter + "/" + tier
+}
 
 // revocations are the members of a program who no longer meet its criteria over
 // its window ending with quarter q.

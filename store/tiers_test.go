@@ -39,7 +39,7 @@ func TestWindowCountsEdges(t *testing.T) {
 		s.on(health.OrderCancelled, bx, from.Add(day+time.Hour), func(e *health.Event) { e.By = health.CancelledByBuyer })
 		shippedLate := s.place("sl", from.Add(day))
 		s.on(health.OrderShipped, shippedLate, from.Add(3*day), func(e *health.Event) { e.TrackingNumber = "T1" }) // late, tracked, never scanned
-		pending := s.place("pending", to.Add(-2*time.Hour)) // ship-by after the end, unshipped: not late yet
+		pending := s.place("pending", to.Add(-2*time.Hour))                                                        // ship-by after the end, unshipped: not late yet
 		_ = pending
 		if _, err := st.Ingest(ctx, s.events, time.Now()); err != nil {
 			t.Fatal(err)

@@ -41,8 +41,8 @@ func TestEveryMailRendersBothParts(t *testing.T) {
 func TestStandingMailsRender(t *testing.T) {
 	v := 0.03
 	d := MailData{SellerName: "Acme <b>Shop</b>", DashboardURL: "http://x/", Quarter: "2026-Q3", Tier: "advanced", PreviousTier: "standard",
-		Criteria:     []Criterion{{Metric: "late_shipment_rate", Value: &v, Numerator: 6, Denominator: 200, Op: "<=", Target: 0.02}},
-		Benefits:     []string{"Priority <i>support</i>"}, NextTier: "premium", Gaps: []Gap{{Advice: "2 fewer late shipments would have reached Premium."}},
+		Criteria: []Criterion{{Metric: "late_shipment_rate", Value: &v, Numerator: 6, Denominator: 200, Op: "<=", Target: 0.02}},
+		Benefits: []string{"Priority <i>support</i>"}, NextTier: "premium", Gaps: []Gap{{Advice: "2 fewer late shipments would have reached Premium."}},
 		ProgramTitle: "Business seller program", ProgramURL: "http://x/v1/sellers/acme/programs/business", WindowDays: 90}
 	for _, name := range Standing {
 		m, err := Render(name, d)

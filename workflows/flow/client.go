@@ -63,7 +63,9 @@ func (f *Client) StartTierEvaluation(ctx context.Context, in TierEvaluationInput
 // EnsureTierSchedule makes the schedule that evaluates the quarter just ended on
 // the first day of each quarter (00:05 UTC), once, however many workers start.
 func (f *Client) EnsureTierSchedule(ctx context.Context) error {
-	every := func(start, end, step int) []client.ScheduleRange { return []client.ScheduleRange{{Start: start, End: end, Step: step}} }
+	every := func(start, end, step int) []client.ScheduleRange {
+		return []client.ScheduleRange{{Start: start, End: end, Step: step}}
+	}
 	_, err := f.c.ScheduleClient().Create(ctx, client.ScheduleOptions{
 		ID: TierScheduleID,
 		Spec: client.ScheduleSpec{Calendars: []client.ScheduleCalendarSpec{{
