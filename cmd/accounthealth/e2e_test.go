@@ -140,9 +140,9 @@ func (w *world) generate(r *rand.Rand, seller string, nOrders int, trouble float
 			cb := at(o.placed, 24*time.Hour)
 			follow = append(follow, func() { ev("chargeback", cb, map[string]any{"order_id": o.id}) })
 		}
-		// Returns: of delivered orders as often as half the trouble; now and then of an
+		// Returns: of delivered orders as often as the trouble; now and then of an
 		// order still on its way, which counts nowhere.
-		if o.delivered != nil && r.Float64() < trouble/2 || o.shipped != nil && o.delivered == nil && r.Float64() < 0.1 {
+		if o.delivered != nil && r.Float64() < trouble || o.shipped != nil && o.delivered == nil && r.Float64() < 0.1 {
 			from := *o.shipped
 			if o.delivered != nil {
 				from = *o.delivered
