@@ -22,6 +22,8 @@ var fuzzSeeds = []string{
 	`{"seller_ids":["s1","s\u0000"]}`, `{"quarter":"2026-Q3"}`, `{"quarter":"2026-Q\u0000"}`, `{"seller_ids":[1]}`, `{"seller_ids":"s1"}`, `{"name":12}`,
 	`{"events":[{"id":"e1","type":"feedback","at":"2026-03-01T12:00:00Z","order_id":"o1","rating":4.9999999999999999}]}`,
 	`{"events":[{"id":"e\u0000","type":"chargeback","at":"2026-03-01T12:00:00Z","order_id":"o1"}]}`,
+	`{"events":[{"id":"e1","type":"refund_issued","at":"2026-03-01T12:00:00Z","order_id":"o\u0000","by":"seller"}]}`,
+	`{"events":[{"id":"e1","type":"order_returned","at":"2026-03-01T12:00:00Z","order_id":"o1"},{"id":"e2","type":"order_cancelled","at":"2026-03-01T12:00:00Z","order_id":"o1","by":"expired"}]}`,
 	"{\"events\":[{\"id\":\"\xff\"}]}", `{"name":"a"} {"name":"b"}`, `{"name":"a",}`, `{"unknown":1}`,
 }
 

@@ -58,6 +58,9 @@ type healthJSON struct {
 	Rating      ratingJSON          `json:"rating"`
 	Metrics     json.RawMessage     `json:"metrics"` // the stored document as it is: []metricJSON
 	EvaluatedAt *time.Time          `json:"evaluated_at"`
+	// Orders of the last 30 days the marketplace cancelled because the seller
+	// never confirmed them; cancel_rate counts them too.
+	ExpiredOrders int64 `json:"expired_orders"`
 }
 
 type ratingJSON struct {
@@ -88,5 +91,5 @@ func (s *Server) sellerHealth(c echo.Context) error {
 	}
 	return c.JSON(http.StatusOK, healthJSON{SellerID: h.SellerID, Status: h.Status,
 		Rating:  ratingJSON{Score: h.Score, Band: h.Band, Changes: ledgerOf(h.Changes)},
-		Metrics: h.MetricsJSON, EvaluatedAt: h.EvaluatedAt})
+		Metrics: h.MetricsJSON, EvaluatedAt: h.EvaluatedAt, ExpiredOrders: h.ExpiredOrders})
 }

@@ -40,18 +40,19 @@ type reasonOption struct{ Code, Text string }
 type decisionOption struct{ Value, Label string }
 
 type reviewData struct {
-	Appeal       store.AppealRow
-	ClaimantName string
-	Case         CaseJSON
-	Evidence     evidenceView
-	Metrics      []metricJSON
-	History      []store.CaseRow
-	Reasons      []reasonOption
-	Decisions    []decisionOption
-	Form         map[string]string
-	Errors       map[string]string
-	Tier         tierJSON
-	Programs     []programJSON
+	Appeal        store.AppealRow
+	ClaimantName  string
+	Case          CaseJSON
+	Evidence      evidenceView
+	Metrics       []metricJSON
+	ExpiredOrders int64
+	History       []store.CaseRow
+	Reasons       []reasonOption
+	Decisions     []decisionOption
+	Form          map[string]string
+	Errors        map[string]string
+	Tier          tierJSON
+	Programs      []programJSON
 }
 
 func (s *Server) reviewData(c echo.Context, appealID string) (reviewData, error) {
@@ -80,7 +81,7 @@ func (s *Server) reviewData(c echo.Context, appealID string) (reviewData, error)
 	if err != nil {
 		return reviewData{}, err
 	}
-	d := reviewData{Appeal: ap, Case: cd.Case, Evidence: cd.Evidence, Metrics: metrics,
+	d := reviewData{Appeal: ap, Case: cd.Case, Evidence: cd.Evidence, Metrics: metrics, ExpiredOrders: h.ExpiredOrders,
 		Form: map[string]string{}, Errors: map[string]string{},
 		Decisions: []decisionOption{{"approve", "Approve: reinstate the seller"}, {"reject", "Reject: the plan is not enough"},
 			{"request_info", "Request information"}}}

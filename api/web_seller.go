@@ -31,7 +31,13 @@ type dashboardMetric struct {
 	Status          health.Status
 	Trend           []templates.Point
 	Recommendations []string
+	Parts           *store.DefectParts // odr only
+	Evidence        []string           // the first ids behind a breach
+	MoreEvidence    int                // how many more there are
 }
+
+// dashboardEvidence is how many ids a breach lists on the dashboard; the case page has them all.
+const dashboardEvidence = 10
 
 type dashboard struct {
 	SellerName  string
@@ -45,6 +51,8 @@ type dashboard struct {
 	Tier        tierJSON
 	Programs    []programJSON
 	Advice      []health.Recommendation // the seller's own recommendations, the furthest-reaching first
+	// ExpiredOrders: orders of the last 30 days cancelled because they were never confirmed.
+	ExpiredOrders int64
 }
 
 func (s *Server) home(c echo.Context) error {
@@ -66,7 +74,7 @@ func (s *Server) home(c echo.Context) error {
 		return err
 	}
 	d := dashboard{SellerName: sel.Name, Status: h.Status, Score: h.Score, Band: h.Band, OpenCases: h.OpenCases,
-		EvaluatedAt: h.EvaluatedAt, Changes: ledgerOf(h.Changes)}
+		EvaluatedAt: h.EvaluatedAt, Changes: ledgerOf(h.Changes), ExpiredOrders: h.ExpiredOrders}
 	metrics, err := h.Metrics()
 	if err != nil {
 		return err
@@ -95,7 +103,15 @@ func (s *Server) home(c echo.Context) error {
 		def := health.Define(m.Metric)
 		dm := dashboardMetric{ID: m.Metric, Title: def.Title, Rule: def.Numerator + ", of " + def.Denominator, Value: m.Value,
 			TargetOp: string(m.Target.Op), TargetValue: m.Target.Value, Numerator: m.Numerator, Denominator: m.Denominator,
-			WindowDays: m.WindowDays, Status: m.Status, Recommendations: def.Recommendations}
+			WindowDays: m.WindowDays, Status: m.Status, Recommendations: def.Recommendations, Parts: m.Parts}
+		if ev := m.Evidence; ev != nil {
+			ids := ev.OrderIDs
+			if len(ev.MessageIDs) > 0 {
+				ids = ev.MessageIDs
+			}
+			dm.Evidence = ids[:min(len(ids), dashboardEvidence)]
+			dm.MoreEvidence = len(ids) - len(dm.Evidence)
+		}
 		for _, tp := range trend[m.Metric] {
 			dm.Trend = append(dm.Trend, templates.Point{Value: tp.Value, Bad: tp.Status == health.Bad})
 		}

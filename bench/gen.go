@@ -27,7 +27,9 @@ type dataset struct {
 // generate makes sellers × orders over the last 60 days. The first
 // breachFraction of the sellers have every 10th order defective (a 10% ODR, a
 // breach of its 1% target); the rest every 500th (0.2%). Everything else is on
-// time and tracked, so the ODR breaches are the only ones.
+// time and tracked, so the ODR breaches are the only ones: the defects alternate
+// between negative feedback and chargebacks, so that a seller's orders with
+// feedback (5 of 100) stay under negative_feedback_rate's minimum volume.
 func generate(seed uint64, sellers, orders int, breachFraction float64, now time.Time) dataset {
 	r := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
 	d := dataset{Sellers: make([]string, sellers), Orders: make([]order, 0, orders)}
@@ -51,7 +53,7 @@ func generate(seed uint64, sellers, orders int, breachFraction float64, now time
 				or.Deliv = &delivered
 			}
 			if o%every == every-1 {
-				if r.IntN(2) == 0 {
+				if (o/every)%2 == 0 {
 					or.Feedback = 1
 				} else {
 					or.Chargeback = true

@@ -16,15 +16,22 @@ const (
 	Feedback        EventType = "feedback"
 	BuyerMessage    EventType = "buyer_message"
 	MessageResponse EventType = "message_response"
+	OrderReturned   EventType = "order_returned"
+	RefundIssued    EventType = "refund_issued"
 )
 
-// Claim outcomes and cancellers.
+// Claim outcomes, cancellers and refunders.
 const (
 	ClaimOpen         = "open"
 	ClaimGranted      = "granted"
 	ClaimDenied       = "denied"
 	CancelledBySeller = "seller"
 	CancelledByBuyer  = "buyer"
+	// CancelledExpired: the marketplace cancelled an order the seller never
+	// confirmed. It counts as the seller's cancellation, and is shown apart.
+	CancelledExpired      = "expired"
+	RefundedBySeller      = "seller"
+	RefundedByMarketplace = "marketplace"
 )
 
 // MaxIDLength bounds every identifier an event carries.
@@ -51,7 +58,7 @@ type Event struct {
 // RefersToOrder reports whether the event is about an order placed earlier.
 func (e Event) RefersToOrder() bool {
 	switch e.Type {
-	case OrderShipped, TrackingScanned, OrderDelivered, OrderCancelled, AToZClaim, Chargeback, Feedback:
+	case OrderShipped, TrackingScanned, OrderDelivered, OrderCancelled, AToZClaim, Chargeback, Feedback, OrderReturned, RefundIssued:
 		return true
 	}
 	return false

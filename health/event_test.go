@@ -12,6 +12,7 @@ func TestRefersToOrder(t *testing.T) {
 		health.OrderDelivered: true, health.OrderCancelled: true, health.AToZClaim: true,
 		health.Chargeback: true, health.Feedback: true, health.BuyerMessage: false,
 		health.MessageResponse: false, "": false, "order_refunded": false,
+		health.OrderReturned: true, health.RefundIssued: true,
 	}
 	for typ, w := range want {
 		if got := (health.Event{Type: typ}).RefersToOrder(); got != w {

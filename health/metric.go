@@ -5,22 +5,31 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // MetricID names one performance metric. The zero value is not a metric.
 type MetricID string
 
 const (
-	ODR                MetricID = "odr"
-	CancelRate         MetricID = "cancel_rate"
-	LateShipmentRate   MetricID = "late_shipment_rate"
-	ValidTrackingRate  MetricID = "valid_tracking_rate"
-	OnTimeDeliveryRate MetricID = "on_time_delivery_rate"
-	ResponseRate       MetricID = "response_rate"
+	ODR                  MetricID = "odr"
+	CancelRate           MetricID = "cancel_rate"
+	LateShipmentRate     MetricID = "late_shipment_rate"
+	ValidTrackingRate    MetricID = "valid_tracking_rate"
+	OnTimeDeliveryRate   MetricID = "on_time_delivery_rate"
+	ResponseRate         MetricID = "response_rate"
+	ReturnRate           MetricID = "return_rate"
+	RefundRate           MetricID = "refund_rate"
+	NegativeFeedbackRate MetricID = "negative_feedback_rate"
 )
 
 // Metrics lists every metric in the order they are shown to people.
-var Metrics = []MetricID{ODR, CancelRate, LateShipmentRate, ValidTrackingRate, OnTimeDeliveryRate, ResponseRate}
+var Metrics = []MetricID{ODR, CancelRate, LateShipmentRate, ValidTrackingRate, OnTimeDeliveryRate, ResponseRate,
+	ReturnRate, RefundRate, NegativeFeedbackRate}
+
+// ExpiredWindow is how far back a seller's health counts expired orders (those
+// the marketplace cancelled because the seller never confirmed them).
+const ExpiredWindow = 30 * 24 * time.Hour
 
 // Valid reports whether m is one of Metrics.
 func (m MetricID) Valid() bool {
@@ -53,7 +62,7 @@ var definitions = map[MetricID]Definition{
 	},
 	CancelRate: {
 		Title:       "Pre-fulfilment Cancel Rate",
-		Numerator:   "orders you cancelled before they shipped",
+		Numerator:   "orders you cancelled before they shipped, and orders that expired because you never confirmed them",
 		Denominator: "orders placed in the window",
 		Recommendations: []string{
 			"Keep your inventory in sync across every channel.",
@@ -96,6 +105,36 @@ var definitions = map[MetricID]Definition{
 		Recommendations: []string{
 			"Answer every buyer message within 24 hours, weekends included.",
 			`Mark messages that need no answer as "no response needed".`,
+		},
+	},
+	ReturnRate: {
+		Title:       "Return Rate",
+		Numerator:   "delivered orders the buyer returned",
+		Denominator: "orders delivered in the window",
+		Recommendations: []string{
+			"Describe items accurately, with true photos, sizes and materials.",
+			"Check every item for defects before you pack it.",
+			"Pack so that items arrive undamaged.",
+		},
+	},
+	RefundRate: {
+		Title:       "Refund Rate",
+		Numerator:   "orders you refunded (a refund by the marketplace does not count)",
+		Denominator: "orders placed in the window",
+		Recommendations: []string{
+			"Keep stock and prices accurate so buyers get what they ordered.",
+			"Ship on time with tracking, so fewer orders go missing.",
+			"Solve a buyer's problem before it becomes a refund.",
+		},
+	},
+	NegativeFeedbackRate: {
+		Title:       "Negative Feedback Rate",
+		Numerator:   "orders whose latest feedback is 1 or 2 stars",
+		Denominator: "orders placed in the window that have feedback",
+		Recommendations: []string{
+			"Answer buyers within 24 hours.",
+			"Ship on time and describe items accurately.",
+			"Ask an unhappy buyer how to make it right: revised feedback counts.",
 		},
 	},
 }

@@ -239,7 +239,8 @@ func TestJudgeDefaultPolicyAtTargets(t *testing.T) {
 }
 
 func TestMetricIDs(t *testing.T) {
-	want := []health.MetricID{"odr", "cancel_rate", "late_shipment_rate", "valid_tracking_rate", "on_time_delivery_rate", "response_rate"}
+	want := []health.MetricID{"odr", "cancel_rate", "late_shipment_rate", "valid_tracking_rate", "on_time_delivery_rate", "response_rate",
+		"return_rate", "refund_rate", "negative_feedback_rate"}
 	if len(health.Metrics) != len(want) {
 		t.Fatalf("Metrics = %v, want %v", health.Metrics, want)
 	}

@@ -6,7 +6,10 @@ import "time"
 // facts the order metrics count. Events may arrive late and out of order, so each
 // fact has its own rule:
 //   - the first (earliest at) shipment, carrier scan, delivery, cancellation (with
-//     who cancelled) and chargeback count;
+//     who cancelled), chargeback and return count;
+//   - refunds count per refunder: the first refund by the seller and the first by
+//     the marketplace, each on its own (only the seller's counts in refund_rate, so
+//     a marketplace refund before it must not hide it);
 //   - for A-to-z claims and feedback the latest (by at) counts;
 //   - the tracking number and the carrier are each the last non-empty one to arrive.
 //
@@ -29,6 +32,10 @@ type OrderFacts struct {
 	ChargebackAt   *time.Time
 	FeedbackAt     *time.Time
 	FeedbackRating int // meaningful when FeedbackAt is set
+	ReturnedAt     *time.Time
+	// The first refund by each refunder.
+	SellerRefundAt      *time.Time
+	MarketplaceRefundAt *time.Time
 }
 
 // Apply folds one later-arriving event of the order into f. Events that do not
@@ -62,6 +69,15 @@ func (f *OrderFacts) Apply(e Event) {
 	case Feedback:
 		if latest(&f.FeedbackAt, at) {
 			f.FeedbackRating = e.Rating
+		}
+	case OrderReturned:
+		first(&f.ReturnedAt, at)
+	case RefundIssued:
+		switch e.By {
+		case RefundedBySeller:
+			first(&f.SellerRefundAt, at)
+		case RefundedByMarketplace:
+			first(&f.MarketplaceRefundAt, at)
 		}
 	}
 }

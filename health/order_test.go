@@ -16,9 +16,9 @@ func showFacts(f health.OrderFacts) string {
 		}
 		return p.Format(time.RFC3339Nano)
 	}
-	return fmt.Sprintf("shipped %s tracking %q carrier %q scan %s delivered %s cancelled %s by %q claim %s %q chargeback %s feedback %s %d",
+	return fmt.Sprintf("shipped %s tracking %q carrier %q scan %s delivered %s cancelled %s by %q claim %s %q chargeback %s feedback %s %d returned %s refunded by seller %s by marketplace %s",
 		t(f.ShippedAt), f.TrackingNumber, f.Carrier, t(f.FirstScanAt), t(f.DeliveredAt), t(f.CancelledAt), f.CancelledBy,
-		t(f.ClaimAt), f.ClaimOutcome, t(f.ChargebackAt), t(f.FeedbackAt), f.FeedbackRating)
+		t(f.ClaimAt), f.ClaimOutcome, t(f.ChargebackAt), t(f.FeedbackAt), f.FeedbackRating, t(f.ReturnedAt), t(f.SellerRefundAt), t(f.MarketplaceRefundAt))
 }
 
 func TestOrderFactsApply(t *testing.T) {
@@ -65,6 +65,16 @@ func TestOrderFactsApply(t *testing.T) {
 		{"a claim at the same instant as the latest replaces it",
 			[]health.Event{ev(health.AToZClaim, 5, outcome(health.ClaimDenied)), ev(health.AToZClaim, 5, outcome(health.ClaimGranted))},
 			health.OrderFacts{ClaimAt: ptr(5), ClaimOutcome: health.ClaimGranted}},
+		{"an expiry is a cancellation like any other: the first counts",
+			[]health.Event{ev(health.OrderCancelled, 5, by(health.CancelledBySeller)), ev(health.OrderCancelled, 4, by(health.CancelledExpired))},
+			health.OrderFacts{CancelledAt: ptr(4), CancelledBy: health.CancelledExpired}},
+		{"the first return counts",
+			[]health.Event{ev(health.OrderReturned, 7, nil), ev(health.OrderReturned, 6, nil), ev(health.OrderReturned, 9, nil)},
+			health.OrderFacts{ReturnedAt: ptr(6)}},
+		{"the first refund of each refunder counts, one not hiding the other",
+			[]health.Event{ev(health.RefundIssued, 8, by(health.RefundedBySeller)), ev(health.RefundIssued, 3, by(health.RefundedByMarketplace)),
+				ev(health.RefundIssued, 6, by(health.RefundedBySeller)), ev(health.RefundIssued, 4, by(health.RefundedByMarketplace))},
+			health.OrderFacts{SellerRefundAt: ptr(6), MarketplaceRefundAt: ptr(3)}},
 		{"the latest feedback counts; a tie takes the later to arrive",
 			[]health.Event{ev(health.Feedback, 4, rating(5)), ev(health.Feedback, 1, rating(1)), ev(health.Feedback, 4, rating(2))},
 			health.OrderFacts{FeedbackAt: ptr(4), FeedbackRating: 2}},

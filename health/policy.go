@@ -60,12 +60,15 @@ func DefaultPolicy() Policy {
 	t := func(op Op, v float64) Target { return Target{Op: op, Value: v} }
 	return Policy{
 		Metrics: map[MetricID]MetricPolicy{
-			ODR:                {Target: t(Less, 0.01), WindowDays: 60, MinDenominator: 10, OnBreach: Suspend},
-			CancelRate:         {Target: t(Less, 0.025), WindowDays: 7, MinDenominator: 10, OnBreach: Restrict},
-			LateShipmentRate:   {Target: t(Less, 0.04), WindowDays: 30, MinDenominator: 10, OnBreach: Restrict},
-			ValidTrackingRate:  {Target: t(GreaterEqual, 0.95), WindowDays: 30, MinDenominator: 10, OnBreach: Restrict},
-			OnTimeDeliveryRate: {Target: t(GreaterEqual, 0.97), WindowDays: 30, MinDenominator: 10, OnBreach: Notify},
-			ResponseRate:       {Target: t(GreaterEqual, 0.90), WindowDays: 30, MinDenominator: 10, OnBreach: Notify},
+			ODR:                  {Target: t(Less, 0.01), WindowDays: 60, MinDenominator: 10, OnBreach: Suspend},
+			CancelRate:           {Target: t(Less, 0.025), WindowDays: 7, MinDenominator: 10, OnBreach: Restrict},
+			LateShipmentRate:     {Target: t(Less, 0.04), WindowDays: 30, MinDenominator: 10, OnBreach: Restrict},
+			ValidTrackingRate:    {Target: t(GreaterEqual, 0.95), WindowDays: 30, MinDenominator: 10, OnBreach: Restrict},
+			OnTimeDeliveryRate:   {Target: t(GreaterEqual, 0.97), WindowDays: 30, MinDenominator: 10, OnBreach: Notify},
+			ResponseRate:         {Target: t(GreaterEqual, 0.90), WindowDays: 30, MinDenominator: 10, OnBreach: Notify},
+			ReturnRate:           {Target: t(Less, 0.10), WindowDays: 30, MinDenominator: 10, OnBreach: Notify},
+			RefundRate:           {Target: t(Less, 0.05), WindowDays: 30, MinDenominator: 10, OnBreach: Notify},
+			NegativeFeedbackRate: {Target: t(Less, 0.05), WindowDays: 90, MinDenominator: 10, OnBreach: Notify},
 		},
 		Cases: CasePolicy{
 			WarningGrace:       7 * 24 * time.Hour,

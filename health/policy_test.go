@@ -25,6 +25,9 @@ func TestDefaultPolicyMatchesDomainBrief(t *testing.T) {
 		{health.ValidTrackingRate, health.Target{Op: health.GreaterEqual, Value: 0.95}, 30, 10, health.Restrict},
 		{health.OnTimeDeliveryRate, health.Target{Op: health.GreaterEqual, Value: 0.97}, 30, 10, health.Notify},
 		{health.ResponseRate, health.Target{Op: health.GreaterEqual, Value: 0.90}, 30, 10, health.Notify},
+		{health.ReturnRate, health.Target{Op: health.Less, Value: 0.10}, 30, 10, health.Notify},
+		{health.RefundRate, health.Target{Op: health.Less, Value: 0.05}, 30, 10, health.Notify},
+		{health.NegativeFeedbackRate, health.Target{Op: health.Less, Value: 0.05}, 90, 10, health.Notify},
 	}
 	if len(p.Metrics) != len(tests) {
 		t.Errorf("DefaultPolicy has %d metrics, want %d", len(p.Metrics), len(tests))
@@ -91,6 +94,11 @@ func TestParsePolicyOneChangeKeepsOtherDefaults(t *testing.T) {
 		{`metrics: {late_shipment_rate: {min_denominator: 0}}`, metric(health.LateShipmentRate, func(m *health.MetricPolicy) { m.MinDenominator = 0 })},
 		{`metrics: {response_rate: {on_breach: suspend}}`, metric(health.ResponseRate, func(m *health.MetricPolicy) { m.OnBreach = health.Suspend })},
 		{`metrics: {odr: {on_breach: notify}}`, metric(health.ODR, func(m *health.MetricPolicy) { m.OnBreach = health.Notify })},
+		{`metrics: {return_rate: {target: "< 0.2", on_breach: restrict}}`, metric(health.ReturnRate, func(m *health.MetricPolicy) {
+			m.Target, m.OnBreach = health.Target{Op: health.Less, Value: 0.2}, health.Restrict
+		})},
+		{`metrics: {refund_rate: {window_days: 60}}`, metric(health.RefundRate, func(m *health.MetricPolicy) { m.WindowDays = 60 })},
+		{`metrics: {negative_feedback_rate: {min_denominator: 25}}`, metric(health.NegativeFeedbackRate, func(m *health.MetricPolicy) { m.MinDenominator = 25 })},
 		{"cases:\n  warning_grace: 5s\n", func(p *health.Policy) { p.Cases.WarningGrace = 5 * time.Second }},
 		{"cases:\n  appeal_window: 10s\n", func(p *health.Policy) { p.Cases.AppealWindow = 10 * time.Second }},
 		{"cases:\n  review_sla: 1h30m\n", func(p *health.Policy) { p.Cases.ReviewSLA = 90 * time.Minute }},

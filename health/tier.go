@@ -235,12 +235,15 @@ func OrdersToFix(t Target, num, den int64) int64 {
 
 // changes names, one and many, what would have to change in a metric's count.
 var changes = map[MetricID][2]string{
-	ODR:                {"fewer order with a defect (negative feedback, an A-to-z claim or a chargeback)", "fewer orders with a defect (negative feedback, an A-to-z claim or a chargeback)"},
-	CancelRate:         {"fewer cancellation before shipping", "fewer cancellations before shipping"},
-	LateShipmentRate:   {"fewer late shipment", "fewer late shipments"},
-	ValidTrackingRate:  {"more shipment with a tracking number and a carrier scan", "more shipments with a tracking number and a carrier scan"},
-	OnTimeDeliveryRate: {"more delivery on time", "more deliveries on time"},
-	ResponseRate:       {"more buyer message answered within 24 hours", "more buyer messages answered within 24 hours"},
+	ODR:                  {"fewer order with a defect (negative feedback, an A-to-z claim or a chargeback)", "fewer orders with a defect (negative feedback, an A-to-z claim or a chargeback)"},
+	CancelRate:           {"fewer cancellation before shipping", "fewer cancellations before shipping"},
+	LateShipmentRate:     {"fewer late shipment", "fewer late shipments"},
+	ValidTrackingRate:    {"more shipment with a tracking number and a carrier scan", "more shipments with a tracking number and a carrier scan"},
+	OnTimeDeliveryRate:   {"more delivery on time", "more deliveries on time"},
+	ResponseRate:         {"more buyer message answered within 24 hours", "more buyer messages answered within 24 hours"},
+	ReturnRate:           {"fewer return", "fewer returns"},
+	RefundRate:           {"fewer refund", "fewer refunds"},
+	NegativeFeedbackRate: {"fewer order with negative feedback", "fewer orders with negative feedback"},
 }
 
 // Advice says how many orders would change a standing, and what helps.

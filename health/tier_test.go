@@ -181,3 +181,15 @@ func TestRecommendRanksBreachesThenTheNextTier(t *testing.T) {
 		t.Errorf("ranked %v, want %s", got, want)
 	}
 }
+
+// Every metric's advice names what would change in its own words, not the
+// fallback for a metric nobody described.
+func TestAdviceNamesEveryMetric(t *testing.T) {
+	for _, m := range health.Metrics {
+		for _, k := range []int64{1, 2} {
+			if a := health.Advice(m, k, "Advanced"); strings.Contains(a, "counted better") {
+				t.Errorf("Advice(%s, %d) = %q: no words for the metric", m, k, a)
+			}
+		}
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -145,13 +146,15 @@ func TestLatestHealthReadsEverythingAtOnce(t *testing.T) {
 		s.placeN("o", 19, now.Add(-10*day))
 		o := s.place("bad", now.Add(-10*day))
 		s.on(health.Chargeback, o, now.Add(-9*day), nil)
+		x := s.place("expired", now.Add(-3*day))
+		s.on(health.OrderCancelled, x, now.Add(-day), func(e *health.Event) { e.By = health.CancelledExpired })
 		if _, err := st.Ingest(ctx, s.events, now); err != nil {
 			t.Fatal(err)
 		}
 
 		// Never evaluated: computed on the spot.
 		h, err := st.LatestHealth(ctx, "s1", p)
-		if err != nil || h.EvaluatedAt != nil || docOf(t, h, health.ODR).Numerator != 1 {
+		if err != nil || h.EvaluatedAt != nil || docOf(t, h, health.ODR).Numerator != 1 || h.ExpiredOrders != 1 {
 			t.Fatalf("before any evaluation: %+v %v", h, err)
 		}
 
@@ -187,8 +190,8 @@ func TestLatestHealthReadsEverythingAtOnce(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if h.EvaluatedAt == nil || !h.EvaluatedAt.Equal(now) {
-			t.Errorf("evaluated at %v, want %v", h.EvaluatedAt, now)
+		if h.EvaluatedAt == nil || !h.EvaluatedAt.Equal(now) || h.ExpiredOrders != 1 {
+			t.Errorf("evaluated at %v with %d expired orders, want %v and 1", h.EvaluatedAt, h.ExpiredOrders, now)
 		}
 		docs, err := h.Metrics()
 		if err != nil {
@@ -201,8 +204,16 @@ func TestLatestHealthReadsEverythingAtOnce(t *testing.T) {
 			want := res[0].Metrics[i]
 			if m.Metric != health.Metrics[i] || m.Title != health.Define(m.Metric).Title || m.Numerator != want.Numerator || m.Denominator != want.Denominator ||
 				m.Status != want.Status || m.Target != want.Policy.Target || m.WindowDays != want.Policy.WindowDays ||
-				!m.WindowStart.Equal(want.WindowStart.Truncate(time.Millisecond)) || !m.WindowEnd.Equal(now) || m.EvidenceIDs != nil {
+				!m.WindowStart.Equal(want.WindowStart.Truncate(time.Millisecond)) || !m.WindowEnd.Equal(now) {
 				t.Errorf("metric %d = %+v, want %+v", i, m, want)
+			}
+			// A bad metric cites its orders in the document the health page sends; a good one cites none.
+			var wantEvidence *store.MetricEvidence
+			if want.Status == health.Bad {
+				wantEvidence = &store.MetricEvidence{OrderIDs: want.EvidenceIDs}
+			}
+			if !reflect.DeepEqual(m.Evidence, wantEvidence) || !reflect.DeepEqual(m.Parts, want.Parts) || (m.Metric == health.ODR) != (m.Parts != nil) {
+				t.Errorf("%s evidence %+v parts %+v, want %+v and %+v", m.Metric, m.Evidence, m.Parts, wantEvidence, want.Parts)
 			}
 			if (m.Value == nil) != (want.Value == nil) || (m.Value != nil && *m.Value != *want.Value) {
 				t.Errorf("%s value %v, want %v", m.Metric, m.Value, want.Value)

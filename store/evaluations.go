@@ -110,7 +110,7 @@ type sellerSnapshot struct {
 	EvaluationID string
 	SellerID     string
 	EvaluatedAt  int64
-	Metrics      string // JSON of []MetricDoc, with the evidence of breaches
+	Metrics      string // JSON of []MetricDoc
 }
 
 // SellerHealthRow is the latest evaluation of a seller.
@@ -120,6 +120,7 @@ type SellerHealthRow struct {
 	EvaluatedAt       int64
 	DefectFreeShipped int64
 	RatingBonus       int
+	ExpiredOrders     int64
 	Metrics           string // JSON of []MetricDoc: the read model of the health page
 }
 
@@ -137,24 +138,41 @@ type MetricDoc struct {
 	WindowStart time.Time       `json:"window_start"`
 	WindowEnd   time.Time       `json:"window_end"`
 	Status      health.Status   `json:"status"`
-	EvidenceIDs []string        `json:"evidence_ids,omitempty"` // in snapshots only, for breaches
+	Parts       *DefectParts    `json:"parts,omitempty"`    // odr only
+	Evidence    *MetricEvidence `json:"evidence,omitempty"` // bad metrics only
+}
+
+// MetricEvidence is what a bad metric cites, at most MaxEvidenceIDs ids: the
+// orders behind it, or for response_rate the buyer messages (order_ids then
+// empty), as a case's evidence has them.
+type MetricEvidence struct {
+	OrderIDs   []string `json:"order_ids"`
+	MessageIDs []string `json:"message_ids,omitempty"`
 }
 
 // DocOf is a computed metric as a document.
 func DocOf(r MetricResult) MetricDoc {
-	return MetricDoc{Metric: r.Metric, Title: health.Define(r.Metric).Title, Numerator: r.Numerator, Denominator: r.Denominator,
+	d := MetricDoc{Metric: r.Metric, Title: health.Define(r.Metric).Title, Numerator: r.Numerator, Denominator: r.Denominator,
 		Value: r.Value, Target: r.Policy.Target, WindowDays: r.Policy.WindowDays,
-		WindowStart: fromMS(ms(r.WindowStart)), WindowEnd: fromMS(ms(r.WindowEnd)), Status: r.Status}
+		WindowStart: fromMS(ms(r.WindowStart)), WindowEnd: fromMS(ms(r.WindowEnd)), Status: r.Status, Parts: r.Parts}
+	if r.Status == health.Bad {
+		ids := append([]string{}, r.EvidenceIDs...) // [] rather than null when none
+		if r.Metric == health.ResponseRate {
+			d.Evidence = &MetricEvidence{OrderIDs: []string{}, MessageIDs: ids}
+		} else {
+			d.Evidence = &MetricEvidence{OrderIDs: ids}
+		}
+	}
+	return d
 }
 
-// metricsDocument is the JSON of a seller's metrics, without evidence.
-func metricsDocument(sm SellerMetrics) ([]MetricDoc, []byte, error) {
+// metricsDocument is the JSON of a seller's metrics.
+func metricsDocument(sm SellerMetrics) ([]byte, error) {
 	docs := make([]MetricDoc, len(sm.Metrics))
 	for i, r := range sm.Metrics {
 		docs[i] = DocOf(r)
 	}
-	b, err := json.Marshal(docs)
-	return docs, b, err
+	return json.Marshal(docs)
 }
 
 func (SellerHealthRow) TableName() string { return "seller_health" }
@@ -168,34 +186,20 @@ func (s *Store) SaveShard(ctx context.Context, evaluationID string, at time.Time
 	sellers := make([]string, 0, len(results))
 	for _, sm := range results {
 		sellers = append(sellers, sm.SellerID)
-		inBreach := false
 		for _, r := range sm.Metrics {
 			if r.Status == health.Bad {
 				breaches++
-				inBreach = true
 			}
 		}
-		// The health page's document leaves the evidence out; the snapshot keeps it.
-		docs, doc, err := metricsDocument(sm)
+		// One document, evidence of breaches included, for the history and the health page.
+		doc, err := metricsDocument(sm)
 		if err != nil {
 			return 0, fmt.Errorf("save shard of evaluation %s: %w", evaluationID, err)
 		}
-		snap := sellerSnapshot{EvaluationID: evaluationID, SellerID: sm.SellerID, EvaluatedAt: ms(at), Metrics: string(doc)}
-		if inBreach {
-			for i, r := range sm.Metrics {
-				if r.Status == health.Bad {
-					docs[i].EvidenceIDs = append([]string{}, r.EvidenceIDs...) // [] rather than null when none
-				}
-			}
-			b, err := json.Marshal(docs)
-			if err != nil {
-				return 0, fmt.Errorf("save shard of evaluation %s: %w", evaluationID, err)
-			}
-			snap.Metrics = string(b)
-		}
-		snaps = append(snaps, snap)
+		snaps = append(snaps, sellerSnapshot{EvaluationID: evaluationID, SellerID: sm.SellerID, EvaluatedAt: ms(at), Metrics: string(doc)})
 		latest = append(latest, SellerHealthRow{SellerID: sm.SellerID, EvaluationID: evaluationID, EvaluatedAt: ms(at),
-			DefectFreeShipped: sm.DefectFreeShipped, RatingBonus: health.Bonus(sm.DefectFreeShipped), Metrics: string(doc)})
+			DefectFreeShipped: sm.DefectFreeShipped, RatingBonus: health.Bonus(sm.DefectFreeShipped), ExpiredOrders: sm.ExpiredOrders,
+			Metrics: string(doc)})
 	}
 	err = s.tx(ctx, func(tx *gorm.DB) error {
 		if len(snaps) == 0 {
@@ -229,7 +233,7 @@ func (s *Store) SaveShard(ctx context.Context, evaluationID string, at time.Time
 			// Keep the newest evaluation as the latest even if an older one finishes after it.
 			err = tx.Clauses(clause.OnConflict{
 				Columns:   []clause.Column{{Name: "seller_id"}},
-				DoUpdates: clause.AssignmentColumns([]string{"evaluation_id", "evaluated_at", "defect_free_shipped", "rating_bonus", "metrics"}),
+				DoUpdates: clause.AssignmentColumns([]string{"evaluation_id", "evaluated_at", "defect_free_shipped", "rating_bonus", "expired_orders", "metrics"}),
 				Where:     clause.Where{Exprs: []clause.Expression{clause.Expr{SQL: "seller_health.evaluated_at <= excluded.evaluated_at"}}},
 			}).CreateInBatches(latest, 1000).Error
 			if err != nil {

@@ -19,6 +19,7 @@ type Health struct {
 	// API sends as it is. Metrics decodes it for the pages.
 	MetricsJSON       json.RawMessage
 	DefectFreeShipped int64
+	ExpiredOrders     int64      // placed in the last health.ExpiredWindow
 	EvaluatedAt       *time.Time // nil when computed on the spot
 	Cases             []health.CaseStanding
 	Ledger            []LedgerEntry // newest first, at most HealthLedgerEntries
@@ -34,7 +35,7 @@ const HealthLedgerEntries = 20
 // form starts from seller_health; a seller without a row there (never evaluated,
 // or unknown) is read with the second, which starts from sellers.
 var healthSQL = func() map[Dialect][2]string {
-	q := `SELECT h.evaluated_at, h.defect_free_shipped, h.metrics,
+	q := `SELECT h.evaluated_at, h.defect_free_shipped, h.expired_orders, h.metrics,
   (SELECT %[1]s(%[2]s('state', c.state, 'enforcement', c.enforcement, 'opened_at', c.opened_at))
    FROM cases c WHERE c.seller_id = %[5]s),
   (SELECT %[1]s(%[2]s('at', l.at, 'delta', l.delta, 'cause', l.cause, 'case_id', l.case_id) ORDER BY l.at DESC, l.key DESC)
@@ -56,13 +57,13 @@ var healthSQL = func() map[Dialect][2]string {
 // the spot with the policy p, so a new seller sees real numbers.
 func (s *Store) LatestHealth(ctx context.Context, sellerID string, p health.Policy) (Health, error) {
 	var (
-		evaluatedAt, defectFree            sql.NullInt64
+		evaluatedAt, defectFree, expired   sql.NullInt64
 		metricsJSON, casesJSON, ledgerJSON sql.NullString
 	)
 	// Plain database/sql: at this rate GORM's statement building is a cost of its own.
 	var err error
 	for _, q := range healthSQL[s.dialect] {
-		err = s.readDB().QueryRowContext(ctx, q, HealthLedgerEntries, sellerID).Scan(&evaluatedAt, &defectFree, &metricsJSON, &casesJSON, &ledgerJSON)
+		err = s.readDB().QueryRowContext(ctx, q, HealthLedgerEntries, sellerID).Scan(&evaluatedAt, &defectFree, &expired, &metricsJSON, &casesJSON, &ledgerJSON)
 		if !errors.Is(err, sql.ErrNoRows) {
 			break
 		}
@@ -112,16 +113,16 @@ func (s *Store) LatestHealth(ctx context.Context, sellerID string, p health.Poli
 		if len(ms) != 1 {
 			return Health{}, fmt.Errorf("health of %s: %w", sellerID, ErrNotFound)
 		}
-		_, doc, err := metricsDocument(ms[0])
+		doc, err := metricsDocument(ms[0])
 		if err != nil {
 			return Health{}, fmt.Errorf("health of %s: %w", sellerID, err)
 		}
-		out.MetricsJSON, out.DefectFreeShipped = doc, ms[0].DefectFreeShipped
+		out.MetricsJSON, out.DefectFreeShipped, out.ExpiredOrders = doc, ms[0].DefectFreeShipped, ms[0].ExpiredOrders
 		return out, nil
 	}
 	at := fromMS(evaluatedAt.Int64)
 	out.EvaluatedAt = &at
-	out.MetricsJSON, out.DefectFreeShipped = json.RawMessage(metricsJSON.String), defectFree.Int64
+	out.MetricsJSON, out.DefectFreeShipped, out.ExpiredOrders = json.RawMessage(metricsJSON.String), defectFree.Int64, expired.Int64
 	return out, nil
 }
 

@@ -15,16 +15,21 @@ import (
 // every seller of a shard in one pass over their orders) and to list the evidence.
 // Named parameters: @now and @<metric>_from, the start of the metric's window.
 const (
-	// NULL-safe on purpose: it is also used under NOT, where a NULL would drop the row.
-	defect = `(COALESCE(o.feedback_rating, 0) IN (1, 2) OR COALESCE(o.claim_outcome, 'denied') <> 'denied' OR o.chargeback_at IS NOT NULL)`
+	// The three defects of ODR, NULL-safe on purpose: defect is also used under
+	// NOT, where a NULL would drop the row.
+	negativeFeedback = `COALESCE(o.feedback_rating, 0) IN (1, 2)`
+	claimNotDenied   = `COALESCE(o.claim_outcome, 'denied') <> 'denied'`
+	chargedBack      = `o.chargeback_at IS NOT NULL`
+	defect           = `(` + negativeFeedback + ` OR ` + claimNotDenied + ` OR ` + chargedBack + `)`
 
 	cancelledBeforeShipping = `(o.cancelled_at IS NOT NULL AND o.cancelled_at < @now AND (o.shipped_at IS NULL OR o.cancelled_at < o.shipped_at))`
 
 	odrDen = `(o.placed_at >= @odr_from AND o.placed_at < @now)`
 	odrNum = odrDen + ` AND ` + defect
 
+	// An expired order (never confirmed by the seller) is the seller's cancellation.
 	cancelDen = `(o.placed_at >= @cancel_rate_from AND o.placed_at < @now)`
-	cancelNum = cancelDen + ` AND o.cancelled_by = 'seller' AND ` + cancelledBeforeShipping
+	cancelNum = cancelDen + ` AND o.cancelled_by IN ('seller', 'expired') AND ` + cancelledBeforeShipping
 
 	lateDen = `(o.ship_by >= @late_shipment_rate_from AND o.ship_by < @now AND NOT ` + cancelledBeforeShipping + `)`
 	lateNum = lateDen + ` AND (o.shipped_at IS NULL OR o.shipped_at > o.ship_by OR o.shipped_at >= @now)`
@@ -34,6 +39,23 @@ const (
 
 	otdDen = `(o.first_scan_at IS NOT NULL AND o.first_scan_at < @now AND o.deliver_by >= @on_time_delivery_rate_from AND o.deliver_by < @now)`
 	otdNum = otdDen + ` AND o.delivered_at IS NOT NULL AND o.delivered_at <= o.deliver_by AND o.delivered_at < @now`
+
+	// A return counts once the order's delivery is known: an undelivered order
+	// is in neither count.
+	returnDen = `(o.delivered_at >= @return_rate_from AND o.delivered_at < @now)`
+	returnNum = returnDen + ` AND o.returned_at < @now`
+
+	// Only the seller's refunds count; the marketplace's are kept apart.
+	refundDen = `(o.placed_at >= @refund_rate_from AND o.placed_at < @now)`
+	refundNum = refundDen + ` AND o.seller_refund_at < @now`
+
+	// The latest feedback counts, as in ODR, by order date.
+	negFeedbackDen = `(o.placed_at >= @negative_feedback_rate_from AND o.placed_at < @now AND o.feedback_at IS NOT NULL)`
+	negFeedbackNum = negFeedbackDen + ` AND ` + negativeFeedback
+
+	// Expired orders of the last health.ExpiredWindow, shown apart; each is also
+	// in cancel_rate's numerator when placed in its window.
+	expiredOrders = `(o.placed_at >= @expired_from AND o.placed_at < @now AND o.cancelled_by = 'expired' AND ` + cancelledBeforeShipping + `)`
 
 	// Defect-free orders shipped in the rating's lookback earn rating points.
 	ratingShipped = `(o.shipped_at >= @rating_from AND o.shipped_at < @now AND NOT ` + defect + `)`
@@ -55,6 +77,26 @@ var orderMetrics = []struct {
 	{health.LateShipmentRate, lateNum, lateDen, lateNum},
 	{health.ValidTrackingRate, trackNum, trackDen, trackDen + ` AND NOT (` + trackNum + `)`},
 	{health.OnTimeDeliveryRate, otdNum, otdDen, otdDen + ` AND NOT (` + otdNum + `)`},
+	{health.ReturnRate, returnNum, returnDen, returnNum},
+	{health.RefundRate, refundNum, refundDen, refundNum},
+	{health.NegativeFeedbackRate, negFeedbackNum, negFeedbackDen, negFeedbackNum},
+}
+
+// The counts the order pass takes beside the metrics, in column order.
+const (
+	countDefectFree = iota // the rating's defect-free shipments
+	countExpired
+	countNegativeFeedback // ODR's parts: an order may be in several
+	countClaims
+	countChargebacks
+)
+
+var orderCounts = [...]string{
+	countDefectFree:       ratingShipped,
+	countExpired:          expiredOrders,
+	countNegativeFeedback: odrDen + ` AND ` + negativeFeedback,
+	countClaims:           odrDen + ` AND ` + claimNotDenied,
+	countChargebacks:      odrDen + ` AND ` + chargedBack,
 }
 
 // The evidence of a poor response rate is the messages left unanswered in time.
@@ -80,12 +122,14 @@ func orderMetricsSQL(d Dialect, shardCond string) string {
 	for _, m := range orderMetrics {
 		fmt.Fprintf(&b, ",\n  COUNT(CASE WHEN %s THEN 1 END),\n  COUNT(CASE WHEN %s THEN 1 END)", m.num, m.den)
 	}
-	fmt.Fprintf(&b, ",\n  COUNT(CASE WHEN %s THEN 1 END)", ratingShipped)
+	for _, c := range orderCounts {
+		fmt.Fprintf(&b, ",\n  COUNT(CASE WHEN %s THEN 1 END)", c)
+	}
 	for _, m := range orderMetrics {
 		fmt.Fprintf(&b, ",\n  %s", idList(d, "o.order_id", "o.placed_at", m.evidence))
 	}
 	// Only orders that can fall in some window are read.
-	fmt.Fprintf(&b, "\nFROM orders o\nWHERE %s AND (o.placed_at >= @earliest OR o.ship_by >= @earliest OR o.shipped_at >= @earliest OR o.deliver_by >= @earliest)\nGROUP BY o.seller_id", shardCond)
+	fmt.Fprintf(&b, "\nFROM orders o\nWHERE %s AND (o.placed_at >= @earliest OR o.ship_by >= @earliest OR o.shipped_at >= @earliest OR o.deliver_by >= @earliest OR o.delivered_at >= @earliest)\nGROUP BY o.seller_id", shardCond)
 	return b.String()
 }
 
@@ -122,7 +166,16 @@ type MetricResult struct {
 	Policy      health.MetricPolicy
 	WindowStart time.Time
 	WindowEnd   time.Time
-	EvidenceIDs []string // the orders (or messages) behind the numerator; filled for breaches
+	EvidenceIDs []string     // the orders (or messages) behind the numerator; filled for breaches
+	Parts       *DefectParts // ODR's only
+}
+
+// DefectParts counts the orders in ODR's window with each defect; an order with
+// several defects is in several parts.
+type DefectParts struct {
+	NegativeFeedback int64 `json:"negative_feedback"`
+	AToZClaims       int64 `json:"a_to_z_claims"`
+	Chargebacks      int64 `json:"chargebacks"`
 }
 
 // SellerMetrics is the evaluation of one seller.
@@ -130,6 +183,7 @@ type SellerMetrics struct {
 	SellerID          string
 	Metrics           []MetricResult // in health.Metrics order
 	DefectFreeShipped int64
+	ExpiredOrders     int64 // placed in the last health.ExpiredWindow
 }
 
 // Breaches are the metrics in breach.
@@ -142,6 +196,29 @@ func (sm SellerMetrics) Breaches() []MetricResult {
 	}
 	return out
 }
+
+// sellerCounts are what the passes over a seller's orders and messages count:
+// each metric's numerator, denominator and evidence (a JSON array of ids,
+// decoded only for breaches) by its place in health.Metrics, and orderCounts.
+type sellerCounts struct {
+	num, den []int64
+	evidence []sql.NullString
+	extra    []int64 // orderCounts'
+}
+
+func newSellerCounts() sellerCounts {
+	n := len(health.Metrics)
+	return sellerCounts{num: make([]int64, n), den: make([]int64, n), evidence: make([]sql.NullString, n), extra: make([]int64, len(orderCounts))}
+}
+
+// metricIndex is each metric's place in health.Metrics.
+var metricIndex = func() map[health.MetricID]int {
+	out := make(map[health.MetricID]int, len(health.Metrics))
+	for i, m := range health.Metrics {
+		out[m] = i
+	}
+	return out
+}()
 
 // ComputeMetrics evaluates every seller of the shard at now, set-based: one pass
 // over their orders and one over their messages, each also listing the ids a
@@ -157,19 +234,14 @@ func (s *Store) ComputeMetrics(ctx context.Context, sh Shard, now time.Time, p h
 		return nil, nil
 	}
 	args := windowArgs(now, p)
-	type counts struct {
-		num, den   [6]int64
-		evidence   [6]sql.NullString // JSON arrays of ids, decoded only for breaches
-		defectFree int64
-	}
-	bySeller := make(map[string]*counts, len(ids))
+	bySeller := make(map[string]sellerCounts, len(ids))
 	for _, id := range ids {
-		bySeller[id] = &counts{}
+		bySeller[id] = newSellerCounts()
 	}
 
 	// scan reads one grouped query, row by row into dst, and applies each row to
 	// its seller (skipping a seller created after the shard's list was read).
-	scan := func(what, q string, args []sql.NamedArg, dst []any, apply func(c *counts)) error {
+	scan := func(what, q string, args []sql.NamedArg, dst []any, apply func(c sellerCounts)) error {
 		rows, err := db.Raw(q, toAny(args)...).Rows()
 		if err != nil {
 			return fmt.Errorf("%s: %w", what, err)
@@ -181,7 +253,7 @@ func (s *Store) ComputeMetrics(ctx context.Context, sh Shard, now time.Time, p h
 			if err := rows.Scan(dst...); err != nil {
 				return fmt.Errorf("scan %s: %w", what, err)
 			}
-			if c := bySeller[seller]; c != nil {
+			if c, ok := bySeller[seller]; ok {
 				apply(c)
 			}
 		}
@@ -191,24 +263,33 @@ func (s *Store) ComputeMetrics(ctx context.Context, sh Shard, now time.Time, p h
 		return nil
 	}
 
-	var row counts
+	row := newSellerCounts()
 	var dst []any
-	for i := range orderMetrics {
+	for _, m := range orderMetrics {
+		i := metricIndex[m.id]
 		dst = append(dst, &row.num[i], &row.den[i])
 	}
-	dst = append(dst, &row.defectFree)
-	for i := range orderMetrics {
-		dst = append(dst, &row.evidence[i])
+	for i := range orderCounts {
+		dst = append(dst, &row.extra[i])
+	}
+	for _, m := range orderMetrics {
+		dst = append(dst, &row.evidence[metricIndex[m.id]])
 	}
 	cond, cargs := sh.where("o.seller_id")
-	err = scan("order metrics", orderMetricsSQL(s.dialect, cond), append(args, cargs...), dst, func(c *counts) { *c = row })
+	err = scan("order metrics", orderMetricsSQL(s.dialect, cond), append(args, cargs...), dst, func(c sellerCounts) {
+		for _, m := range orderMetrics {
+			i := metricIndex[m.id]
+			c.num[i], c.den[i], c.evidence[i] = row.num[i], row.den[i], row.evidence[i]
+		}
+		copy(c.extra, row.extra)
+	})
 	if err != nil {
 		return nil, err
 	}
-	resp := len(orderMetrics) // the response rate's column
+	resp := metricIndex[health.ResponseRate]
 	cond, cargs = sh.where("m.seller_id")
 	err = scan("response metrics", messageMetricsSQL(s.dialect, cond), append(args, cargs...),
-		[]any{&row.num[resp], &row.den[resp], &row.evidence[resp]}, func(c *counts) {
+		[]any{&row.num[resp], &row.den[resp], &row.evidence[resp]}, func(c sellerCounts) {
 			c.num[resp], c.den[resp], c.evidence[resp] = row.num[resp], row.den[resp], row.evidence[resp]
 		})
 	if err != nil {
@@ -218,7 +299,7 @@ func (s *Store) ComputeMetrics(ctx context.Context, sh Shard, now time.Time, p h
 	out := make([]SellerMetrics, 0, len(ids))
 	for _, id := range ids {
 		c := bySeller[id]
-		sm := SellerMetrics{SellerID: id, DefectFreeShipped: c.defectFree}
+		sm := SellerMetrics{SellerID: id, DefectFreeShipped: c.extra[countDefectFree], ExpiredOrders: c.extra[countExpired]}
 		for i, m := range health.Metrics {
 			mp := p.Metrics[m]
 			r := MetricResult{Metric: m, Numerator: c.num[i], Denominator: c.den[i], Policy: mp,
@@ -228,6 +309,9 @@ func (s *Store) ComputeMetrics(ctx context.Context, sh Shard, now time.Time, p h
 				if r.EvidenceIDs, err = evidenceIDs(c.evidence[i]); err != nil {
 					return nil, fmt.Errorf("evidence of %s for %s: %w", m, id, err)
 				}
+			}
+			if m == health.ODR {
+				r.Parts = &DefectParts{NegativeFeedback: c.extra[countNegativeFeedback], AToZClaims: c.extra[countClaims], Chargebacks: c.extra[countChargebacks]}
 			}
 			sm.Metrics = append(sm.Metrics, r)
 		}
@@ -257,7 +341,8 @@ func windowArgs(now time.Time, p health.Policy) []sql.NamedArg {
 		sql.Named("rating_from", ms(now.Add(-health.RatingLookback))),
 		sql.Named("response_due", ms(now.Add(-24*time.Hour))),
 	}
-	earliest := now.Add(-health.RatingLookback)
+	earliest := now.Add(-max(health.RatingLookback, health.ExpiredWindow))
+	args = append(args, sql.Named("expired_from", ms(now.Add(-health.ExpiredWindow))))
 	for _, m := range health.Metrics {
 		from := now.Add(-p.Metrics[m].Window())
 		if from.Before(earliest) {

@@ -41,12 +41,25 @@ func (s *script) place(id string, at time.Time) string {
 // placeN adds n plain orders placed at `at`, shipped on time with tracking, scanned, delivered on time.
 func (s *script) placeN(prefix string, n int, at time.Time) {
 	for i := range n {
-		oid := s.place(fmt.Sprintf("%s%d", prefix, i), at)
-		s.ev(health.Event{Type: health.OrderShipped, At: at.Add(time.Hour), OrderID: oid, TrackingNumber: "T" + oid, Carrier: "UPS"})
-		s.ev(health.Event{Type: health.TrackingScanned, At: at.Add(2 * time.Hour), OrderID: oid})
-		s.ev(health.Event{Type: health.OrderDelivered, At: at.Add(2 * day), OrderID: oid})
+		s.placeDelivered(fmt.Sprintf("%s%d", prefix, i), at)
 	}
 }
+
+// placeDelivered adds a plain order placed at `at`, shipped on time with
+// tracking, scanned, and delivered two days after it was placed.
+func (s *script) placeDelivered(id string, at time.Time) string {
+	oid := s.place(id, at)
+	s.ev(health.Event{Type: health.OrderShipped, At: at.Add(time.Hour), OrderID: oid, TrackingNumber: "T" + oid, Carrier: "UPS"})
+	s.ev(health.Event{Type: health.TrackingScanned, At: at.Add(2 * time.Hour), OrderID: oid})
+	s.ev(health.Event{Type: health.OrderDelivered, At: at.Add(2 * day), OrderID: oid})
+	return oid
+}
+
+// rate sets an order's feedback rating.
+func rate(r int) func(*health.Event) { return func(e *health.Event) { e.Rating = r } }
+
+// by sets who cancelled or refunded.
+func by(who string) func(*health.Event) { return func(e *health.Event) { e.By = who } }
 
 func (s *script) on(t health.EventType, oid string, at time.Time, f func(*health.Event)) {
 	e := health.Event{Type: t, At: at, OrderID: oid}
@@ -192,6 +205,130 @@ func TestMetricRules(t *testing.T) {
 				s.on(health.OrderDelivered, o, at, nil)
 			}
 		}, 8, 9, health.InsufficientData, nil},
+		{"cancel: an expired order is the seller's cancellation; exactly at the target is a breach", health.CancelRate, func(s *script) {
+			s.placeN("o", 39, now.Add(-2*day))
+			x := s.place("expired", now.Add(-2*day))
+			s.on(health.OrderCancelled, x, now.Add(-day), by(health.CancelledExpired))
+			old := s.place("old", now.Add(-7*day-time.Second)) // expired, but placed outside the 7-day window
+			s.on(health.OrderCancelled, old, now.Add(-5*day), by(health.CancelledExpired))
+		}, 1, 40, health.Bad, []string{"expired"}}, // 1/40 = 2.5%, not < 2.5%
+		{"return: exactly at the target is a breach of < 10%", health.ReturnRate, func(s *script) {
+			s.placeN("o", 9, now.Add(-10*day))
+			r := s.placeDelivered("ret", now.Add(-10*day))
+			s.on(health.OrderReturned, r, now.Add(-5*day), nil)
+		}, 1, 10, health.Bad, []string{"ret"}},
+		{"return: just under the target", health.ReturnRate, func(s *script) {
+			s.placeN("o", 10, now.Add(-10*day))
+			r := s.placeDelivered("ret", now.Add(-10*day))
+			s.on(health.OrderReturned, r, now.Add(-5*day), nil)
+		}, 1, 11, health.Good, nil},
+		{"return: one under the minimum is insufficient data", health.ReturnRate, func(s *script) {
+			s.placeN("o", 6, now.Add(-10*day))
+			for i := range 3 {
+				r := s.placeDelivered(fmt.Sprint("ret", i), now.Add(-10*day))
+				s.on(health.OrderReturned, r, now.Add(-5*day), nil)
+			}
+		}, 3, 9, health.InsufficientData, nil},
+		{"return: delivered one second outside the window is not counted, at its start is", health.ReturnRate, func(s *script) {
+			s.placeN("o", 9, now.Add(-10*day))
+			edge := s.placeDelivered("edge", now.Add(-32*day)) // delivered exactly at now - 30 days
+			s.on(health.OrderReturned, edge, now.Add(-20*day), nil)
+			old := s.placeDelivered("old", now.Add(-32*day-time.Second))
+			s.on(health.OrderReturned, old, now.Add(-20*day), nil)
+		}, 1, 10, health.Bad, []string{"edge"}},
+		{"return: of an undelivered order counts nowhere, nor a return still to come", health.ReturnRate, func(s *script) {
+			s.placeN("o", 10, now.Add(-10*day))
+			u := s.place("undelivered", now.Add(-10*day))
+			s.on(health.OrderShipped, u, now.Add(-9*day), nil)
+			s.on(health.OrderReturned, u, now.Add(-5*day), nil)
+			later := s.placeDelivered("later", now.Add(-10*day))
+			s.on(health.OrderReturned, later, now.Add(time.Hour), nil)
+		}, 0, 11, health.Good, nil},
+		{"refund: by the seller, exactly at the target is a breach of < 5%", health.RefundRate, func(s *script) {
+			for i := range 19 {
+				s.place(fmt.Sprint(i), now.Add(-3*day))
+			}
+			r := s.place("ref", now.Add(-3*day))
+			s.on(health.RefundIssued, r, now.Add(-2*day), by(health.RefundedBySeller))
+		}, 1, 20, health.Bad, []string{"ref"}},
+		{"refund: by the marketplace is not counted, even before the seller's", health.RefundRate, func(s *script) {
+			for i := range 18 {
+				s.place(fmt.Sprint(i), now.Add(-3*day))
+			}
+			m := s.place("market", now.Add(-3*day))
+			s.on(health.RefundIssued, m, now.Add(-2*day), by(health.RefundedByMarketplace))
+			b := s.place("both", now.Add(-3*day))
+			s.on(health.RefundIssued, b, now.Add(-day), by(health.RefundedBySeller))
+			s.on(health.RefundIssued, b, now.Add(-2*day), by(health.RefundedByMarketplace))
+		}, 1, 20, health.Bad, []string{"both"}},
+		{"refund: marketplace refunds only are no breach", health.RefundRate, func(s *script) {
+			for i := range 10 {
+				o := s.place(fmt.Sprint(i), now.Add(-3*day))
+				s.on(health.RefundIssued, o, now.Add(-2*day), by(health.RefundedByMarketplace))
+			}
+		}, 0, 10, health.Good, nil},
+		{"refund: placed one second outside the window is not counted, at its start is", health.RefundRate, func(s *script) {
+			for i := range 9 {
+				s.place(fmt.Sprint(i), now.Add(-3*day))
+			}
+			edge := s.place("edge", now.Add(-30*day))
+			s.on(health.RefundIssued, edge, now.Add(-2*day), by(health.RefundedBySeller))
+			old := s.place("old", now.Add(-30*day-time.Second))
+			s.on(health.RefundIssued, old, now.Add(-2*day), by(health.RefundedBySeller))
+		}, 1, 10, health.Bad, []string{"edge"}},
+		{"refund: one under the minimum is insufficient data", health.RefundRate, func(s *script) {
+			for i := range 9 {
+				o := s.place(fmt.Sprint(i), now.Add(-3*day))
+				if i < 5 {
+					s.on(health.RefundIssued, o, now.Add(-2*day), by(health.RefundedBySeller))
+				}
+			}
+		}, 5, 9, health.InsufficientData, nil},
+		{"negative feedback: exactly at the target is a breach of < 5%; orders without feedback are left out", health.NegativeFeedbackRate, func(s *script) {
+			for i := range 19 {
+				o := s.place(fmt.Sprint(i), now.Add(-40*day))
+				s.on(health.Feedback, o, now.Add(-39*day), rate(4+i%2))
+			}
+			bad := s.place("bad", now.Add(-40*day))
+			s.on(health.Feedback, bad, now.Add(-39*day), rate(2))
+			s.placeN("quiet", 5, now.Add(-40*day))
+		}, 1, 20, health.Bad, []string{"bad"}},
+		{"negative feedback: revised from 1 to 5 is none; from 5 to 1 is one", health.NegativeFeedbackRate, func(s *script) {
+			for i := range 8 {
+				o := s.place(fmt.Sprint(i), now.Add(-40*day))
+				s.on(health.Feedback, o, now.Add(-39*day), rate(5))
+			}
+			up := s.place("up", now.Add(-40*day))
+			s.on(health.Feedback, up, now.Add(-38*day), rate(5)) // the revision arrives first
+			s.on(health.Feedback, up, now.Add(-39*day), rate(1))
+			down := s.place("down", now.Add(-40*day))
+			s.on(health.Feedback, down, now.Add(-39*day), rate(5))
+			s.on(health.Feedback, down, now.Add(-38*day), rate(1))
+		}, 1, 10, health.Bad, []string{"down"}},
+		{"negative feedback: exactly the minimum counts", health.NegativeFeedbackRate, func(s *script) {
+			for i := range 9 {
+				o := s.place(fmt.Sprint(i), now.Add(-40*day))
+				s.on(health.Feedback, o, now.Add(-39*day), rate(3))
+			}
+			o := s.place("bad", now.Add(-40*day))
+			s.on(health.Feedback, o, now.Add(-39*day), rate(1))
+		}, 1, 10, health.Bad, []string{"bad"}},
+		{"negative feedback: one under the minimum is insufficient data", health.NegativeFeedbackRate, func(s *script) {
+			for i := range 9 {
+				o := s.place(fmt.Sprint(i), now.Add(-40*day))
+				s.on(health.Feedback, o, now.Add(-39*day), rate(1+i%5)) // 1, 2, 3, 4, 5, 1, 2, 3, 4
+			}
+		}, 4, 9, health.InsufficientData, nil},
+		{"negative feedback: placed one second outside the 90-day window is not counted, at its start is", health.NegativeFeedbackRate, func(s *script) {
+			for i := range 9 {
+				o := s.place(fmt.Sprint(i), now.Add(-40*day))
+				s.on(health.Feedback, o, now.Add(-39*day), rate(5))
+			}
+			edge := s.place("edge", now.Add(-90*day))
+			s.on(health.Feedback, edge, now.Add(-day), rate(1))
+			old := s.place("old", now.Add(-90*day-time.Second))
+			s.on(health.Feedback, old, now.Add(-day), rate(1))
+		}, 1, 10, health.Bad, []string{"edge"}},
 		{"response: within 24h counts, after 25h does not, younger than 24h is left out", health.ResponseRate, func(s *script) {
 			msg := func(id string, at time.Time, needs bool, answer time.Duration) {
 				mid := s.seller + "-" + id
@@ -247,6 +384,83 @@ func TestMetricRules(t *testing.T) {
 					}
 				}
 			})
+		}
+	})
+}
+
+// An expired order is counted once in cancel_rate (as the seller's cancellation)
+// and once in expired_orders (placed in the last 30 days), never twice; who
+// cancelled first decides. ODR's parts count each defect of the orders in its
+// window, an order in as many parts as it has defects.
+func TestExpiredOrdersAndDefectParts(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		s := &script{seller: "x"}
+		if _, err := st.CreateSeller(ctx, store.Seller{ID: s.seller, Name: "n", Email: "x@example.com"}, "hash-x"); err != nil {
+			t.Fatal(err)
+		}
+		s.placeN("o", 10, now.Add(-2*day))
+		expire := func(id string, placed time.Time) string {
+			o := s.place(id, placed)
+			s.on(health.OrderCancelled, o, placed.Add(time.Hour), by(health.CancelledExpired))
+			return o
+		}
+		expire("recent", now.Add(-2*day))           // in cancel_rate and expired_orders
+		expire("month", now.Add(-20*day))           // in expired_orders only
+		expire("edge", now.Add(-30*day))            // at the start of expired_orders' window
+		expire("old", now.Add(-30*day-time.Second)) // outside it
+		first := s.place("seller-first", now.Add(-2*day))
+		s.on(health.OrderCancelled, first, now.Add(-2*day+2*time.Hour), by(health.CancelledExpired))
+		s.on(health.OrderCancelled, first, now.Add(-2*day+time.Hour), by(health.CancelledBySeller)) // earlier: the seller's
+		twice := expire("expired-first", now.Add(-2*day))
+		s.on(health.OrderCancelled, twice, now.Add(-day), by(health.CancelledBySeller))
+
+		// ODR's parts: in the 60-day window, feedback 1 and a chargeback on one order, a
+		// granted claim, an open claim, a denied claim, 5 stars, and defects outside the window.
+		both := s.place("both", now.Add(-10*day))
+		s.on(health.Feedback, both, now.Add(-9*day), rate(1))
+		s.on(health.Chargeback, both, now.Add(-9*day), nil)
+		granted := s.place("granted", now.Add(-10*day))
+		s.on(health.AToZClaim, granted, now.Add(-9*day), func(e *health.Event) { e.Outcome = health.ClaimGranted })
+		open := s.place("open", now.Add(-10*day))
+		s.on(health.AToZClaim, open, now.Add(-9*day), func(e *health.Event) { e.Outcome = health.ClaimOpen })
+		denied := s.place("denied", now.Add(-10*day))
+		s.on(health.AToZClaim, denied, now.Add(-9*day), func(e *health.Event) { e.Outcome = health.ClaimDenied })
+		happy := s.place("happy", now.Add(-10*day))
+		s.on(health.Feedback, happy, now.Add(-9*day), rate(5))
+		gone := s.place("gone", now.Add(-60*day-time.Second))
+		s.on(health.Chargeback, gone, now.Add(-9*day), nil)
+		s.on(health.Feedback, gone, now.Add(-9*day), rate(2))
+
+		if _, err := st.Ingest(ctx, s.events, now); err != nil {
+			t.Fatal(err)
+		}
+		got, err := st.ComputeMetrics(ctx, store.Shard{IDs: []string{s.seller}}, now, health.DefaultPolicy())
+		if err != nil || len(got) != 1 {
+			t.Fatalf("%d sellers, %v", len(got), err)
+		}
+		sm := got[0]
+		if sm.ExpiredOrders != 4 { // recent, month, edge, expired-first
+			t.Errorf("expired orders = %d, want 4", sm.ExpiredOrders)
+		}
+		c := metricOf(t, sm, health.CancelRate)
+		if c.Numerator != 3 || c.Denominator != 13 || c.Status != health.Bad {
+			t.Errorf("cancel_rate = %d/%d %s, want 3/13 bad (recent, seller-first, expired-first)", c.Numerator, c.Denominator, c.Status)
+		}
+		if want := []string{"x-expired-first", "x-recent", "x-seller-first"}; fmt.Sprint(c.EvidenceIDs) != fmt.Sprint(want) {
+			t.Errorf("cancel_rate evidence %q, want %q", c.EvidenceIDs, want)
+		}
+		odr := metricOf(t, sm, health.ODR)
+		if odr.Parts == nil || *odr.Parts != (store.DefectParts{NegativeFeedback: 1, AToZClaims: 2, Chargebacks: 1}) {
+			t.Errorf("odr parts %+v, want 1 negative feedback, 2 claims, 1 chargeback", odr.Parts)
+		}
+		if odr.Numerator != 3 {
+			t.Errorf("odr numerator %d, want 3 orders (both, granted, open)", odr.Numerator)
+		}
+		for _, r := range sm.Metrics {
+			if r.Metric != health.ODR && r.Parts != nil {
+				t.Errorf("%s has parts %+v; only odr has", r.Metric, r.Parts)
+			}
 		}
 	})
 }

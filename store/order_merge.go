@@ -24,9 +24,12 @@ func (d *orderDelta) apply(e health.Event) {
 }
 
 // deltaColumns are the delta as stored, in the column order insertOrders and
-// updateOrdersSQL share: shipped_at, tracking_number, carrier, first_scan_at,
-// delivered_at, cancelled_at, cancelled_by, claim_outcome, claim_at,
-// chargeback_at, feedback_rating, feedback_at.
+// updateOrdersSQL share.
+var deltaColumns = []string{"shipped_at bigint", "tracking_number text", "carrier text", "first_scan_at bigint", "delivered_at bigint",
+	"cancelled_at bigint", "cancelled_by text", "claim_outcome text", "claim_at bigint", "chargeback_at bigint",
+	"feedback_rating integer", "feedback_at bigint", "returned_at bigint", "seller_refund_at bigint", "marketplace_refund_at bigint"}
+
+// columns are the delta's values in deltaColumns' order.
 func (d *orderDelta) columns() []any {
 	f := d.facts
 	var rating *int
@@ -35,7 +38,7 @@ func (d *orderDelta) columns() []any {
 	}
 	return []any{msPtr(f.ShippedAt), nullString(f.TrackingNumber), nullString(f.Carrier), msPtr(f.FirstScanAt), msPtr(f.DeliveredAt),
 		msPtr(f.CancelledAt), nullString(f.CancelledBy), nullString(f.ClaimOutcome), msPtr(f.ClaimAt), msPtr(f.ChargebackAt),
-		rating, msPtr(f.FeedbackAt)}
+		rating, msPtr(f.FeedbackAt), msPtr(f.ReturnedAt), msPtr(f.SellerRefundAt), msPtr(f.MarketplaceRefundAt)}
 }
 
 // insertOrders inserts the orders placed in the batch, each with its delta, and
@@ -50,17 +53,15 @@ func (b batch) insertOrders(placed []health.Event, deltas map[string]*orderDelta
 			rowDeltas[i] = &orderDelta{}
 		}
 	}
-	return insertRows(b.tx, b.dialect, "orders", []string{"order_id text", "seller_id text", "placed_at bigint", "ship_by bigint",
-		"deliver_by bigint", "shipped_at bigint", "tracking_number text", "carrier text", "first_scan_at bigint", "delivered_at bigint",
-		"cancelled_at bigint", "cancelled_by text", "claim_outcome text", "claim_at bigint", "chargeback_at bigint",
-		"feedback_rating integer", "feedback_at bigint"}, len(placed),
+	columns := append([]string{"order_id text", "seller_id text", "placed_at bigint", "ship_by bigint", "deliver_by bigint"}, deltaColumns...)
+	return insertRows(b.tx, b.dialect, "orders", columns, len(placed),
 		func(i int) []any {
 			e := placed[i]
 			return append([]any{e.OrderID, e.SellerID, ms(e.At), ms(e.ShipBy), ms(e.DeliverBy)}, rowDeltas[i].columns()...)
 		})
 }
 
-// updateOrdersSQL merges a set of deltas (VALUES columns 1-13: the order id, then
+// updateOrdersSQL merges a set of deltas (VALUES columns 1-16: the order id, then
 // the delta's columns) into their orders by the rule of health.OrderFacts, the
 // delta being the later to arrive: a first-counting instant replaces the stored
 // one only if strictly earlier, a latest-counting one if not earlier, a tracking
@@ -78,15 +79,26 @@ const updateOrdersSQL = `UPDATE orders SET
   claim_at = CASE WHEN v.column10 IS NOT NULL AND (orders.claim_at IS NULL OR v.column10 >= orders.claim_at) THEN v.column10 ELSE orders.claim_at END,
   chargeback_at = CASE WHEN v.column11 IS NOT NULL AND (orders.chargeback_at IS NULL OR v.column11 < orders.chargeback_at) THEN v.column11 ELSE orders.chargeback_at END,
   feedback_rating = CASE WHEN v.column13 IS NOT NULL AND (orders.feedback_at IS NULL OR v.column13 >= orders.feedback_at) THEN v.column12 ELSE orders.feedback_rating END,
-  feedback_at = CASE WHEN v.column13 IS NOT NULL AND (orders.feedback_at IS NULL OR v.column13 >= orders.feedback_at) THEN v.column13 ELSE orders.feedback_at END
+  feedback_at = CASE WHEN v.column13 IS NOT NULL AND (orders.feedback_at IS NULL OR v.column13 >= orders.feedback_at) THEN v.column13 ELSE orders.feedback_at END,
+  returned_at = CASE WHEN v.column14 IS NOT NULL AND (orders.returned_at IS NULL OR v.column14 < orders.returned_at) THEN v.column14 ELSE orders.returned_at END,
+  seller_refund_at = CASE WHEN v.column15 IS NOT NULL AND (orders.seller_refund_at IS NULL OR v.column15 < orders.seller_refund_at) THEN v.column15 ELSE orders.seller_refund_at END,
+  marketplace_refund_at = CASE WHEN v.column16 IS NOT NULL AND (orders.marketplace_refund_at IS NULL OR v.column16 < orders.marketplace_refund_at) THEN v.column16 ELSE orders.marketplace_refund_at END
 FROM (VALUES %s) AS v
 WHERE orders.order_id = v.column1`
 
-const deltaRow = "(CAST(? AS TEXT), CAST(? AS BIGINT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS BIGINT), CAST(? AS BIGINT), " +
-	"CAST(? AS BIGINT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS INTEGER), CAST(? AS BIGINT))"
+// deltaRow is one VALUES row of updateOrdersSQL: the order id, then deltaColumns
+// cast to their types (a bare parameter would have no type for the CASEs).
+var deltaRow = func() string {
+	casts := []string{"CAST(? AS TEXT)"}
+	for _, c := range deltaColumns {
+		_, typ, _ := strings.Cut(c, " ")
+		casts = append(casts, "CAST(? AS "+strings.ToUpper(typ)+")")
+	}
+	return "(" + strings.Join(casts, ", ") + ")"
+}()
 
 func (b batch) updateOrders(deltas []*orderDelta) error {
-	const cols = 13
+	cols := 1 + len(deltaColumns)
 	for _, c := range chunks(len(deltas), maxParams(b.dialect)/cols) {
 		args := make([]any, 0, c.n*cols)
 		for _, d := range deltas[c.from : c.from+c.n] {

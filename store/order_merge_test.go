@@ -88,7 +88,7 @@ func randomOrderEvents(rng *rand.Rand, prefix string, n int) []health.Event {
 	}
 	// A round draws its events from a few types only, so that one order often
 	// gets several events of a type: where the rule's choices are.
-	kinds := rng.Perm(7)[:1+rng.IntN(2)]
+	kinds := rng.Perm(9)[:1+rng.IntN(2)]
 	pick := func(of ...string) string { return of[rng.IntN(len(of))] }
 	var out []health.Event
 	seq := 0
@@ -110,13 +110,17 @@ func randomOrderEvents(rng *rand.Rand, prefix string, n int) []health.Event {
 			case 2:
 				e.Type = health.OrderDelivered
 			case 3:
-				e.Type, e.By = health.OrderCancelled, pick(health.CancelledBySeller, health.CancelledByBuyer)
+				e.Type, e.By = health.OrderCancelled, pick(health.CancelledBySeller, health.CancelledByBuyer, health.CancelledExpired)
 			case 4:
 				e.Type, e.Outcome = health.AToZClaim, pick(health.ClaimOpen, health.ClaimGranted, health.ClaimDenied)
 			case 5:
 				e.Type = health.Chargeback
 			case 6:
 				e.Type, e.Rating = health.Feedback, 1+rng.IntN(5)
+			case 7:
+				e.Type = health.OrderReturned
+			case 8:
+				e.Type, e.By = health.RefundIssued, pick(health.RefundedBySeller, health.RefundedByMarketplace)
 			}
 			add(e)
 		}
@@ -129,6 +133,9 @@ func randomOrderEvents(rng *rand.Rand, prefix string, n int) []health.Event {
 		}
 		if rng.IntN(2) == 0 {
 			e.At, e.Rating, e.Outcome = at(), 1+rng.IntN(5), pick(health.ClaimOpen, health.ClaimDenied)
+			if e.Type == health.RefundIssued {
+				e.By = pick(health.RefundedBySeller, health.RefundedByMarketplace)
+			}
 		}
 		out = append(out, e)
 	}
@@ -185,7 +192,8 @@ func ingestInRandomBatches(t *testing.T, st *store.Store, rng *rand.Rand, events
 func storedOrders(t *testing.T, st *store.Store, pattern string) map[string]string {
 	t.Helper()
 	rows, err := st.DB().Query(`SELECT order_id, placed_at, ship_by, deliver_by, shipped_at, tracking_number, carrier, first_scan_at,
-		delivered_at, cancelled_at, cancelled_by, claim_outcome, claim_at, chargeback_at, feedback_rating, feedback_at
+		delivered_at, cancelled_at, cancelled_by, claim_outcome, claim_at, chargeback_at, feedback_rating, feedback_at,
+		returned_at, seller_refund_at, marketplace_refund_at
 		FROM orders WHERE order_id LIKE '` + pattern + `'`)
 	if err != nil {
 		t.Fatal(err)
@@ -197,11 +205,12 @@ func storedOrders(t *testing.T, st *store.Store, pattern string) map[string]stri
 			id                                                       string
 			placed, shipBy, deliverBy                                int64
 			shipped, scan, delivered, cancelled, claim, charge, fbAt sql.NullInt64
+			returned, sellerRefund, marketplaceRefund                sql.NullInt64
 			rating                                                   sql.NullInt64
 			tracking, carrier, by, outcome                           sql.NullString
 		)
 		if err := rows.Scan(&id, &placed, &shipBy, &deliverBy, &shipped, &tracking, &carrier, &scan, &delivered, &cancelled, &by,
-			&outcome, &claim, &charge, &rating, &fbAt); err != nil {
+			&outcome, &claim, &charge, &rating, &fbAt, &returned, &sellerRefund, &marketplaceRefund); err != nil {
 			t.Fatal(err)
 		}
 		at := func(v sql.NullInt64) *time.Time {
@@ -213,7 +222,8 @@ func storedOrders(t *testing.T, st *store.Store, pattern string) map[string]stri
 		}
 		f := health.OrderFacts{ShippedAt: at(shipped), TrackingNumber: tracking.String, Carrier: carrier.String, FirstScanAt: at(scan),
 			DeliveredAt: at(delivered), CancelledAt: at(cancelled), CancelledBy: by.String, ClaimAt: at(claim), ClaimOutcome: outcome.String,
-			ChargebackAt: at(charge), FeedbackAt: at(fbAt), FeedbackRating: int(rating.Int64)}
+			ChargebackAt: at(charge), FeedbackAt: at(fbAt), FeedbackRating: int(rating.Int64),
+			ReturnedAt: at(returned), SellerRefundAt: at(sellerRefund), MarketplaceRefundAt: at(marketplaceRefund)}
 		out[id] = fmt.Sprintf("placed %d ship-by %d deliver-by %d %s", placed, shipBy, deliverBy, factsString(f))
 	}
 	if err := rows.Err(); err != nil {
@@ -230,9 +240,9 @@ func factsString(f health.OrderFacts) string {
 		}
 		return p.UTC().Format(time.RFC3339Nano)
 	}
-	return fmt.Sprintf("shipped %s tracking %q carrier %q scan %s delivered %s cancelled %s by %q claim %s %q chargeback %s feedback %s %d",
+	return fmt.Sprintf("shipped %s tracking %q carrier %q scan %s delivered %s cancelled %s by %q claim %s %q chargeback %s feedback %s %d returned %s refunded by seller %s by marketplace %s",
 		t(f.ShippedAt), f.TrackingNumber, f.Carrier, t(f.FirstScanAt), t(f.DeliveredAt), t(f.CancelledAt), f.CancelledBy,
-		t(f.ClaimAt), f.ClaimOutcome, t(f.ChargebackAt), t(f.FeedbackAt), f.FeedbackRating)
+		t(f.ClaimAt), f.ClaimOutcome, t(f.ChargebackAt), t(f.FeedbackAt), f.FeedbackRating, t(f.ReturnedAt), t(f.SellerRefundAt), t(f.MarketplaceRefundAt))
 }
 
 // A row keeps instants to the millisecond, so instants closer than that are a

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -12,6 +13,9 @@ import (
 	"github.com/accounthealth/accounthealth/store"
 	"github.com/accounthealth/accounthealth/store/storetest"
 )
+
+// sixMetrics are the metrics measured before round 2, in their order.
+var sixMetrics = []health.MetricID{health.ODR, health.CancelRate, health.LateShipmentRate, health.ValidTrackingRate, health.OnTimeDeliveryRate, health.ResponseRate}
 
 // Migration 5 folds the per-metric snapshots into one document per seller and
 // evaluation, history included; the trend then reads old and new alike.
@@ -70,15 +74,15 @@ func TestSnapshotHistorySurvivesMigration5(t *testing.T) {
 			if err := json.Unmarshal([]byte(doc), &docs); err != nil {
 				t.Fatalf("%s: %v", doc, err)
 			}
-			if len(docs) != len(health.Metrics) {
+			if len(docs) != len(sixMetrics) {
 				t.Fatalf("%d metrics in %s", len(docs), doc)
 			}
-			for i, m := range health.Metrics {
+			for i, m := range sixMetrics {
 				if docs[i].Metric != m {
 					t.Errorf("document's metric %d is %s, want %s", i, docs[i].Metric, m)
 				}
 			}
-			if docs[0].Title != "Order Defect Rate" || !docs[0].WindowEnd.Equal(old.Truncate(time.Millisecond)) || docs[0].Numerator != 1 || docs[0].Target != (health.Target{Op: health.Less, Value: 0.01}) || len(docs[0].EvidenceIDs) != 2 || docs[0].EvidenceIDs[1] != "o2" {
+			if docs[0].Title != "Order Defect Rate" || !docs[0].WindowEnd.Equal(old.Truncate(time.Millisecond)) || docs[0].Numerator != 1 || docs[0].Target != (health.Target{Op: health.Less, Value: 0.01}) || docs[0].Evidence == nil || len(docs[0].Evidence.OrderIDs) != 2 || docs[0].Evidence.OrderIDs[1] != "o2" {
 				t.Errorf("odr came through as %+v", docs[0])
 			}
 
@@ -104,6 +108,12 @@ func TestSnapshotHistorySurvivesMigration5(t *testing.T) {
 			}
 			for _, m := range health.Metrics {
 				pts := trend[m]
+				if !slices.Contains(sixMetrics, m) { // measured since round 2 only
+					if len(pts) != 1 || !pts[0].At.Equal(now) {
+						t.Errorf("%s trend %+v, want the new point", m, pts)
+					}
+					continue
+				}
 				if len(pts) != 2 || !pts[0].At.Equal(old.Truncate(1e6)) || !pts[1].At.Equal(now) {
 					t.Errorf("%s trend %+v, want the old point then the new", m, pts)
 				}
@@ -116,6 +126,103 @@ func TestSnapshotHistorySurvivesMigration5(t *testing.T) {
 			}
 			if trend, err = st.MetricTrend(ctx, "s1", 1); err != nil || len(trend[health.ODR]) != 1 || !trend[health.ODR][0].At.Equal(now) {
 				t.Errorf("the last 1 point: %+v %v", trend[health.ODR], err)
+			}
+		})
+	}
+}
+
+// Migration 10 gives old documents the round-2 shape of a bad metric's evidence
+// ("evidence": {"order_ids"} or, for response_rate, {"order_ids": [], "message_ids"}),
+// drops "evidence_ids", and gives the latest health the evidence its snapshot has.
+func TestMigration10MovesEvidenceIntoTheDocuments(t *testing.T) {
+	for _, d := range []struct {
+		name string
+		url  func(t *testing.T) string
+	}{
+		{"postgres", func(t *testing.T) string { return storetest.NewPostgresURL(t) }},
+		{"sqlite", func(t *testing.T) string { return "sqlite://" + filepath.Join(t.TempDir(), "m.db") }},
+	} {
+		t.Run(d.name, func(t *testing.T) {
+			ctx := context.Background()
+			st, err := store.Open(ctx, d.url(t))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer st.Close()
+			if _, err := st.MigrateTo(ctx, 9); err != nil {
+				t.Fatal(err)
+			}
+			exec := func(q string) {
+				t.Helper()
+				if _, err := st.DB().ExecContext(ctx, q); err != nil {
+					t.Fatalf("%s: %v", q, err)
+				}
+			}
+			metric := func(id health.MetricID, status, evidence string) string {
+				doc := fmt.Sprintf(`{"metric":%q,"title":"T","numerator":1,"denominator":10,"value":0.1,"target":{"op":"<","value":0.01},"window_days":30,`+
+					`"window_start":"2026-05-01T00:00:00Z","window_end":"2026-05-31T00:00:00Z","status":%q`, id, status)
+				if evidence != "" {
+					doc += `,"evidence_ids":` + evidence
+				}
+				return doc + "}"
+			}
+			good := func(id health.MetricID) string { return metric(id, "good", "") }
+			// A breach snapshot as round 1 wrote it, its health document without evidence,
+			// a snapshot as migration 5 wrote it (null on good metrics), and a seller in no breach.
+			breach := "[" + metric(health.ODR, "bad", `["o1","o2"]`) + "," + good(health.CancelRate) + "," + metric(health.ResponseRate, "bad", `["m1"]`) + "]"
+			plain := "[" + metric(health.ODR, "bad", "") + "," + good(health.CancelRate) + "," + metric(health.ResponseRate, "bad", "") + "]"
+			folded := "[" + metric(health.ODR, "good", "null") + "," + metric(health.LateShipmentRate, "bad", "[]") + "]"
+			calm := "[" + good(health.ODR) + "]"
+			exec("INSERT INTO sellers (id, name, email, created_at) VALUES ('s1', 'One', 'one@example.com', 0), ('s2', 'Two', 'two@example.com', 0)")
+			exec("INSERT INTO evaluations (id, status, trigger, started_at) VALUES ('ev1', 'completed', 'test', 0), ('ev0', 'completed', 'test', 0)")
+			exec("INSERT INTO seller_snapshots (evaluation_id, seller_id, evaluated_at, metrics) VALUES ('ev1', 's1', 2, '" + breach + "'), ('ev0', 's1', 1, '" + folded + "'), ('ev1', 's2', 2, '" + calm + "')")
+			exec("INSERT INTO seller_health (seller_id, evaluation_id, evaluated_at, defect_free_shipped, rating_bonus, metrics) VALUES ('s1', 'ev1', 2, 0, 0, '" + plain + "'), ('s2', 'ev1', 2, 0, 0, '" + calm + "')")
+			if _, err := st.Migrate(ctx); err != nil {
+				t.Fatal(err)
+			}
+			read := func(q string) []map[string]any {
+				t.Helper()
+				var doc string
+				if err := st.DB().QueryRowContext(ctx, q).Scan(&doc); err != nil {
+					t.Fatalf("%s: %v", q, err)
+				}
+				var out []map[string]any
+				if err := json.Unmarshal([]byte(doc), &out); err != nil {
+					t.Fatalf("%s: %v", doc, err)
+				}
+				return out
+			}
+			shape := func(docs []map[string]any) string {
+				var parts []string
+				for _, m := range docs {
+					ev, _ := json.Marshal(m["evidence"])
+					_, old := m["evidence_ids"]
+					parts = append(parts, fmt.Sprintf("%s %s evidence %s old %v", m["metric"], m["status"], ev, old))
+				}
+				return fmt.Sprint(parts)
+			}
+			wantBreach := `[odr bad evidence {"order_ids":["o1","o2"]} old false cancel_rate good evidence null old false response_rate bad evidence {"message_ids":["m1"],"order_ids":[]} old false]`
+			for q, want := range map[string]string{
+				"SELECT metrics FROM seller_snapshots WHERE evaluation_id = 'ev1' AND seller_id = 's1'": wantBreach,
+				"SELECT metrics FROM seller_health WHERE seller_id = 's1'":                              wantBreach,
+				"SELECT metrics FROM seller_snapshots WHERE evaluation_id = 'ev0'":                      `[odr good evidence null old false late_shipment_rate bad evidence {"order_ids":[]} old false]`,
+				"SELECT metrics FROM seller_snapshots WHERE seller_id = 's2'":                           `[odr good evidence null old false]`,
+				"SELECT metrics FROM seller_health WHERE seller_id = 's2'":                              `[odr good evidence null old false]`,
+			} {
+				if got := shape(read(q)); got != want {
+					t.Errorf("%s\n got %s\nwant %s", q, got, want)
+				}
+			}
+			// Everything else of a document is kept, and it still reads as MetricDoc.
+			var docs []store.MetricDoc
+			b, _ := json.Marshal(read("SELECT metrics FROM seller_health WHERE seller_id = 's1'"))
+			if err := json.Unmarshal(b, &docs); err != nil || len(docs) != 3 || docs[0].Numerator != 1 || docs[0].Denominator != 10 ||
+				docs[0].Value == nil || *docs[0].Value != 0.1 || !docs[0].WindowEnd.Equal(time.Date(2026, 5, 31, 0, 0, 0, 0, time.UTC)) {
+				t.Errorf("the health document came through as %+v (%v)", docs, err)
+			}
+			var expired int64
+			if err := st.DB().QueryRowContext(ctx, "SELECT expired_orders FROM seller_health WHERE seller_id = 's1'").Scan(&expired); err != nil || expired != 0 {
+				t.Errorf("expired_orders %d (%v), want 0", expired, err)
 			}
 		})
 	}

@@ -53,11 +53,14 @@ func DecodeEvent(raw json.RawMessage) (health.Event, health.Problems) {
 		if utf8.RuneCountInString(e.Carrier) > health.MaxIDLength {
 			r.problems["carrier"] = fmt.Sprintf("must be at most %d characters", health.MaxIDLength)
 		}
-	case health.TrackingScanned, health.OrderDelivered, health.Chargeback:
+	case health.TrackingScanned, health.OrderDelivered, health.Chargeback, health.OrderReturned:
 		e.OrderID = r.id("order_id")
 	case health.OrderCancelled:
 		e.OrderID = r.id("order_id")
-		e.By = r.oneOf("by", health.CancelledBySeller, health.CancelledByBuyer)
+		e.By = r.oneOf("by", health.CancelledBySeller, health.CancelledByBuyer, health.CancelledExpired)
+	case health.RefundIssued:
+		e.OrderID = r.id("order_id")
+		e.By = r.oneOf("by", health.RefundedBySeller, health.RefundedByMarketplace)
 	case health.AToZClaim:
 		e.OrderID = r.id("order_id")
 		e.Outcome = r.oneOf("outcome", health.ClaimOpen, health.ClaimGranted, health.ClaimDenied)

@@ -29,6 +29,8 @@ func validEvents() map[health.EventType]map[string]any {
 		health.BuyerMessage: {"id": "e9", "type": "buyer_message", "at": "2026-03-13T12:00:00Z",
 			"seller_id": "s1", "message_id": "m1", "needs_response": true},
 		health.MessageResponse: {"id": "e10", "type": "message_response", "at": "2026-03-13T15:00:00Z", "message_id": "m1"},
+		health.OrderReturned:   {"id": "e11", "type": "order_returned", "at": "2026-03-14T12:00:00Z", "order_id": "o1"},
+		health.RefundIssued:    {"id": "e12", "type": "refund_issued", "at": "2026-03-15T12:00:00Z", "order_id": "o1", "by": "seller"},
 	}
 }
 
@@ -44,6 +46,8 @@ var requiredFields = map[health.EventType][]string{
 	health.Feedback:        {"id", "type", "at", "order_id", "rating"},
 	health.BuyerMessage:    {"id", "type", "at", "seller_id", "message_id", "needs_response"},
 	health.MessageResponse: {"id", "type", "at", "message_id"},
+	health.OrderReturned:   {"id", "type", "at", "order_id"},
+	health.RefundIssued:    {"id", "type", "at", "order_id", "by"},
 }
 
 func encode(t *testing.T, v any) json.RawMessage {
@@ -85,10 +89,12 @@ func TestDecodeEventValid(t *testing.T) {
 		health.BuyerMessage: {ID: "e9", Type: health.BuyerMessage, At: ts("2026-03-13T12:00:00Z"), SellerID: "s1", MessageID: "m1",
 			NeedsResponse: true},
 		health.MessageResponse: {ID: "e10", Type: health.MessageResponse, At: ts("2026-03-13T15:00:00Z"), MessageID: "m1"},
+		health.OrderReturned:   {ID: "e11", Type: health.OrderReturned, At: ts("2026-03-14T12:00:00Z"), OrderID: "o1"},
+		health.RefundIssued:    {ID: "e12", Type: health.RefundIssued, At: ts("2026-03-15T12:00:00Z"), OrderID: "o1", By: "seller"},
 	}
 	events := validEvents()
-	if len(events) != 10 || len(want) != 10 {
-		t.Fatalf("want all ten event types, have %d and %d", len(events), len(want))
+	if len(events) != 12 || len(want) != 12 {
+		t.Fatalf("want all twelve event types, have %d and %d", len(events), len(want))
 	}
 	for typ, obj := range events {
 		got, problems := ingest.DecodeEvent(encode(t, obj))
@@ -125,6 +131,10 @@ func TestDecodeEventValidVariants(t *testing.T) {
 			func(e health.Event) bool { return e.TrackingNumber == "" }},
 		{"cancelled by buyer", with(ev[health.OrderCancelled], map[string]any{"by": "buyer"}),
 			func(e health.Event) bool { return e.By == health.CancelledByBuyer }},
+		{"cancelled as expired", with(ev[health.OrderCancelled], map[string]any{"by": "expired"}),
+			func(e health.Event) bool { return e.By == health.CancelledExpired }},
+		{"refunded by the marketplace", with(ev[health.RefundIssued], map[string]any{"by": "marketplace"}),
+			func(e health.Event) bool { return e.By == health.RefundedByMarketplace }},
 		{"claim open", with(ev[health.AToZClaim], map[string]any{"outcome": "open"}),
 			func(e health.Event) bool { return e.Outcome == health.ClaimOpen }},
 		{"claim denied", with(ev[health.AToZClaim], map[string]any{"outcome": "denied"}),
@@ -225,6 +235,10 @@ func TestDecodeEventProblems(t *testing.T) {
 		{"type as a number", with(ev[health.Chargeback], map[string]any{"type": 5}), "type", "must be a string"},
 		{"tracking_number as a number", with(ev[health.OrderShipped], map[string]any{"tracking_number": 123}), "tracking_number", "must be a string"},
 		{"by unknown", with(ev[health.OrderCancelled], map[string]any{"by": "marketplace"}), "by", `"marketplace" must be one of`},
+		{"refund by expired", with(ev[health.RefundIssued], map[string]any{"by": "expired"}), "by", `"expired" must be one of [seller marketplace]`},
+		{"refund by the buyer", with(ev[health.RefundIssued], map[string]any{"by": "buyer"}), "by", `"buyer" must be one of`},
+		{"refund by in capitals", with(ev[health.RefundIssued], map[string]any{"by": "Seller"}), "by", "must be one of"},
+		{"return without an order", with(ev[health.OrderReturned], map[string]any{"order_id": ""}), "order_id", "must not be empty"},
 		{"outcome unknown", with(ev[health.AToZClaim], map[string]any{"outcome": "refunded"}), "outcome", `"refunded" must be one of`},
 		{"outcome in capitals", with(ev[health.AToZClaim], map[string]any{"outcome": "DENIED"}), "outcome", "must be one of"},
 		{"unknown type", with(ev[health.Chargeback], map[string]any{"type": "order_refunded"}), "type", `unknown event type "order_refunded"`},

@@ -108,6 +108,9 @@ type Health struct {
 	MetricsJSON json.RawMessage     // the stored document, sent as it is
 	EvaluatedAt *time.Time
 	OpenCases   int
+	// ExpiredOrders counts the orders placed in the last health.ExpiredWindow
+	// that expired unconfirmed (also in cancel_rate), as of EvaluatedAt.
+	ExpiredOrders int64
 }
 
 // Metrics decodes the metrics, for the pages.
@@ -133,7 +136,7 @@ func (s *Service) Health(ctx context.Context, p app.Principal, sellerID string) 
 	}
 	score := health.Score(h.DefectFreeShipped, health.Penalties(h.Cases, time.Now().Add(-health.RatingLookback)))
 	out := Health{SellerID: sellerID, Status: health.StatusOf(h.Cases), Score: score, Band: health.BandOf(score),
-		Changes: h.Ledger, MetricsJSON: h.MetricsJSON, EvaluatedAt: h.EvaluatedAt}
+		Changes: h.Ledger, MetricsJSON: h.MetricsJSON, EvaluatedAt: h.EvaluatedAt, ExpiredOrders: h.ExpiredOrders}
 	for _, c := range h.Cases {
 		if c.State.Open() {
 			out.OpenCases++

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/http"
+	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -25,6 +27,8 @@ type genOrder struct {
 	feedback                    int // latest rating, 0 for none
 	claimOutcome                string
 	chargeback                  bool
+	returned                    bool // a return event was sent (delivered or not)
+	sellerRefund                bool // refunded by the seller (perhaps also by the marketplace)
 }
 
 type genMessage struct {
@@ -41,6 +45,8 @@ type world struct {
 }
 
 func ts(t time.Time) string { return t.UTC().Format(time.RFC3339) }
+
+func sorted(ids []string) []string { return slices.Sorted(slices.Values(ids)) }
 
 // generate makes a seller's orders and messages over the last 75 days, with rates
 // of trouble that differ per seller, and the events that tell them, shuffled
@@ -71,7 +77,7 @@ func (w *world) generate(r *rand.Rand, seller string, nOrders int, trouble float
 		if r.Float64() < trouble/2 {
 			c := at(o.placed, 30*time.Hour)
 			if o.cancelled = before(c); o.cancelled != nil {
-				o.cancelledBy = []string{"seller", "buyer"}[r.IntN(2)]
+				o.cancelledBy = []string{"seller", "buyer", "expired"}[r.IntN(3)]
 				follow = append(follow, func() { ev("order_cancelled", c, map[string]any{"order_id": o.id, "by": o.cancelledBy}) })
 			}
 		}
@@ -101,13 +107,20 @@ func (w *world) generate(r *rand.Rand, seller string, nOrders int, trouble float
 				}
 			}
 		}
+		// A rating: negative (1 or 2) as often as the seller's trouble, else 3 to 5.
+		rating := func() int {
+			if r.Float64() < trouble {
+				return 1 + r.IntN(2)
+			}
+			return 3 + r.IntN(3)
+		}
 		if r.Float64() < 0.15 {
-			first := 1 + r.IntN(5)
+			first := rating()
 			f1 := at(o.placed, 24*time.Hour)
 			o.feedback = first
 			follow = append(follow, func() { ev("feedback", f1, map[string]any{"order_id": o.id, "rating": first}) })
-			if r.Float64() < 0.3 { // revised later
-				second := 1 + r.IntN(5)
+			if r.Float64() < 0.3 { // revised later (1 to 5, 5 to 1, …)
+				second := rating()
 				o.feedback = second
 				follow = append(follow, func() { ev("feedback", f1.Add(time.Hour), map[string]any{"order_id": o.id, "rating": second}) })
 			}
@@ -126,6 +139,31 @@ func (w *world) generate(r *rand.Rand, seller string, nOrders int, trouble float
 			o.chargeback = true
 			cb := at(o.placed, 24*time.Hour)
 			follow = append(follow, func() { ev("chargeback", cb, map[string]any{"order_id": o.id}) })
+		}
+		// Returns: of delivered orders as often as the trouble; now and then of an
+		// order still on its way, which counts nowhere.
+		if o.delivered != nil && r.Float64() < trouble || o.shipped != nil && o.delivered == nil && r.Float64() < 0.1 {
+			from := *o.shipped
+			if o.delivered != nil {
+				from = *o.delivered
+			}
+			if rt := before(at(from, 5*24*time.Hour)); rt != nil {
+				o.returned = true
+				follow = append(follow, func() { ev("order_returned", *rt, map[string]any{"order_id": o.id}) })
+			}
+		}
+		// Refunds: the seller's as often as a third of the trouble, the marketplace's
+		// (never counted) on 5% of orders, some orders both.
+		if r.Float64() < trouble/3 {
+			if rf := before(at(o.placed, 10*24*time.Hour)); rf != nil {
+				o.sellerRefund = true
+				follow = append(follow, func() { ev("refund_issued", *rf, map[string]any{"order_id": o.id, "by": "seller"}) })
+			}
+		}
+		if r.Float64() < 0.05 {
+			if rf := before(at(o.placed, 10*24*time.Hour)); rf != nil {
+				follow = append(follow, func() { ev("refund_issued", *rf, map[string]any{"order_id": o.id, "by": "marketplace"}) })
+			}
 		}
 		r.Shuffle(len(follow), func(i, j int) { follow[i], follow[j] = follow[j], follow[i] })
 		for _, f := range follow {
@@ -147,43 +185,79 @@ func (w *world) generate(r *rand.Rand, seller string, nOrders int, trouble float
 	}
 }
 
-type counts struct{ num, den int64 }
+// counts are one metric's: the numerator's ids and the ids counted but not in
+// it (what an "at least" metric cites when bad).
+type counts struct {
+	num, den    int64
+	ids, failed []string
+}
+
+// seen is what the test knows of a seller beside its metrics.
+type seen struct {
+	expired int64 // orders of the last 30 days that expired unconfirmed
+	parts   map[string]int64
+}
 
 // expected counts every metric of seller at now straight from the metric rules the README states,
 // written without looking at the SQL.
-func (w *world) expected(seller string, now time.Time) map[string]counts {
+func (w *world) expected(seller string, now time.Time) (map[string]*counts, seen) {
 	in := func(t time.Time, days int) bool {
 		return !t.Before(now.Add(-time.Duration(days)*24*time.Hour)) && t.Before(now)
 	}
-	out := map[string]counts{}
-	add := func(m string, num bool) {
+	out := map[string]*counts{}
+	add := func(m string, num bool, id string) {
 		c := out[m]
+		if c == nil {
+			c = &counts{}
+			out[m] = c
+		}
 		c.den++
 		if num {
 			c.num++
+			c.ids = append(c.ids, id)
+		} else {
+			c.failed = append(c.failed, id)
 		}
-		out[m] = c
 	}
+	other := seen{parts: map[string]int64{}}
 	for _, o := range w.orders {
 		if o.seller != seller {
 			continue
 		}
-		defect := o.feedback == 1 || o.feedback == 2 || (o.claimOutcome != "" && o.claimOutcome != "denied") || o.chargeback
+		negative := o.feedback == 1 || o.feedback == 2
+		claim := o.claimOutcome != "" && o.claimOutcome != "denied"
 		cancelledBeforeShip := o.cancelled != nil && (o.shipped == nil || o.cancelled.Before(*o.shipped))
 		if in(o.placed, 60) {
-			add("odr", defect)
+			add("odr", negative || claim || o.chargeback, o.id)
+			for part, has := range map[string]bool{"negative_feedback": negative, "a_to_z_claims": claim, "chargebacks": o.chargeback} {
+				if has {
+					other.parts[part]++
+				}
+			}
 		}
-		if in(o.placed, 7) {
-			add("cancel_rate", cancelledBeforeShip && o.cancelledBy == "seller")
+		if in(o.placed, 7) { // an expired order is the seller's cancellation
+			add("cancel_rate", cancelledBeforeShip && (o.cancelledBy == "seller" || o.cancelledBy == "expired"), o.id)
+		}
+		if in(o.placed, 30) && cancelledBeforeShip && o.cancelledBy == "expired" {
+			other.expired++
 		}
 		if in(o.shipBy, 30) && !cancelledBeforeShip {
-			add("late_shipment_rate", o.shipped == nil || o.shipped.After(o.shipBy))
+			add("late_shipment_rate", o.shipped == nil || o.shipped.After(o.shipBy), o.id)
 		}
 		if o.shipped != nil && in(*o.shipped, 30) {
-			add("valid_tracking_rate", o.tracking != "" && o.scanned != nil)
+			add("valid_tracking_rate", o.tracking != "" && o.scanned != nil, o.id)
 		}
 		if o.scanned != nil && in(o.deliverBy, 30) {
-			add("on_time_delivery_rate", o.delivered != nil && !o.delivered.After(o.deliverBy))
+			add("on_time_delivery_rate", o.delivered != nil && !o.delivered.After(o.deliverBy), o.id)
+		}
+		if o.delivered != nil && in(*o.delivered, 30) {
+			add("return_rate", o.returned, o.id)
+		}
+		if in(o.placed, 30) {
+			add("refund_rate", o.sellerRefund, o.id)
+		}
+		if in(o.placed, 90) && o.feedback != 0 {
+			add("negative_feedback_rate", negative, o.id)
 		}
 	}
 	for _, m := range w.messages {
@@ -191,10 +265,10 @@ func (w *world) expected(seller string, now time.Time) map[string]counts {
 			continue
 		}
 		if !m.received.Before(now.Add(-30*24*time.Hour)) && m.received.Before(now.Add(-24*time.Hour)) {
-			add("response_rate", m.responded != nil && !m.responded.After(m.received.Add(24*time.Hour)))
+			add("response_rate", m.responded != nil && !m.responded.After(m.received.Add(24*time.Hour)), m.id)
 		}
 	}
-	return out
+	return out, other
 }
 
 type healthResp struct {
@@ -215,8 +289,14 @@ type healthResp struct {
 			Op    string  `json:"op"`
 			Value float64 `json:"value"`
 		} `json:"target"`
+		Parts    map[string]int64 `json:"parts"`
+		Evidence *struct {
+			OrderIDs   []string `json:"order_ids"`
+			MessageIDs []string `json:"message_ids"`
+		} `json:"evidence"`
 	} `json:"metrics"`
-	EvaluatedAt *time.Time `json:"evaluated_at"`
+	EvaluatedAt   *time.Time `json:"evaluated_at"`
+	ExpiredOrders *int64     `json:"expired_orders"`
 }
 
 type evaluation struct {
@@ -343,6 +423,10 @@ func TestEndToEnd(t *testing.T) {
 			{"not RFC 3339", map[string]any{"id": "b4", "type": "chargeback", "at": "22/11/2026 10:00", "order_id": "acme-o1"}, "events[1].at"},
 			{"an order nobody placed", map[string]any{"id": "b5", "type": "chargeback", "at": ts(now), "order_id": "nobody"}, "events[1].order_id"},
 			{"an unknown seller", map[string]any{"id": "b6", "type": "buyer_message", "at": ts(now), "seller_id": "ghost", "message_id": "mm", "needs_response": true}, "events[1].seller_id"},
+			{"a refund by expired", map[string]any{"id": "b7", "type": "refund_issued", "at": ts(now), "order_id": "acme-o1", "by": "expired"}, "events[1].by"},
+			{"an unknown canceller", map[string]any{"id": "b8", "type": "order_cancelled", "at": ts(now), "order_id": "acme-o1", "by": "courier"}, "events[1].by"},
+			{"a refund by nobody", map[string]any{"id": "b9", "type": "refund_issued", "at": ts(now), "order_id": "acme-o1"}, "events[1].by"},
+			{"a return of an order nobody placed", map[string]any{"id": "b10", "type": "order_returned", "at": ts(now), "order_id": "nobody"}, "events[1].order_id"},
 		} {
 			before := rows()
 			var e apiError
@@ -383,20 +467,62 @@ func TestEndToEnd(t *testing.T) {
 		if code := call(t, "GET", d.base+"/v1/sellers/"+s+"/health", keys[s], nil, &h); code != http.StatusOK {
 			t.Fatalf("health of %s: %d", s, code)
 		}
-		want := w.expected(s, *ev.AsOf)
-		if len(h.Metrics) != 6 || h.EvaluatedAt == nil || !h.EvaluatedAt.Equal(*ev.AsOf) {
-			t.Errorf("%s: %d metrics evaluated at %v, want 6 at %v", s, len(h.Metrics), h.EvaluatedAt, ev.AsOf)
+		want, other := w.expected(s, *ev.AsOf)
+		if len(h.Metrics) != 9 || h.EvaluatedAt == nil || !h.EvaluatedAt.Equal(*ev.AsOf) {
+			t.Errorf("%s: %d metrics evaluated at %v, want 9 at %v", s, len(h.Metrics), h.EvaluatedAt, ev.AsOf)
+		}
+		if h.ExpiredOrders == nil || *h.ExpiredOrders != other.expired {
+			t.Errorf("%s: expired_orders %v, the test counts %d", s, h.ExpiredOrders, other.expired)
 		}
 		for _, m := range h.Metrics {
 			c := want[m.Metric]
+			if c == nil {
+				c = &counts{}
+			}
 			if m.Numerator != c.num || m.Denominator != c.den {
 				t.Errorf("%s %s = %d/%d, the test counts %d/%d", s, m.Metric, m.Numerator, m.Denominator, c.num, c.den)
 			}
-			if m.Status == "bad" {
-				breaches++
+			if m.Metric == "odr" && !reflect.DeepEqual(m.Parts, map[string]int64{"negative_feedback": other.parts["negative_feedback"],
+				"a_to_z_claims": other.parts["a_to_z_claims"], "chargebacks": other.parts["chargebacks"]}) {
+				t.Errorf("%s odr parts %v, the test counts %v", s, m.Parts, other.parts)
+			}
+			if m.Metric != "odr" && m.Parts != nil {
+				t.Errorf("%s %s has parts %v", s, m.Metric, m.Parts)
+			}
+			// A bad metric cites the orders (messages) behind it: the numerator's for
+			// an "at most" target, the failures for an "at least" one.
+			if m.Status != "bad" {
+				if m.Evidence != nil {
+					t.Errorf("%s %s is %s but cites %+v", s, m.Metric, m.Status, m.Evidence)
+				}
+				continue
+			}
+			breaches++
+			cited := c.ids
+			if strings.HasPrefix(m.Target.Op, ">") {
+				cited = c.failed
+			}
+			var got []string
+			switch {
+			case m.Evidence == nil:
+				t.Errorf("%s %s is bad but cites nothing", s, m.Metric)
+				continue
+			case m.Metric == "response_rate":
+				got = m.Evidence.MessageIDs
+				if m.Evidence.OrderIDs == nil || len(m.Evidence.OrderIDs) != 0 {
+					t.Errorf("%s response_rate cites orders %v, want []", s, m.Evidence.OrderIDs)
+				}
+			default:
+				got = m.Evidence.OrderIDs
+			}
+			if fmt.Sprint(sorted(got)) != fmt.Sprint(sorted(cited)) {
+				t.Errorf("%s %s cites %d ids %v, the test counts %d: %v", s, m.Metric, len(got), got, len(cited), cited)
 			}
 		}
-		t.Logf("%s: %+v", s, want)
+		t.Logf("%s: expired %d, odr parts %v", s, other.expired, other.parts)
+		for _, m := range h.Metrics {
+			t.Logf("%s %s %d/%d %s", s, m.Metric, m.Numerator, m.Denominator, m.Status)
+		}
 	}
 	if breaches != ev.Breaches || breaches == 0 {
 		t.Errorf("%d metrics bad in health, evaluation counted %d (want equal and above 0)", breaches, ev.Breaches)

@@ -250,6 +250,92 @@ func TestImportCSV(t *testing.T) {
 	checkStored("re-run")
 }
 
+// The round-2 events go in through a CSV file like the others; a refund "by"
+// expired, an unknown "by" and a return of an order nobody placed are rejected,
+// each naming its field, and leave nothing behind.
+func TestImportReturnsRefundsAndExpiries(t *testing.T) {
+	ctx := context.Background()
+	dbURL := storetest.NewPostgresURL(t)
+	st, err := store.Open(ctx, dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if _, err := st.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.CreateSeller(ctx, store.Seller{ID: "imp", Name: "Imp", Email: "imp@example.com"}, "h"); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().UTC().Truncate(time.Second)
+	at := func(h int) string { return ts(now.Add(time.Duration(h) * time.Hour)) }
+	f := newCSVFile("id", "type", "at", "seller_id", "order_id", "ship_by", "deliver_by", "by")
+	for _, o := range []string{"r", "x", "m"} {
+		f.row("p-"+o, "order_placed", at(-48), "imp", o, at(-24), at(24), "")
+	}
+	f.row("d-r", "order_delivered", at(-20), "", "r", "", "", "")
+	f.row("ret-r", "order_returned", at(-10), "", "r", "", "", "")
+	f.row("ref-r", "refund_issued", at(-9), "", "r", "", "", "seller")
+	f.row("ref-m", "refund_issued", at(-9), "", "m", "", "", "marketplace")
+	f.row("exp-x", "order_cancelled", at(-30), "", "x", "", "", "expired")
+	rejected := map[int]string{
+		f.row("bad-by", "refund_issued", at(-8), "", "r", "", "", "expired"):    `by "expired" must be one of [seller marketplace]`,
+		f.row("bad-who", "order_cancelled", at(-8), "", "m", "", "", "courier"): `by "courier" must be one of [seller buyer expired]`,
+		f.row("bad-order", "order_returned", at(-8), "", "nobody", "", "", ""):  `order_id no order_placed event for order "nobody"`,
+	}
+	path := filepath.Join(t.TempDir(), "events.csv")
+	if err := os.WriteFile(path, []byte(f.b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{"AH_DATABASE_URL": dbURL}
+	var out, errs syncBuffer
+	if code := run(ctx, []string{"import", path}, func(k string) string { return env[k] }, &out, &errs); code != 1 ||
+		!strings.Contains(out.String(), "8 events accepted, 0 duplicates (already stored), 3 lines rejected") {
+		t.Fatalf("import: exit %d (want 1)\n%s\n%s", code, out.String(), errs.String())
+	}
+	checkRejected(t, out.String(), rejected)
+	type facts struct {
+		returned, sellerRefund, marketplaceRefund *int64
+		cancelledBy                               *string
+	}
+	got := map[string]string{}
+	rows, err := st.DB().Query("SELECT order_id, returned_at, seller_refund_at, marketplace_refund_at, cancelled_by FROM orders")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	show := func(v *int64) string {
+		if v == nil {
+			return "-"
+		}
+		return time.UnixMilli(*v).UTC().Format(time.RFC3339)
+	}
+	for rows.Next() {
+		var id string
+		var f facts
+		if err := rows.Scan(&id, &f.returned, &f.sellerRefund, &f.marketplaceRefund, &f.cancelledBy); err != nil {
+			t.Fatal(err)
+		}
+		by := "-"
+		if f.cancelledBy != nil {
+			by = *f.cancelledBy
+		}
+		got[id] = fmt.Sprintf("returned %s refunded by seller %s by marketplace %s cancelled by %s", show(f.returned), show(f.sellerRefund), show(f.marketplaceRefund), by)
+	}
+	want := map[string]string{
+		"r": fmt.Sprintf("returned %s refunded by seller %s by marketplace - cancelled by -", at(-10), at(-9)),
+		"m": fmt.Sprintf("returned - refunded by seller - by marketplace %s cancelled by -", at(-9)),
+		"x": "returned - refunded by seller - by marketplace - cancelled by expired",
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("stored\n %v\nwant\n %v", got, want)
+	}
+	var events int
+	if err := st.DB().QueryRow("SELECT COUNT(*) FROM processed_events WHERE id LIKE 'bad-%'").Scan(&events); err != nil || events != 0 {
+		t.Errorf("%d rejected events stored (%v)", events, err)
+	}
+}
+
 // checkRejected compares the "line N: problem" list of a summary with want.
 func checkRejected(t *testing.T, summary string, want map[int]string) {
 	t.Helper()
@@ -351,6 +437,12 @@ func TestImportCSVMatchesNDJSON(t *testing.T) {
 		{"id": "16", "type": "message_response", "at": at, "message_id": "m"},
 		{"id": "17", "type": "order_teleported", "at": at},
 		{"id": "18", "type": "feedback", "order_id": "o"},
+		{"id": "19", "type": "order_cancelled", "at": at, "order_id": "o", "by": "expired"},
+		{"id": "20", "type": "order_returned", "at": at, "order_id": "o"},
+		{"id": "21", "type": "refund_issued", "at": at, "order_id": "o", "by": "seller"},
+		{"id": "22", "type": "refund_issued", "at": at, "order_id": "o", "by": "marketplace"},
+		{"id": "23", "type": "refund_issued", "at": at, "order_id": "o", "by": "expired"},
+		{"id": "24", "type": "refund_issued", "at": at, "order_id": "o"},
 	}
 	header := sortedColumns()
 	f := newCSVFile(header...)

@@ -198,6 +198,15 @@ func TestWebInARealBrowser(t *testing.T) {
 	if got := text(t, seller, "#metric-odr"); !strings.Contains(got, "25%") || !strings.Contains(got, "5 of 20") {
 		t.Errorf("the odr row: %q", got)
 	}
+	if got := text(t, seller, "#odr-parts"); !strings.Contains(got, "negative feedback: 5;") || !strings.Contains(got, "A-to-z claim: 0;") || !strings.Contains(got, "charged back: 0") {
+		t.Errorf("odr's parts: %q", got)
+	}
+	if got := text(t, seller, "#evidence-odr"); !strings.Contains(got, "nora-o0") || !strings.Contains(got, "nora-o4") {
+		t.Errorf("the orders behind the breach: %q", got)
+	}
+	if got := text(t, seller, "#expired-orders"); got != "0" {
+		t.Errorf("expired orders: %q", got)
+	}
 	screenshot(t, seller, "seller-dashboard")
 
 	do(t, seller, "open the case", chromedp.Navigate(d.base+"/cases/"+c.ID), chromedp.WaitVisible("#rule", chromedp.ByQuery))
