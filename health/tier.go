@@ -291,7 +291,7 @@ func (p ProgramPolicy) Judge(c WindowCounts) (bool, []Criterion) {
 
 // WindowMetrics are the metrics tiers and programs may name: those counted over
 // the orders placed in a window.
-var WindowMetrics = []MetricID{ODR, CancelRate, LateShipmentRate, ValidTrackingRate}
+var WindowMetrics = []MetricID{ODR, CancelRate, LateShipmentRate, ValidTrackingRate, ReturnRate}
 
 func windowMetric(m MetricID) bool {
 	for _, w := range WindowMetrics {
@@ -321,7 +321,7 @@ func defaultTiers() TierPolicy {
 func defaultPrograms() []ProgramPolicy {
 	t := func(op Op, v float64) Target { return Target{Op: op, Value: v} }
 	return []ProgramPolicy{{Name: "business", Title: "Business seller program", WindowDays: 90, MinOrders: 100,
-		Criteria: []Threshold{{ODR, t(Less, 0.01)}, {CancelRate, t(Less, 0.01)}, {LateShipmentRate, t(Less, 0.02)}}}}
+		Criteria: []Threshold{{ODR, t(Less, 0.01)}, {CancelRate, t(Less, 0.01)}, {LateShipmentRate, t(Less, 0.02)}, {ReturnRate, t(Less, 0.05)}}}}
 }
 
 // applyTiers reads the tiers section: intro_until, and levels (which, when given,

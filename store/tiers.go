@@ -30,7 +30,9 @@ var windowCountsSQL = `SELECT o.seller_id, COUNT(*),
   COUNT(CASE WHEN NOT ` + windowCancelledBeforeShipping + ` AND o.ship_by < @to AND NOT (o.shipped_at IS NOT NULL AND o.shipped_at <= o.ship_by) THEN 1 END),
   COUNT(CASE WHEN NOT ` + windowCancelledBeforeShipping + ` THEN 1 END),
   COUNT(CASE WHEN o.shipped_at < @to AND o.tracking_number IS NOT NULL AND o.tracking_number <> '' AND o.first_scan_at < @to THEN 1 END),
-  COUNT(CASE WHEN o.shipped_at < @to THEN 1 END)
+  COUNT(CASE WHEN o.shipped_at < @to THEN 1 END),
+  COUNT(CASE WHEN o.delivered_at < @to AND o.returned_at < @to THEN 1 END),
+  COUNT(CASE WHEN o.delivered_at < @to THEN 1 END)
 FROM orders o
 WHERE %s AND o.placed_at >= @from AND o.placed_at < @to
 GROUP BY o.seller_id`
@@ -62,8 +64,8 @@ func (s *Store) WindowCounts(ctx context.Context, sh Shard, from, to time.Time) 
 	defer rows.Close()
 	for rows.Next() {
 		var seller string
-		var n, defects, cancels, late, lateDen, tracked, shipped int64
-		if err := rows.Scan(&seller, &n, &defects, &cancels, &late, &lateDen, &tracked, &shipped); err != nil {
+		var n, defects, cancels, late, lateDen, tracked, shipped, returned, delivered int64
+		if err := rows.Scan(&seller, &n, &defects, &cancels, &late, &lateDen, &tracked, &shipped, &returned, &delivered); err != nil {
 			return nil, nil, fmt.Errorf("scan window counts: %w", err)
 		}
 		if _, ok := out[seller]; !ok {
@@ -74,6 +76,7 @@ func (s *Store) WindowCounts(ctx context.Context, sh Shard, from, to time.Time) 
 			health.CancelRate:        {Num: cancels, Den: n},
 			health.LateShipmentRate:  {Num: late, Den: lateDen},
 			health.ValidTrackingRate: {Num: tracked, Den: shipped},
+			health.ReturnRate:        {Num: returned, Den: delivered},
 		}}
 	}
 	return ids, out, rows.Err()

@@ -39,8 +39,10 @@ func TestWindowCountsEdges(t *testing.T) {
 		s.on(health.OrderCancelled, bx, from.Add(day+time.Hour), func(e *health.Event) { e.By = health.CancelledByBuyer })
 		shippedLate := s.place("sl", from.Add(day))
 		s.on(health.OrderShipped, shippedLate, from.Add(3*day), func(e *health.Event) { e.TrackingNumber = "T1" }) // late, tracked, never scanned
-		pending := s.place("pending", to.Add(-2*time.Hour))                                                        // ship-by after the end, unshipped: not late yet
-		_ = pending
+		s.place("pending", to.Add(-2*time.Hour))                                                                   // ship-by after the end, unshipped: not late yet
+		// Returns: of the 10 delivered in the window, one returned within it, one after it.
+		s.on(health.OrderReturned, "w-ok0", from.Add(5*day), nil)
+		s.on(health.OrderReturned, "w-ok1", to, nil)
 		if _, err := st.Ingest(ctx, s.events, time.Now()); err != nil {
 			t.Fatal(err)
 		}
@@ -58,6 +60,7 @@ func TestWindowCountsEdges(t *testing.T) {
 			health.CancelRate:        {Num: 1, Den: 17},  // cx only (bx is the buyer's)
 			health.LateShipmentRate:  {Num: 4, Den: 15},  // sl shipped late; fb, fbl, cb never shipped by ship-by (cx, bx cancelled before shipping; pending not due)
 			health.ValidTrackingRate: {Num: 10, Den: 11}, // sl has no scan
+			health.ReturnRate:        {Num: 1, Den: 10},  // delivered before the end; returned before it
 		}
 		if w.Orders != 17 {
 			t.Errorf("%d orders, want 17", w.Orders)
