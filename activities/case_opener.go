@@ -4,6 +4,8 @@ import (
 	"context"
 	"time"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/accounthealth/accounthealth/health"
 	"github.com/accounthealth/accounthealth/store"
 	"github.com/accounthealth/accounthealth/workflows/flow"
@@ -17,6 +19,10 @@ type CaseOpener struct {
 	Store  *store.Store
 	Policy health.Policy
 }
+
+// tellAtOnce bounds how many cases a shard tells at once: each is a round trip to
+// Temporal, and one after another they made a shard with many breaches wait.
+const tellAtOnce = 16
 
 var _ BreachSink = CaseOpener{}
 
@@ -34,6 +40,8 @@ func (o CaseOpener) Observe(ctx context.Context, evaluationID string, at time.Ti
 	if err != nil {
 		return err
 	}
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(tellAtOnce)
 	for _, sm := range results {
 		for _, r := range sm.Metrics {
 			obs := flow.Observation{EvaluationID: evaluationID, At: at, Status: r.Status, Evidence: EvidenceOf(r)}
@@ -49,17 +57,14 @@ func (o CaseOpener) Observe(ctx context.Context, evaluationID string, at time.Ti
 				rule := o.Policy.Metrics[r.Metric]
 				in := flow.CaseInput{SellerID: sm.SellerID, Kind: health.MetricBreach, Metric: r.Metric,
 					Action: rule.OnBreach, Policy: o.Policy.Cases, Rule: rule}
-				if err := o.Flow.Observe(ctx, in, obs); err != nil {
-					return err
-				}
+				g.Go(func() error { return o.Flow.Observe(gctx, in, obs) })
 			case isOpen:
-				if err := o.Flow.Tell(ctx, c.WorkflowID, obs); err != nil {
-					return err
-				}
+				g.Go(func() error { return o.Flow.Tell(gctx, c.WorkflowID, obs) })
 			}
 		}
 	}
-	return nil
+	// A retried shard tells again; a case recognises an evaluation it has seen.
+	return g.Wait()
 }
 
 // EvidenceOf is a computed metric as the evidence a case carries.
