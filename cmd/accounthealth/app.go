@@ -32,6 +32,7 @@ import (
 // app holds what a command started, so it can be stopped in reverse order.
 type app struct {
 	cfg     config
+	mode    string // the command: dev, serve, worker, ...
 	out     io.Writer
 	errOut  io.Writer // progress goes here, results to out
 	log     *slog.Logger
@@ -69,11 +70,9 @@ func (a *app) openStore(ctx context.Context, url string) (*store.Store, error) {
 func (a *app) dialTemporal(ctx context.Context, addr string) (client.Client, error) {
 	// The SDK logs every poll at INFO; warnings and above are what a person needs.
 	logger := slog.New(a.log.Handler().WithGroup("temporal"))
-	c, err := client.DialContext(ctx, client.Options{
-		HostPort:  addr,
-		Namespace: a.cfg.Namespace,
-		Logger:    tlog.NewStructuredLogger(slog.New(levelFilter{logger.Handler(), slog.LevelWarn})),
-	})
+	opts := a.cfg.temporalOptions(addr)
+	opts.Logger = tlog.NewStructuredLogger(slog.New(levelFilter{logger.Handler(), slog.LevelWarn}))
+	c, err := client.DialContext(ctx, opts)
 	if err != nil {
 		return nil, fmt.Errorf("connect to Temporal at %s: %w", addr, err)
 	}
@@ -82,11 +81,17 @@ func (a *app) dialTemporal(ctx context.Context, addr string) (client.Client, err
 }
 
 func (a *app) startWorker(c client.Client, st *store.Store, smtpURL string) error {
+	// dev adds the search attributes to whichever Temporal it uses.
+	if err := a.checkSearchAttributes(c, a.mode == "dev"); err != nil {
+		return err
+	}
 	sender, err := mail.NewSender(mail.Config{URL: smtpURL, From: a.cfg.MailFrom})
 	if err != nil {
 		return fmt.Errorf("mail (AH_SMTP_URL): %w", err)
 	}
-	w := worker.New(c, flow.TaskQueue, worker.Options{})
+	// On SIGTERM the worker stops polling and lets running activities finish
+	// (a mail being sent, a row being written) for up to WorkerStopTimeout.
+	w := worker.New(c, flow.TaskQueue, worker.Options{WorkerStopTimeout: a.cfg.WorkerStopTimeout})
 	workflows.Register(w)
 	standing := &activities.Standing{Store: st, Policy: a.cfg.Policy, PublicURL: a.cfg.PublicURL}
 	w.RegisterActivity(&activities.Evaluation{Store: st, Policy: a.cfg.Policy, Log: a.log, Standing: standing,

@@ -24,6 +24,9 @@ commands:
   serve     the HTTP API and web only (needs AH_DATABASE_URL, AH_TEMPORAL_ADDRESS, AH_SMTP_URL, AH_ADMIN_KEY)
   worker    the Temporal worker only (needs AH_DATABASE_URL, AH_TEMPORAL_ADDRESS, AH_SMTP_URL)
   migrate   apply the database migrations and exit (needs AH_DATABASE_URL)
+  temporal-setup
+            register the search attributes the workflows set in the Temporal
+            namespace and exit (needs AH_TEMPORAL_ADDRESS; safe to re-run)
   import F  load a file of events (NDJSON, one per line; or CSV if F ends in .csv,
             with a header row of field names) through the same validation
             as POST /v1/events, in chunks, with progress; AH_DATABASE_URL, or the dev
@@ -40,6 +43,9 @@ func main() {
 		fmt.Fprintf(os.Stderr, "accounthealth: AH_KILLPOINTS: %v\n", err)
 		os.Exit(2)
 	}
+	for _, w := range unknownVariables(os.Environ()) {
+		fmt.Fprintf(os.Stderr, "accounthealth: warning: %s\n", w)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	os.Exit(run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr))
@@ -53,7 +59,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	mode := args[0]
 	switch mode {
-	case "dev", "serve", "worker", "migrate", "import":
+	case "dev", "serve", "worker", "migrate", "import", "temporal-setup":
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0
@@ -66,7 +72,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		fmt.Fprintf(stderr, "accounthealth %s: configuration: %v\n", mode, err)
 		return 2
 	}
-	a := &app{cfg: cfg, out: stdout, errOut: stderr, log: newLogger(stderr)}
+	a := &app{cfg: cfg, mode: mode, out: stdout, errOut: stderr, log: newLogger(stderr)}
 	defer a.close()
 	switch mode {
 	case "dev":
@@ -79,6 +85,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		err = a.migrate(ctx)
 	case "import":
 		err = a.importFile(ctx, args[1])
+	case "temporal-setup":
+		err = a.temporalSetup(ctx)
 	}
 	if err != nil && !errors.Is(err, context.Canceled) {
 		fmt.Fprintf(stderr, "accounthealth %s: %v\n", mode, err)
