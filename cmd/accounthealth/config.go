@@ -34,6 +34,8 @@ type config struct {
 	Policy          health.Policy
 	AdminKey        string // empty in dev: generated and kept in DataDir
 	PublicURL       string // the address people use in links in mail
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For names the client.
+	TrustedProxies []*net.IPNet
 
 	// TemporalTLS is set when the Temporal frontend is reached over TLS (mutual
 	// TLS with a client certificate, a private CA, or Temporal Cloud's API key).
@@ -134,6 +136,9 @@ func loadConfig(mode string, getenv func(string) string) (config, error) {
 		return c, &configError{"AH_PUBLIC_URL", fmt.Sprintf("%q must be an http(s) URL such as https://health.example.com", c.PublicURL)}
 	}
 	var err error
+	if c.TrustedProxies, err = parseNetworks(getenv("AH_TRUSTED_PROXIES")); err != nil {
+		return c, &configError{"AH_TRUSTED_PROXIES", err.Error()}
+	}
 	if c.TemporalDevPort, err = strconv.Atoi(get("AH_TEMPORAL_DEV_PORT", "7233")); err != nil || c.TemporalDevPort < 1 || c.TemporalDevPort > 64535 {
 		return c, &configError{"AH_TEMPORAL_DEV_PORT", fmt.Sprintf("%q must be a port from 1 to 64535 (its Web UI takes the port + 1000)", getenv("AH_TEMPORAL_DEV_PORT"))}
 	}
@@ -262,6 +267,36 @@ func (c config) temporalOptions(hostPort string) client.Options {
 		o.Credentials = client.NewAPIKeyStaticCredentials(c.TemporalAPIKey)
 	}
 	return o
+}
+
+// parseNetworks reads a comma-separated list of CIDRs (a bare address is a
+// network of one).
+func parseNetworks(list string) ([]*net.IPNet, error) {
+	var out []*net.IPNet
+	for _, item := range strings.Split(list, ",") {
+		item = strings.TrimSpace(item)
+		if item == "" {
+			continue
+		}
+		if !strings.Contains(item, "/") {
+			ip := net.ParseIP(item)
+			if ip == nil {
+				return nil, fmt.Errorf("%q is neither a CIDR (10.0.0.0/8) nor an IP address", item)
+			}
+			bits := 128
+			if ip.To4() != nil {
+				ip, bits = ip.To4(), 32
+			}
+			out = append(out, &net.IPNet{IP: ip, Mask: net.CIDRMask(bits, bits)})
+			continue
+		}
+		_, n, err := net.ParseCIDR(item)
+		if err != nil {
+			return nil, fmt.Errorf("%q is not a CIDR such as 10.0.0.0/8", item)
+		}
+		out = append(out, n)
+	}
+	return out, nil
 }
 
 func checkHostPort(s string) error {

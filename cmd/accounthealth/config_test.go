@@ -145,3 +145,22 @@ func TestUnknownVariablesAreReported(t *testing.T) {
 		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
+
+func TestTrustedProxiesSetting(t *testing.T) {
+	c, err := loadConfig("worker", workerEnv(map[string]string{"AH_TRUSTED_PROXIES": "10.0.0.0/8, 192.168.1.7,fd00::/8"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, n := range c.TrustedProxies {
+		got = append(got, n.String())
+	}
+	if strings.Join(got, " ") != "10.0.0.0/8 192.168.1.7/32 fd00::/8" {
+		t.Errorf("networks %v", got)
+	}
+	for _, bad := range []string{"10.0.0.0/33", "proxy.internal", "10.0.0.0/8,,nope"} {
+		if _, err := loadConfig("worker", workerEnv(map[string]string{"AH_TRUSTED_PROXIES": bad})); err == nil || !strings.HasPrefix(err.Error(), "AH_TRUSTED_PROXIES:") {
+			t.Errorf("%q: %v, want an error naming AH_TRUSTED_PROXIES", bad, err)
+		}
+	}
+}
