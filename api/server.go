@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"reflect"
@@ -54,6 +55,10 @@ type Config struct {
 	// InFlightPerClient is how many requests one client (IP address) may have
 	// in flight at once; more get 429. 0 means DefaultInFlightPerClient.
 	InFlightPerClient int
+	// TrustedProxies are the networks of the reverse proxies in front of the
+	// server: their X-Forwarded-For names the client. Empty, the peer address is
+	// the client and X-Forwarded-For is ignored (a client could forge it).
+	TrustedProxies []*net.IPNet
 	// BodyTimeout and EventsBodyTimeout bound how long a request's body may take
 	// to arrive; 0 means the defaults below.
 	BodyTimeout, EventsBodyTimeout time.Duration
@@ -125,9 +130,7 @@ func New(cfg Config) *Server {
 		bodyTimeout: cfg.BodyTimeout, eventsBodyTimeout: cfg.EventsBodyTimeout}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
-	// Rate limits key on the peer address: client-sent X-Forwarded-For is not trusted.
-	// Behind a proxy, configure echo.ExtractIPFromXFFHeader with its address instead.
-	e.IPExtractor = echo.ExtractIPDirect()
+	e.IPExtractor = clientAddress(cfg.TrustedProxies)
 	e.HTTPErrorHandler = errorHandler(cfg.Logger, s.errorPage)
 	e.Use(middleware.Recover())
 	e.Use(middleware.SecureWithConfig(middleware.SecureConfig{
@@ -371,6 +374,21 @@ func (b *timedBody) Read(p []byte) (int, error) {
 			Message: fmt.Sprintf("the body did not arrive within %s", b.timeout)}
 	}
 	return n, err
+}
+
+// clientAddress says whose request it is, for the rate limits: the peer, or
+// behind trusted proxies the nearest address in X-Forwarded-For they did not
+// add. Echo's defaults also trust every loopback and private address; those
+// are turned off, so only the configured networks are believed.
+func clientAddress(trusted []*net.IPNet) echo.IPExtractor {
+	if len(trusted) == 0 {
+		return echo.ExtractIPDirect()
+	}
+	opts := []echo.TrustOption{echo.TrustLoopback(false), echo.TrustLinkLocal(false), echo.TrustPrivateNet(false)}
+	for _, n := range trusted {
+		opts = append(opts, echo.TrustIPRange(n))
+	}
+	return echo.ExtractIPFromXFFHeader(opts...)
 }
 
 // inFlight caps the requests one client has in flight, so one client cannot

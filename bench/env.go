@@ -78,6 +78,9 @@ func newEnv(ctx context.Context, pgAdmin string) (*env, error) {
 	e.temporal = temporaltest.NewServer(temporaltest.WithBaseClientOptions(client.Options{Logger: quietSDK{}}))
 	e.closers = append(e.closers, e.temporal.Stop)
 	e.client = e.temporal.GetDefaultClient()
+	if _, err := flow.EnsureSearchAttributes(ctx, e.client.OperatorService(), "default"); err != nil {
+		return e, err
+	}
 	if e.smtp, err = capture.Start("127.0.0.1:0", ""); err != nil {
 		return e, err
 	}

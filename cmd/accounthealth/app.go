@@ -2,17 +2,12 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
-	"path/filepath"
-	"strings"
 	"time"
 
 	"go.temporal.io/sdk/client"
@@ -23,7 +18,6 @@ import (
 	"github.com/accounthealth/accounthealth/activities/mail"
 	"github.com/accounthealth/accounthealth/activities/mail/capture"
 	"github.com/accounthealth/accounthealth/api"
-	"github.com/accounthealth/accounthealth/cmd/accounthealth/internal/devtemporal"
 	"github.com/accounthealth/accounthealth/store"
 	"github.com/accounthealth/accounthealth/workflows"
 	"github.com/accounthealth/accounthealth/workflows/flow"
@@ -32,6 +26,7 @@ import (
 // app holds what a command started, so it can be stopped in reverse order.
 type app struct {
 	cfg     config
+	mode    string // the command: dev, serve, worker, ...
 	out     io.Writer
 	errOut  io.Writer // progress goes here, results to out
 	log     *slog.Logger
@@ -69,11 +64,9 @@ func (a *app) openStore(ctx context.Context, url string) (*store.Store, error) {
 func (a *app) dialTemporal(ctx context.Context, addr string) (client.Client, error) {
 	// The SDK logs every poll at INFO; warnings and above are what a person needs.
 	logger := slog.New(a.log.Handler().WithGroup("temporal"))
-	c, err := client.DialContext(ctx, client.Options{
-		HostPort:  addr,
-		Namespace: a.cfg.Namespace,
-		Logger:    tlog.NewStructuredLogger(slog.New(levelFilter{logger.Handler(), slog.LevelWarn})),
-	})
+	opts := a.cfg.temporalOptions(addr)
+	opts.Logger = tlog.NewStructuredLogger(slog.New(levelFilter{logger.Handler(), slog.LevelWarn}))
+	c, err := client.DialContext(ctx, opts)
 	if err != nil {
 		return nil, fmt.Errorf("connect to Temporal at %s: %w", addr, err)
 	}
@@ -82,11 +75,17 @@ func (a *app) dialTemporal(ctx context.Context, addr string) (client.Client, err
 }
 
 func (a *app) startWorker(c client.Client, st *store.Store, smtpURL string) error {
+	// dev adds the search attributes to whichever Temporal it uses.
+	if err := a.checkSearchAttributes(c, a.mode == "dev"); err != nil {
+		return err
+	}
 	sender, err := mail.NewSender(mail.Config{URL: smtpURL, From: a.cfg.MailFrom})
 	if err != nil {
 		return fmt.Errorf("mail (AH_SMTP_URL): %w", err)
 	}
-	w := worker.New(c, flow.TaskQueue, worker.Options{})
+	// On SIGTERM the worker stops polling and lets running activities finish
+	// (a mail being sent, a row being written) for up to WorkerStopTimeout.
+	w := worker.New(c, flow.TaskQueue, worker.Options{WorkerStopTimeout: a.cfg.WorkerStopTimeout})
 	workflows.Register(w)
 	standing := &activities.Standing{Store: st, Policy: a.cfg.Policy, PublicURL: a.cfg.PublicURL}
 	w.RegisterActivity(&activities.Evaluation{Store: st, Policy: a.cfg.Policy, Log: a.log, Standing: standing,
@@ -181,79 +180,8 @@ func (a *app) apiServer(st *store.Store, c client.Client, smtpURL string, mailbo
 	return api.New(api.Config{
 		Store: st, Workflows: flow.NewClient(c), Policy: a.cfg.Policy,
 		AdminKeyHash: api.HashKey(a.cfg.AdminKey), Mailbox: mailbox, Mailer: sender, PublicURL: a.cfg.PublicURL, Logger: a.log,
+		TrustedProxies: a.cfg.TrustedProxies,
 	}), nil
-}
-
-// dev runs every part in this process, keeping its state under the data dir.
-func (a *app) dev(ctx context.Context) error {
-	cfg := &a.cfg
-	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
-		return fmt.Errorf("data dir (AH_DATA_DIR): %w", err)
-	}
-	if cfg.AdminKey == "" {
-		key, err := devAdminKey(filepath.Join(cfg.DataDir, "admin.key"))
-		if err != nil {
-			return err
-		}
-		cfg.AdminKey = key
-	}
-	dbURL := cfg.DatabaseURL
-	if dbURL == "" {
-		dbURL = "sqlite://" + filepath.Join(cfg.DataDir, "accounthealth.db")
-	}
-	st, err := a.openStore(ctx, dbURL)
-	if err != nil {
-		return err
-	}
-	temporalAddr, uiURL := cfg.TemporalAddress, "(external Temporal)"
-	if temporalAddr == "" {
-		ts, err := devtemporal.Start(ctx, devtemporal.Options{
-			DataDir: cfg.DataDir, Port: cfg.TemporalDevPort, Namespace: cfg.Namespace, Logger: a.log,
-		})
-		if err != nil {
-			return fmt.Errorf("embedded Temporal (AH_TEMPORAL_DEV_PORT=%d): %w", cfg.TemporalDevPort, err)
-		}
-		a.onClose(func() { _ = ts.Stop() })
-		temporalAddr, uiURL = ts.FrontendAddress(), ts.UIAddress()
-	}
-	var mailbox *capture.Server
-	smtpURL := cfg.SMTPURL
-	if smtpURL == "" {
-		mailbox, err = capture.Start("127.0.0.1:0", filepath.Join(cfg.DataDir, "mail"))
-		if err != nil {
-			return fmt.Errorf("SMTP capture: %w", err)
-		}
-		a.onClose(func() { _ = mailbox.Close() })
-		smtpURL = mailbox.URL()
-	}
-	c, err := a.dialTemporal(ctx, temporalAddr)
-	if err != nil {
-		return err
-	}
-	if err := a.startWorker(c, st, smtpURL); err != nil {
-		return err
-	}
-	srv, err := a.apiServer(st, c, smtpURL, mailbox)
-	if err != nil {
-		return err
-	}
-	addr, done, err := a.startHTTP(srv)
-	if err != nil {
-		return err
-	}
-	base := "http://" + addr.String()
-	mailInfo := smtpURL + " (external)"
-	if mailbox != nil {
-		mailInfo = smtpURL + ", captured; read it at " + base + "/dev/mail"
-	}
-	fmt.Fprintf(a.out, `accounthealth dev is running (Ctrl-C stops it; state is kept in %s)
-  API:          %s   (reference: %s/openapi.yaml)
-  Temporal:     %s   Web UI: %s
-  Database:     %s
-  Mail:         %s
-  Admin key:    %s
-`, cfg.DataDir, base, base, temporalAddr, uiURL, store.RedactURL(dbURL), mailInfo, cfg.AdminKey)
-	return wait(ctx, done)
 }
 
 func wait(ctx context.Context, served <-chan error) error {
@@ -266,22 +194,6 @@ func wait(ctx context.Context, served <-chan error) error {
 		}
 		return fmt.Errorf("http server: %w", err)
 	}
-}
-
-// devAdminKey reads the dev admin key, or makes one and keeps it for next time.
-func devAdminKey(path string) (string, error) {
-	if b, err := os.ReadFile(path); err == nil && len(strings.TrimSpace(string(b))) >= 16 {
-		return strings.TrimSpace(string(b)), nil
-	}
-	b := make([]byte, 24)
-	if _, err := rand.Read(b); err != nil {
-		return "", err
-	}
-	key := "aha_" + base64.RawURLEncoding.EncodeToString(b)
-	if err := os.WriteFile(path, []byte(key+"\n"), 0o600); err != nil {
-		return "", fmt.Errorf("keep admin key: %w", err)
-	}
-	return key, nil
 }
 
 // levelFilter drops records below a level.
