@@ -25,6 +25,7 @@ import (
 	"github.com/accounthealth/accounthealth/activities/mail/capture"
 	"github.com/accounthealth/accounthealth/app/cases"
 	"github.com/accounthealth/accounthealth/app/ingest"
+	"github.com/accounthealth/accounthealth/app/mailbox"
 	"github.com/accounthealth/accounthealth/app/sellers"
 	"github.com/accounthealth/accounthealth/app/signin"
 	"github.com/accounthealth/accounthealth/app/standing"
@@ -37,6 +38,7 @@ type Workflows interface {
 	cases.Flow
 	sellers.Evaluations
 	standing.Flow
+	signin.Deliveries
 	Ping(ctx context.Context) error
 }
 
@@ -83,6 +85,7 @@ type Server struct {
 	ingest            *ingest.Service
 	sellers           *sellers.Service
 	signin            *signin.Service
+	mails             *mailbox.Service
 	standing          *standing.Service
 	policy            health.Policy
 	adminKeyHash      string
@@ -119,7 +122,8 @@ func New(cfg Config) *Server {
 		cases:       &cases.Service{Store: cfg.Store, Flow: cfg.Workflows, Policy: cfg.Policy.Cases},
 		ingest:      &ingest.Service{Store: cfg.Store},
 		sellers:     &sellers.Service{Store: cfg.Store, Evaluations: cfg.Workflows, Policy: cfg.Policy},
-		signin:      &signin.Service{Store: cfg.Store, Mailer: cfg.Mailer, PublicURL: strings.TrimSuffix(cfg.PublicURL, "/"), Log: cfg.Logger},
+		signin:      &signin.Service{Store: cfg.Store, Mailer: cfg.Mailer, Deliveries: cfg.Workflows, PublicURL: strings.TrimSuffix(cfg.PublicURL, "/"), Log: cfg.Logger},
+		mails:       &mailbox.Service{Store: cfg.Store, Deliveries: cfg.Workflows},
 		standing:    &standing.Service{Store: cfg.Store, Flow: cfg.Workflows, Policy: cfg.Policy},
 		inFlight:    &inFlight{max: cfg.InFlightPerClient, n: map[string]int{}},
 		bodyTimeout: cfg.BodyTimeout, eventsBodyTimeout: cfg.EventsBodyTimeout}
@@ -161,6 +165,8 @@ func New(cfg Config) *Server {
 	v1.POST("/cases/:id/appeals", s.submitAppeal, allow(store.RoleSeller))
 	v1.GET("/appeals", s.listAppeals, staff)
 	v1.POST("/appeals/:id/decision", s.decideAppeal, allow(store.RoleReviewer))
+	v1.GET("/mail", s.listMail, staff)
+	v1.POST("/mail/:id/resend", s.resendMail, staff)
 	if s.mailbox != nil {
 		e.GET("/dev/mail", s.devMail, s.authenticate, admin)
 	}
