@@ -81,4 +81,3 @@ func (s *Server) resendMail(c echo.Context) error {
 	m.FailedAt = nil // as it now stands: pending again
 	return c.JSON(http.StatusAccepted, map[string]any{"mail": mailJSON(m)})
 }
-

@@ -57,11 +57,11 @@ type Mailer interface {
 
 // Service runs the use cases.
 type Service struct {
-	Store     Store
+	Store      Store
 	Mailer     Mailer
 	Deliveries Deliveries
 	PublicURL  string // the base of the links
-	Log       *slog.Logger
+	Log        *slog.Logger
 }
 
 // Limited is a request for links refused by a limit; the message says which.
