@@ -75,7 +75,7 @@ func (s *Server) registerWeb(e *echo.Echo) {
 
 // isAPI tells the JSON API's paths from the pages'.
 func isAPI(path string) bool {
-	for _, p := range []string{"/v1/", "/dev/", "/healthz", "/openapi.yaml"} {
+	for _, p := range []string{"/v1/", "/dev/", "/healthz", "/livez", "/metrics", "/openapi.yaml"} {
 		if strings.HasPrefix(path, p) {
 			return true
 		}

@@ -81,10 +81,11 @@ func (a *app) dialTemporal(ctx context.Context, addr string) (client.Client, err
 	return c, nil
 }
 
-func (a *app) startWorker(c client.Client, st *store.Store, smtpURL string) error {
+// startWorker starts the worker and answers the sender it delivers mail with.
+func (a *app) startWorker(c client.Client, st *store.Store, smtpURL string) (*mail.Sender, error) {
 	sender, err := mail.NewSender(mail.Config{URL: smtpURL, From: a.cfg.MailFrom})
 	if err != nil {
-		return fmt.Errorf("mail (AH_SMTP_URL): %w", err)
+		return nil, fmt.Errorf("mail (AH_SMTP_URL): %w", err)
 	}
 	w := worker.New(c, flow.TaskQueue, worker.Options{})
 	workflows.Register(w)
@@ -94,26 +95,31 @@ func (a *app) startWorker(c client.Client, st *store.Store, smtpURL string) erro
 	w.RegisterActivity(standing)
 	w.RegisterActivity(&activities.Cases{Store: st, Policy: a.cfg.Policy, Mailer: sender, PublicURL: a.cfg.PublicURL})
 	if err := w.Start(); err != nil {
-		return fmt.Errorf("start worker: %w", err)
+		return nil, fmt.Errorf("start worker: %w", err)
 	}
 	a.onClose(w.Stop)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if err := flow.NewClient(c).EnsureSweepSchedule(ctx, a.cfg.Policy.Evaluation.SweepInterval); err != nil {
-		return err
+		return nil, err
 	}
-	return flow.NewClient(c).EnsureTierSchedule(ctx)
+	return sender, flow.NewClient(c).EnsureTierSchedule(ctx)
 }
 
 // startHTTP listens (so the address is taken before anything is printed) and serves.
 func (a *app) startHTTP(srv *api.Server) (net.Addr, <-chan error, error) {
-	ln, err := net.Listen("tcp", a.cfg.HTTPAddr)
+	return a.listen(a.cfg.HTTPAddr, "AH_HTTP_ADDR", srv.Handler())
+}
+
+// listen takes addr (named by the variable env in errors) and serves h on it.
+func (a *app) listen(addr, env string, h http.Handler) (net.Addr, <-chan error, error) {
+	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return nil, nil, fmt.Errorf("listen on %s (AH_HTTP_ADDR): %w", a.cfg.HTTPAddr, err)
+		return nil, nil, fmt.Errorf("listen on %s (%s): %w", addr, env, err)
 	}
 	// The API gives each request's body its own deadline (longer for a batch of
 	// events); ReadTimeout only bounds what that leaves out.
-	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second,
+	hs := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout: api.DefaultEventsBodyTimeout + 10*time.Second, IdleTimeout: 2 * time.Minute}
 	done := make(chan error, 1)
 	go func() { done <- hs.Serve(ln) }()
@@ -148,12 +154,17 @@ func (a *app) worker(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := a.startWorker(c, st, a.cfg.SMTPURL); err != nil {
+	sender, err := a.startWorker(c, st, a.cfg.SMTPURL)
+	if err != nil {
 		return err
 	}
-	a.log.Info("worker started", "task_queue", flow.TaskQueue, "temporal", a.cfg.TemporalAddress)
-	<-ctx.Done()
-	return nil
+	ops := api.OpsHandler(api.OpsConfig{Database: st.Ping, Temporal: flow.NewClient(c).Ping, SMTPProbe: sender.Probe, Logger: a.log})
+	addr, done, err := a.listen(a.cfg.WorkerAddr, "AH_WORKER_ADDR", ops)
+	if err != nil {
+		return err
+	}
+	a.log.Info("worker started", "task_queue", flow.TaskQueue, "temporal", a.cfg.TemporalAddress, "probes", "http://"+addr.String())
+	return wait(ctx, done)
 }
 
 func (a *app) serve(ctx context.Context) error {
@@ -181,6 +192,7 @@ func (a *app) apiServer(st *store.Store, c client.Client, smtpURL string, mailbo
 	return api.New(api.Config{
 		Store: st, Workflows: flow.NewClient(c), Policy: a.cfg.Policy,
 		AdminKeyHash: api.HashKey(a.cfg.AdminKey), Mailbox: mailbox, Mailer: sender, PublicURL: a.cfg.PublicURL, Logger: a.log,
+		SMTPProbe: sender.Probe,
 	}), nil
 }
 
@@ -230,7 +242,7 @@ func (a *app) dev(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := a.startWorker(c, st, smtpURL); err != nil {
+	if _, err := a.startWorker(c, st, smtpURL); err != nil {
 		return err
 	}
 	srv, err := a.apiServer(st, c, smtpURL, mailbox)

@@ -28,6 +28,7 @@ type config struct {
 	Policy          health.Policy
 	AdminKey        string // empty in dev: generated and kept in DataDir
 	PublicURL       string // the address people use in links in mail
+	WorkerAddr      string // the worker's own listener: /livez, /healthz, /metrics
 }
 
 // configError names the variable that stopped start-up.
@@ -54,6 +55,7 @@ func loadConfig(mode string, getenv func(string) string) (config, error) {
 		PolicyFile:      getenv("AH_POLICY_FILE"),
 		AdminKey:        getenv("AH_ADMIN_KEY"),
 		Policy:          health.DefaultPolicy(),
+		WorkerAddr:      get("AH_WORKER_ADDR", ":8081"),
 	}
 	c.PublicURL = strings.TrimSuffix(get("AH_PUBLIC_URL", "http://"+c.HTTPAddr), "/")
 	if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
@@ -66,6 +68,11 @@ func loadConfig(mode string, getenv func(string) string) (config, error) {
 	if mode == "serve" || dev {
 		if err := checkHostPort(c.HTTPAddr); err != nil {
 			return c, &configError{"AH_HTTP_ADDR", err.Error()}
+		}
+	}
+	if mode == "worker" {
+		if err := checkHostPort(c.WorkerAddr); err != nil {
+			return c, &configError{"AH_WORKER_ADDR", err.Error()}
 		}
 	}
 	if c.DatabaseURL == "" && !dev && mode != "import" {
