@@ -49,7 +49,7 @@ func TestServeWorkerAndMigrateApart(t *testing.T) {
 	httpAddr := fmt.Sprintf("127.0.0.1:%d", freePort(t, false))
 	workerAddr := fmt.Sprintf("127.0.0.1:%d", freePort(t, false))
 	env := map[string]string{
-		"AH_WORKER_ADDR": workerAddr,
+		"AH_WORKER_ADDR":  workerAddr,
 		"AH_DATABASE_URL": storetest.NewPostgresURL(t), "AH_TEMPORAL_ADDRESS": ts.FrontendAddress(), "AH_SMTP_URL": smtp.URL(),
 		"AH_ADMIN_KEY": "admin-key-for-the-split-test", "AH_HTTP_ADDR": httpAddr, "AH_POLICY_FILE": writePolicy(t, "1h"),
 	}
