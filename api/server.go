@@ -31,6 +31,7 @@ import (
 	"github.com/accounthealth/accounthealth/app/standing"
 	"github.com/accounthealth/accounthealth/health"
 	"github.com/accounthealth/accounthealth/store"
+	"github.com/accounthealth/accounthealth/telemetry"
 )
 
 // Workflows is what the server's use cases ask of Temporal (flow.Client).
@@ -52,6 +53,8 @@ type Config struct {
 	Mailer       Mailer          // sends sign-in links
 	PublicURL    string          // the base of links in mail, e.g. https://health.example.com
 	Logger       *slog.Logger
+	// Metrics, when set, counts requests and is served at /metrics (admin only).
+	Metrics *telemetry.Metrics
 	// SMTPProbe, when set, checks that the mail relay answers, for /healthz.
 	SMTPProbe func(context.Context) error
 
@@ -96,6 +99,7 @@ type Server struct {
 	publicURL         string
 	log               *slog.Logger
 	ready             *readiness
+	metrics           *telemetry.Metrics
 	echo              *echo.Echo
 	routes            map[string]bool // "METHOD path" of every registered route
 	inFlight          *inFlight
@@ -126,6 +130,7 @@ func New(cfg Config) *Server {
 		ingest:      &ingest.Service{Store: cfg.Store},
 		sellers:     &sellers.Service{Store: cfg.Store, Evaluations: cfg.Workflows, Policy: cfg.Policy},
 		signin:      &signin.Service{Store: cfg.Store, Mailer: cfg.Mailer, Deliveries: cfg.Workflows, PublicURL: strings.TrimSuffix(cfg.PublicURL, "/"), Log: cfg.Logger},
+		metrics:     cfg.Metrics,
 		mails:       &mailbox.Service{Store: cfg.Store, Deliveries: cfg.Workflows},
 		standing:    &standing.Service{Store: cfg.Store, Flow: cfg.Workflows, Policy: cfg.Policy},
 		inFlight:    &inFlight{max: cfg.InFlightPerClient, n: map[string]int{}},
@@ -137,6 +142,7 @@ func New(cfg Config) *Server {
 	// Behind a proxy, configure echo.ExtractIPFromXFFHeader with its address instead.
 	e.IPExtractor = echo.ExtractIPDirect()
 	e.HTTPErrorHandler = errorHandler(cfg.Logger, s.errorPage)
+	e.Use(s.observe)
 	e.Use(middleware.Recover())
 	e.Use(middleware.SecureWithConfig(middleware.SecureConfig{
 		XSSProtection: "0", ContentTypeNosniff: "nosniff", XFrameOptions: "DENY",
@@ -174,6 +180,11 @@ func New(cfg Config) *Server {
 	v1.POST("/mail/:id/resend", s.resendMail, staff)
 	if s.mailbox != nil {
 		e.GET("/dev/mail", s.devMail, s.authenticate, admin)
+	}
+	if s.metrics != nil {
+		// The API listener is public: its metrics (routes, volumes) are the
+		// admin's; the worker serves its own on its internal port, unauthenticated.
+		e.GET("/metrics", echo.WrapHandler(s.metrics.Handler()), s.authenticate, admin)
 	}
 	s.registerWeb(e)
 	s.echo = e

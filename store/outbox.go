@@ -172,14 +172,9 @@ func (s *Store) ListMail(ctx context.Context, f MailFilter) ([]OutboxMail, error
 	return out, q.Find(&out).Error
 }
 
-// OutboxStats is what the metrics tell of the outbox.
-type OutboxStats struct {
-	ByStatus      map[string]int64
-	OldestPending *time.Time // the creation of the oldest mail not yet sent nor failed
-}
-
-// OutboxStats counts the outbox by status.
-func (s *Store) OutboxStats(ctx context.Context) (OutboxStats, error) {
+// OutboxCounts counts the outbox by status, and names the creation of the
+// oldest mail still being tried (nil when none is), for the metrics.
+func (s *Store) OutboxCounts(ctx context.Context) (map[string]int64, *time.Time, error) {
 	var row struct {
 		Sent, Failed, Pending int64
 		Oldest                *int64
@@ -190,10 +185,29 @@ func (s *Store) OutboxStats(ctx context.Context) (OutboxStats, error) {
 		COUNT(CASE WHEN sent_at IS NULL AND failed_at IS NULL THEN 1 END) AS pending,
 		MIN(CASE WHEN sent_at IS NULL AND failed_at IS NULL THEN created_at END) AS oldest
 		FROM outbox`).Scan(&row).Error
-	st := OutboxStats{ByStatus: map[string]int64{MailSent: row.Sent, MailFailed: row.Failed, MailPending: row.Pending}}
+	if err != nil {
+		return nil, nil, err
+	}
+	var oldest *time.Time
 	if row.Oldest != nil {
 		t := fromMS(*row.Oldest)
-		st.OldestPending = &t
+		oldest = &t
 	}
-	return st, err
+	return map[string]int64{MailSent: row.Sent, MailFailed: row.Failed, MailPending: row.Pending}, oldest, nil
+}
+
+// CaseCounts counts the cases by state, for the metrics.
+func (s *Store) CaseCounts(ctx context.Context) (map[string]int64, error) {
+	var rows []struct {
+		State string
+		N     int64
+	}
+	if err := s.read.WithContext(ctx).Raw("SELECT state, COUNT(*) AS n FROM cases GROUP BY state").Scan(&rows).Error; err != nil {
+		return nil, err
+	}
+	out := make(map[string]int64, len(rows))
+	for _, r := range rows {
+		out[r.State] = r.N
+	}
+	return out, nil
 }

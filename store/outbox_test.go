@@ -47,10 +47,10 @@ func TestFailedMailIsKeptAndResentOnce(t *testing.T) {
 			failed[0].LastError == nil || *failed[0].LastError != "dial: connection refused" || failed[0].FailedAt == nil {
 			t.Fatalf("failed mail: %+v %v", failed, err)
 		}
-		stats, err := st.OutboxStats(ctx)
-		if err != nil || stats.ByStatus[store.MailFailed] != 1 || stats.ByStatus[store.MailSent] != 1 || stats.ByStatus[store.MailPending] != 1 ||
-			stats.OldestPending == nil || !stats.OldestPending.Equal(at) {
-			t.Errorf("stats: %+v %v", stats, err)
+		counts, oldest, err := st.OutboxCounts(ctx)
+		if err != nil || counts[store.MailFailed] != 1 || counts[store.MailSent] != 1 || counts[store.MailPending] != 1 ||
+			oldest == nil || !oldest.Equal(at) {
+			t.Errorf("counts: %v, oldest pending %v, %v", counts, oldest, err)
 		}
 		if _, err := st.RetryMail(ctx, a.ID); err != nil {
 			t.Fatalf("resend: %v", err)

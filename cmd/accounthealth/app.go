@@ -25,6 +25,7 @@ import (
 	"github.com/accounthealth/accounthealth/api"
 	"github.com/accounthealth/accounthealth/cmd/accounthealth/internal/devtemporal"
 	"github.com/accounthealth/accounthealth/store"
+	"github.com/accounthealth/accounthealth/telemetry"
 	"github.com/accounthealth/accounthealth/workflows"
 	"github.com/accounthealth/accounthealth/workflows/flow"
 )
@@ -35,11 +36,21 @@ type app struct {
 	out     io.Writer
 	errOut  io.Writer // progress goes here, results to out
 	log     *slog.Logger
+	metrics *telemetry.Metrics // this process's, served at /metrics
 	closers []func()
 }
 
 func newLogger(w io.Writer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelInfo}))
+}
+
+// evaluationFinished counts a finished evaluation in the metrics.
+func (a *app) evaluationFinished(e store.Evaluation) {
+	var took time.Duration
+	if e.FinishedAt != nil {
+		took = e.FinishedAt.Sub(e.StartedAt)
+	}
+	a.metrics.EvaluationFinished(e.Trigger, e.Status, took, e.SellersEvaluated, e.Breaches)
 }
 
 func (a *app) onClose(f func()) { a.closers = append(a.closers, f) }
@@ -56,6 +67,7 @@ func (a *app) openStore(ctx context.Context, url string) (*store.Store, error) {
 		return nil, err
 	}
 	a.onClose(func() { _ = st.Close() })
+	a.metrics.WatchDatabase(st, a.log)
 	applied, err := st.Migrate(ctx)
 	if err != nil {
 		return nil, err
@@ -70,9 +82,10 @@ func (a *app) dialTemporal(ctx context.Context, addr string) (client.Client, err
 	// The SDK logs every poll at INFO; warnings and above are what a person needs.
 	logger := slog.New(a.log.Handler().WithGroup("temporal"))
 	c, err := client.DialContext(ctx, client.Options{
-		HostPort:  addr,
-		Namespace: a.cfg.Namespace,
-		Logger:    tlog.NewStructuredLogger(slog.New(levelFilter{logger.Handler(), slog.LevelWarn})),
+		HostPort:       addr,
+		Namespace:      a.cfg.Namespace,
+		Logger:         tlog.NewStructuredLogger(slog.New(levelFilter{logger.Handler(), slog.LevelWarn})),
+		MetricsHandler: a.metrics.TemporalHandler(a.log),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("connect to Temporal at %s: %w", addr, err)
@@ -91,9 +104,10 @@ func (a *app) startWorker(c client.Client, st *store.Store, smtpURL string) (*ma
 	workflows.Register(w)
 	standing := &activities.Standing{Store: st, Policy: a.cfg.Policy, PublicURL: a.cfg.PublicURL}
 	w.RegisterActivity(&activities.Evaluation{Store: st, Policy: a.cfg.Policy, Log: a.log, Standing: standing,
-		Sink: activities.CaseOpener{Flow: flow.NewClient(c), Store: st, Policy: a.cfg.Policy}})
+		Sink: activities.CaseOpener{Flow: flow.NewClient(c), Store: st, Policy: a.cfg.Policy}, Finished: a.evaluationFinished})
 	w.RegisterActivity(standing)
-	w.RegisterActivity(&activities.Cases{Store: st, Policy: a.cfg.Policy, Mailer: sender, PublicURL: a.cfg.PublicURL})
+	w.RegisterActivity(&activities.Cases{Store: st, Policy: a.cfg.Policy, Mailer: sender, PublicURL: a.cfg.PublicURL,
+		MailFailed: a.metrics.MailGivenUp})
 	if err := w.Start(); err != nil {
 		return nil, fmt.Errorf("start worker: %w", err)
 	}
@@ -158,7 +172,8 @@ func (a *app) worker(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	ops := api.OpsHandler(api.OpsConfig{Database: st.Ping, Temporal: flow.NewClient(c).Ping, SMTPProbe: sender.Probe, Logger: a.log})
+	ops := api.OpsHandler(api.OpsConfig{Database: st.Ping, Temporal: flow.NewClient(c).Ping, SMTPProbe: sender.Probe,
+		Metrics: a.metrics.Handler(), Logger: a.log})
 	addr, done, err := a.listen(a.cfg.WorkerAddr, "AH_WORKER_ADDR", ops)
 	if err != nil {
 		return err
@@ -192,7 +207,7 @@ func (a *app) apiServer(st *store.Store, c client.Client, smtpURL string, mailbo
 	return api.New(api.Config{
 		Store: st, Workflows: flow.NewClient(c), Policy: a.cfg.Policy,
 		AdminKeyHash: api.HashKey(a.cfg.AdminKey), Mailbox: mailbox, Mailer: sender, PublicURL: a.cfg.PublicURL, Logger: a.log,
-		SMTPProbe: sender.Probe,
+		SMTPProbe: sender.Probe, Metrics: a.metrics,
 	}), nil
 }
 

@@ -12,6 +12,7 @@ import (
 	"syscall"
 
 	"github.com/accounthealth/accounthealth/activities/killpoint"
+	"github.com/accounthealth/accounthealth/telemetry"
 )
 
 const usage = `accounthealth: seller account-health cases and appeals
@@ -66,8 +67,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		fmt.Fprintf(stderr, "accounthealth %s: configuration: %v\n", mode, err)
 		return 2
 	}
-	a := &app{cfg: cfg, out: stdout, errOut: stderr, log: newLogger(stderr)}
+	a := &app{cfg: cfg, out: stdout, errOut: stderr, log: newLogger(stderr), metrics: telemetry.New()}
 	defer a.close()
+	defer a.metrics.Close()
 	switch mode {
 	case "dev":
 		err = a.dev(ctx)

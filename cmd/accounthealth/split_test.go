@@ -99,6 +99,10 @@ func TestServeWorkerAndMigrateApart(t *testing.T) {
 			t.Errorf("%s/healthz: %d %+v", base, code, h)
 		}
 	}
+	// The worker's metrics are on its internal port, without a key.
+	if code, m := scrape(t, "http://"+workerAddr, ""); code != http.StatusOK || len(m) == 0 {
+		t.Errorf("worker /metrics: %d, %d series", code, len(m))
+	}
 	key := provisionSeller(t, d.base, d.adminKey, "split")
 	c := openCase(t, d, "split", key)
 	m, err := smtp.Wait(ctx, func(m capture.Message) bool { return strings.Contains(m.Subject, c.ID) })
