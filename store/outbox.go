@@ -143,18 +143,11 @@ func (s *Store) RetryMail(ctx context.Context, id string) (OutboxMail, error) {
 	return m, nil
 }
 
-// MailFilter selects mails to list: of one status (or all), after a mail (by
-// id, for the next page), at most Limit.
-type MailFilter struct {
-	Status string
-	After  string
-	Limit  int
-}
-
-// ListMail lists outbox messages by id.
-func (s *Store) ListMail(ctx context.Context, f MailFilter) ([]OutboxMail, error) {
+// ListMail lists a page of outbox messages of a status (all when empty), by
+// id, and the cursor of the next page.
+func (s *Store) ListMail(ctx context.Context, status string, p Page) ([]OutboxMail, *Cursor, error) {
 	q := s.read.WithContext(ctx).Model(&OutboxMail{}).Order("id")
-	switch f.Status {
+	switch status {
 	case MailSent:
 		q = q.Where("sent_at IS NOT NULL")
 	case MailFailed:
@@ -162,14 +155,12 @@ func (s *Store) ListMail(ctx context.Context, f MailFilter) ([]OutboxMail, error
 	case MailPending:
 		q = q.Where("failed_at IS NULL AND sent_at IS NULL")
 	}
-	if f.After != "" {
-		q = q.Where("id > ?", f.After)
-	}
-	if f.Limit > 0 {
-		q = q.Limit(f.Limit)
-	}
 	var out []OutboxMail
-	return out, q.Find(&out).Error
+	if err := limitPlusOne(after(q, "", false, "id", p.After), p).Find(&out).Error; err != nil {
+		return nil, nil, fmt.Errorf("list mail: %w", err)
+	}
+	rows, next := cut(out, p, func(m OutboxMail) Cursor { return Cursor{ID: m.ID} })
+	return rows, next, nil
 }
 
 // OutboxCounts counts the outbox by status, and names the creation of the

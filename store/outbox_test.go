@@ -42,7 +42,7 @@ func TestFailedMailIsKeptAndResentOnce(t *testing.T) {
 		if ok, _ := st.MarkMailUndeliverable(ctx, "signin/b", errors.New("late")); ok {
 			t.Error("a sent mail became failed")
 		}
-		failed, err := st.ListMail(ctx, store.MailFilter{Status: store.MailFailed})
+		failed, _, err := st.ListMail(ctx, store.MailFailed, store.Page{})
 		if err != nil || len(failed) != 1 || failed[0].Key != "signin/a" || failed[0].Attempts != 2 ||
 			failed[0].LastError == nil || *failed[0].LastError != "dial: connection refused" || failed[0].FailedAt == nil {
 			t.Fatalf("failed mail: %+v %v", failed, err)
@@ -65,10 +65,10 @@ func TestFailedMailIsKeptAndResentOnce(t *testing.T) {
 			t.Errorf("resend of no mail: %v, want ErrNotFound", err)
 		}
 		// Pages by id.
-		all, _ := st.ListMail(ctx, store.MailFilter{Limit: 2})
-		rest, _ := st.ListMail(ctx, store.MailFilter{After: all[1].ID})
-		if len(all) != 2 || len(rest) != 1 || rest[0].ID <= all[1].ID {
-			t.Errorf("pages: %d then %d", len(all), len(rest))
+		first, next, _ := st.ListMail(ctx, "", store.Page{Limit: 2})
+		rest, end, _ := st.ListMail(ctx, "", store.Page{Limit: 2, After: next})
+		if len(first) != 2 || next == nil || len(rest) != 1 || end != nil || rest[0].ID <= first[1].ID {
+			t.Errorf("pages: %d then %d (cursors %v, %v)", len(first), len(rest), next, end)
 		}
 	})
 }

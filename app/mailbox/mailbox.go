@@ -15,7 +15,7 @@ import (
 
 // Store is what the use cases read and write.
 type Store interface {
-	ListMail(ctx context.Context, f store.MailFilter) ([]store.OutboxMail, error)
+	ListMail(ctx context.Context, status string, p store.Page) ([]store.OutboxMail, *store.Cursor, error)
 	RetryMail(ctx context.Context, id string) (store.OutboxMail, error)
 	MarkMailUndeliverable(ctx context.Context, key string, cause error) (bool, error)
 }
@@ -31,12 +31,12 @@ type Service struct {
 	Deliveries Deliveries
 }
 
-// List lists mail of a status ("" for all) by id, after a mail's id.
-func (s *Service) List(ctx context.Context, f store.MailFilter) ([]store.OutboxMail, error) {
-	if f.Status != "" && !slices.Contains(store.MailStatuses, f.Status) {
-		return nil, app.Invalid("unknown status", map[string]string{"status": "must be one of " + strings.Join(store.MailStatuses, ", ")})
+// List lists a page of mail of a status ("" for all) by id.
+func (s *Service) List(ctx context.Context, status string, p store.Page) ([]store.OutboxMail, *store.Cursor, error) {
+	if status != "" && !slices.Contains(store.MailStatuses, status) {
+		return nil, nil, app.Invalid("unknown status", map[string]string{"status": "must be one of " + strings.Join(store.MailStatuses, ", ")})
 	}
-	return s.Store.ListMail(ctx, f)
+	return s.Store.ListMail(ctx, status, p)
 }
 
 // Resend sends a failed mail again. Only a failed mail is taken: a sent mail is
