@@ -32,6 +32,8 @@ type Evaluation struct {
 	// Standing invites the newly eligible to programs; nil: no invitations.
 	Standing *Standing
 	Log      *slog.Logger // nil: no summary is logged
+	// Finished, when set, is told of every finished evaluation (the metrics).
+	Finished func(e store.Evaluation)
 }
 
 // Plan cuts the sellers into shards; for a scheduled sweep it first records the
@@ -111,13 +113,19 @@ func (a *Evaluation) Finish(ctx context.Context, in flow.FinishInput) error {
 	if err := a.Store.FinishEvaluation(ctx, in.EvaluationID, in.Failure); err != nil {
 		return err
 	}
-	if a.Log == nil {
+	if a.Log == nil && a.Finished == nil {
 		return nil
 	}
 	// A summary a person can read in the worker's log: what ran, over how many, what it found.
 	e, err := a.Store.Evaluation(ctx, in.EvaluationID)
 	if err != nil {
 		return fmt.Errorf("summarise evaluation %s: %w", in.EvaluationID, err)
+	}
+	if a.Finished != nil {
+		a.Finished(e)
+	}
+	if a.Log == nil {
+		return nil
 	}
 	took := time.Duration(0)
 	if e.FinishedAt != nil {

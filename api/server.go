@@ -26,11 +26,13 @@ import (
 	"github.com/accounthealth/accounthealth/activities/mail/capture"
 	"github.com/accounthealth/accounthealth/app/cases"
 	"github.com/accounthealth/accounthealth/app/ingest"
+	"github.com/accounthealth/accounthealth/app/mailbox"
 	"github.com/accounthealth/accounthealth/app/sellers"
 	"github.com/accounthealth/accounthealth/app/signin"
 	"github.com/accounthealth/accounthealth/app/standing"
 	"github.com/accounthealth/accounthealth/health"
 	"github.com/accounthealth/accounthealth/store"
+	"github.com/accounthealth/accounthealth/telemetry"
 )
 
 // Workflows is what the server's use cases ask of Temporal (flow.Client).
@@ -38,6 +40,7 @@ type Workflows interface {
 	cases.Flow
 	sellers.Evaluations
 	standing.Flow
+	signin.Deliveries
 	Ping(ctx context.Context) error
 }
 
@@ -51,6 +54,10 @@ type Config struct {
 	Mailer       Mailer          // sends sign-in links
 	PublicURL    string          // the base of links in mail, e.g. https://health.example.com
 	Logger       *slog.Logger
+	// Metrics, when set, counts requests and is served at /metrics (admin only).
+	Metrics *telemetry.Metrics
+	// SMTPProbe, when set, checks that the mail relay answers, for /healthz.
+	SMTPProbe func(context.Context) error
 
 	// InFlightPerClient is how many requests one client (IP address) may have
 	// in flight at once; more get 429. 0 means DefaultInFlightPerClient.
@@ -88,6 +95,7 @@ type Server struct {
 	ingest            *ingest.Service
 	sellers           *sellers.Service
 	signin            *signin.Service
+	mails             *mailbox.Service
 	standing          *standing.Service
 	policy            health.Policy
 	adminKeyHash      string
@@ -95,6 +103,8 @@ type Server struct {
 	mailer            Mailer
 	publicURL         string
 	log               *slog.Logger
+	ready             *readiness
+	metrics           *telemetry.Metrics
 	echo              *echo.Echo
 	routes            map[string]bool // "METHOD path" of every registered route
 	inFlight          *inFlight
@@ -124,14 +134,18 @@ func New(cfg Config) *Server {
 		cases:       &cases.Service{Store: cfg.Store, Flow: cfg.Workflows, Policy: cfg.Policy.Cases},
 		ingest:      &ingest.Service{Store: cfg.Store},
 		sellers:     &sellers.Service{Store: cfg.Store, Evaluations: cfg.Workflows, Policy: cfg.Policy},
-		signin:      &signin.Service{Store: cfg.Store, Mailer: cfg.Mailer, PublicURL: strings.TrimSuffix(cfg.PublicURL, "/"), Log: cfg.Logger},
+		signin:      &signin.Service{Store: cfg.Store, Mailer: cfg.Mailer, Deliveries: cfg.Workflows, PublicURL: strings.TrimSuffix(cfg.PublicURL, "/"), Log: cfg.Logger},
+		metrics:     cfg.Metrics,
+		mails:       &mailbox.Service{Store: cfg.Store, Deliveries: cfg.Workflows},
 		standing:    &standing.Service{Store: cfg.Store, Flow: cfg.Workflows, Policy: cfg.Policy},
 		inFlight:    &inFlight{max: cfg.InFlightPerClient, n: map[string]int{}},
 		bodyTimeout: cfg.BodyTimeout, eventsBodyTimeout: cfg.EventsBodyTimeout}
+	s.ready = &readiness{database: cfg.Store.Ping, temporal: cfg.Workflows.Ping, smtp: &smtpHealth{probe: cfg.SMTPProbe}, log: cfg.Logger}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.IPExtractor = clientAddress(cfg.TrustedProxies)
 	e.HTTPErrorHandler = errorHandler(cfg.Logger, s.errorPage)
+	e.Use(s.observe)
 	e.Use(middleware.Recover())
 	e.Use(middleware.SecureWithConfig(middleware.SecureConfig{
 		XSSProtection: "0", ContentTypeNosniff: "nosniff", XFrameOptions: "DENY",
@@ -139,6 +153,7 @@ func New(cfg Config) *Server {
 	}))
 	e.Use(s.inFlight.limit, s.allowedMethods, s.limitBody, checkInput)
 
+	e.GET("/livez", livez)
 	e.GET("/healthz", s.healthz)
 	e.GET("/openapi.yaml", s.openAPI)
 
@@ -164,8 +179,15 @@ func New(cfg Config) *Server {
 	v1.POST("/cases/:id/appeals", s.submitAppeal, allow(store.RoleSeller))
 	v1.GET("/appeals", s.listAppeals, staff)
 	v1.POST("/appeals/:id/decision", s.decideAppeal, allow(store.RoleReviewer))
+	v1.GET("/mail", s.listMail, staff)
+	v1.POST("/mail/:id/resend", s.resendMail, staff)
 	if s.mailbox != nil {
 		e.GET("/dev/mail", s.devMail, s.authenticate, admin)
+	}
+	if s.metrics != nil {
+		// The API listener is public: its metrics (routes, volumes) are the
+		// admin's; the worker serves its own on its internal port, unauthenticated.
+		e.GET("/metrics", echo.WrapHandler(s.metrics.Handler()), s.authenticate, admin)
 	}
 	s.registerWeb(e)
 	s.echo = e
@@ -203,27 +225,6 @@ func (s *Server) FormRoutes() []Route {
 		}
 	}
 	return out
-}
-
-func (s *Server) healthz(c echo.Context) error {
-	ctx, cancel := context.WithTimeout(c.Request().Context(), 3*time.Second)
-	defer cancel()
-	checks := map[string]string{"database": "ok", "temporal": "ok"}
-	status := http.StatusOK
-	// Anyone may ask, so the answer names no hosts or users; the log has the cause.
-	if err := s.store.Ping(ctx); err != nil {
-		checks["database"], status = "unavailable", http.StatusServiceUnavailable
-		s.log.Error("health check: database", "err", err)
-	}
-	if err := s.workflows.Ping(ctx); err != nil {
-		checks["temporal"], status = "unavailable", http.StatusServiceUnavailable
-		s.log.Error("health check: temporal", "err", err)
-	}
-	body := map[string]any{"status": "ok", "checks": checks}
-	if status != http.StatusOK {
-		body["status"] = "unavailable"
-	}
-	return c.JSON(status, body)
 }
 
 // bind decodes a JSON body strictly: unknown fields and wrong types are named,
@@ -369,9 +370,15 @@ type timedBody struct {
 
 func (b *timedBody) Read(p []byte) (int, error) {
 	n, err := b.ReadCloser.Read(p)
-	if errors.Is(err, os.ErrDeadlineExceeded) {
+	var maxErr *http.MaxBytesError
+	switch {
+	case err == nil || err == io.EOF || errors.As(err, &maxErr):
+	case errors.Is(err, os.ErrDeadlineExceeded):
 		err = &Error{Status: http.StatusRequestTimeout, Code: "timeout",
 			Message: fmt.Sprintf("the body did not arrive within %s", b.timeout)}
+	default:
+		// The client's fault (a body cut short), never a dependency's.
+		err = invalid("the body could not be read: "+err.Error(), nil)
 	}
 	return n, err
 }

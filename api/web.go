@@ -71,11 +71,13 @@ func (s *Server) registerWeb(e *echo.Echo) {
 	web.GET("/review/appeals/:id", s.reviewPage, s.signedIn, reviewer)
 	web.POST("/review/appeals/:id/claim", s.claimAppeal, s.signedIn, reviewer)
 	web.POST("/review/appeals/:id/decision", s.reviewDecision, s.signedIn, reviewer)
+	web.GET("/review/mail", s.failedMailPage, s.signedIn, reviewer)
+	web.POST("/review/mail/:id/resend", s.resendMailForm, s.signedIn, reviewer)
 }
 
 // isAPI tells the JSON API's paths from the pages'.
 func isAPI(path string) bool {
-	for _, p := range []string{"/v1/", "/dev/", "/healthz", "/openapi.yaml"} {
+	for _, p := range []string{"/v1/", "/dev/", "/healthz", "/livez", "/metrics", "/openapi.yaml"} {
 		if strings.HasPrefix(path, p) {
 			return true
 		}

@@ -46,6 +46,13 @@ type EvaluationPolicy struct {
 	ShardSize     int           `json:"shard_size"`     // sellers per evaluation activity
 }
 
+// MailPolicy holds how long mail is tried.
+type MailPolicy struct {
+	// GiveUpAfter is how long a mail is retried (from when its delivery began)
+	// before it ends failed, for a reviewer to send again.
+	GiveUpAfter time.Duration `json:"give_up_after"`
+}
+
 // Policy is every setting of the rules. DefaultPolicy holds the defaults the README lists.
 type Policy struct {
 	Metrics    map[MetricID]MetricPolicy `json:"metrics"`
@@ -53,6 +60,7 @@ type Policy struct {
 	Evaluation EvaluationPolicy          `json:"evaluation"`
 	Tiers      TierPolicy                `json:"tiers"`
 	Programs   []ProgramPolicy           `json:"programs"`
+	Mail       MailPolicy                `json:"mail"`
 }
 
 // DefaultPolicy returns the built-in policy.
@@ -80,6 +88,7 @@ func DefaultPolicy() Policy {
 		Evaluation: EvaluationPolicy{SweepInterval: 24 * time.Hour, ShardSize: 500},
 		Tiers:      defaultTiers(),
 		Programs:   defaultPrograms(),
+		Mail:       MailPolicy{GiveUpAfter: 24 * time.Hour},
 	}
 }
 
@@ -114,8 +123,10 @@ func ParsePolicy(data []byte) (Policy, error) {
 			return eachKey(v, key, func(k string, n *yaml.Node) error { return applyTiers(&p.Tiers, k, n) })
 		case "programs":
 			return eachKey(v, key, func(k string, n *yaml.Node) error { return applyPrograms(&p.Programs, k, n) })
+		case "mail":
+			return eachKey(v, key, func(k string, n *yaml.Node) error { return applyMail(&p.Mail, k, n) })
 		}
-		return &PolicyError{key, "unknown key (known: metrics, cases, evaluation, tiers, programs)"}
+		return &PolicyError{key, "unknown key (known: metrics, cases, evaluation, tiers, programs, mail)"}
 	})
 	if err != nil {
 		return Policy{}, err
@@ -236,6 +247,15 @@ func applyEvaluation(e *EvaluationPolicy, key string, v *yaml.Node) error {
 		return err
 	}
 	return &PolicyError{key, "unknown key (known: sweep_interval, shard_size)"}
+}
+
+func applyMail(m *MailPolicy, key string, v *yaml.Node) error {
+	if key == "mail.give_up_after" {
+		d, err := duration(key, v, false)
+		m.GiveUpAfter = d
+		return err
+	}
+	return &PolicyError{key, "unknown key (known: give_up_after)"}
 }
 
 func scalar(key string, v *yaml.Node) (string, error) {

@@ -19,6 +19,7 @@ import (
 	"github.com/accounthealth/accounthealth/activities/mail/capture"
 	"github.com/accounthealth/accounthealth/api"
 	"github.com/accounthealth/accounthealth/store"
+	"github.com/accounthealth/accounthealth/telemetry"
 	"github.com/accounthealth/accounthealth/workflows"
 	"github.com/accounthealth/accounthealth/workflows/flow"
 )
@@ -30,11 +31,21 @@ type app struct {
 	out     io.Writer
 	errOut  io.Writer // progress goes here, results to out
 	log     *slog.Logger
+	metrics *telemetry.Metrics // this process's, served at /metrics
 	closers []func()
 }
 
 func newLogger(w io.Writer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelInfo}))
+}
+
+// evaluationFinished counts a finished evaluation in the metrics.
+func (a *app) evaluationFinished(e store.Evaluation) {
+	var took time.Duration
+	if e.FinishedAt != nil {
+		took = e.FinishedAt.Sub(e.StartedAt)
+	}
+	a.metrics.EvaluationFinished(e.Trigger, e.Status, took, e.SellersEvaluated, e.Breaches)
 }
 
 func (a *app) onClose(f func()) { a.closers = append(a.closers, f) }
@@ -51,6 +62,7 @@ func (a *app) openStore(ctx context.Context, url string) (*store.Store, error) {
 		return nil, err
 	}
 	a.onClose(func() { _ = st.Close() })
+	a.metrics.WatchDatabase(st, a.log)
 	applied, err := st.Migrate(ctx)
 	if err != nil {
 		return nil, err
@@ -66,6 +78,7 @@ func (a *app) dialTemporal(ctx context.Context, addr string) (client.Client, err
 	logger := slog.New(a.log.Handler().WithGroup("temporal"))
 	opts := a.cfg.temporalOptions(addr)
 	opts.Logger = tlog.NewStructuredLogger(slog.New(levelFilter{logger.Handler(), slog.LevelWarn}))
+	opts.MetricsHandler = a.metrics.TemporalHandler(a.log)
 	c, err := client.DialContext(ctx, opts)
 	if err != nil {
 		return nil, fmt.Errorf("connect to Temporal at %s: %w", addr, err)
@@ -74,14 +87,15 @@ func (a *app) dialTemporal(ctx context.Context, addr string) (client.Client, err
 	return c, nil
 }
 
-func (a *app) startWorker(c client.Client, st *store.Store, smtpURL string) error {
+// startWorker starts the worker and answers the sender it delivers mail with.
+func (a *app) startWorker(c client.Client, st *store.Store, smtpURL string) (*mail.Sender, error) {
 	// dev adds the search attributes to whichever Temporal it uses.
 	if err := a.checkSearchAttributes(c, a.mode == "dev"); err != nil {
-		return err
+		return nil, err
 	}
 	sender, err := mail.NewSender(mail.Config{URL: smtpURL, From: a.cfg.MailFrom})
 	if err != nil {
-		return fmt.Errorf("mail (AH_SMTP_URL): %w", err)
+		return nil, fmt.Errorf("mail (AH_SMTP_URL): %w", err)
 	}
 	// On SIGTERM the worker stops polling and lets running activities finish
 	// (a mail being sent, a row being written) for up to WorkerStopTimeout.
@@ -89,30 +103,36 @@ func (a *app) startWorker(c client.Client, st *store.Store, smtpURL string) erro
 	workflows.Register(w)
 	standing := &activities.Standing{Store: st, Policy: a.cfg.Policy, PublicURL: a.cfg.PublicURL}
 	w.RegisterActivity(&activities.Evaluation{Store: st, Policy: a.cfg.Policy, Log: a.log, Standing: standing,
-		Sink: activities.CaseOpener{Flow: flow.NewClient(c), Store: st, Policy: a.cfg.Policy}})
+		Sink: activities.CaseOpener{Flow: flow.NewClient(c), Store: st, Policy: a.cfg.Policy}, Finished: a.evaluationFinished})
 	w.RegisterActivity(standing)
-	w.RegisterActivity(&activities.Cases{Store: st, Policy: a.cfg.Policy, Mailer: sender, PublicURL: a.cfg.PublicURL})
+	w.RegisterActivity(&activities.Cases{Store: st, Policy: a.cfg.Policy, Mailer: sender, PublicURL: a.cfg.PublicURL,
+		MailFailed: a.metrics.MailGivenUp})
 	if err := w.Start(); err != nil {
-		return fmt.Errorf("start worker: %w", err)
+		return nil, fmt.Errorf("start worker: %w", err)
 	}
 	a.onClose(w.Stop)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if err := flow.NewClient(c).EnsureSweepSchedule(ctx, a.cfg.Policy.Evaluation.SweepInterval); err != nil {
-		return err
+		return nil, err
 	}
-	return flow.NewClient(c).EnsureTierSchedule(ctx)
+	return sender, flow.NewClient(c).EnsureTierSchedule(ctx)
 }
 
 // startHTTP listens (so the address is taken before anything is printed) and serves.
 func (a *app) startHTTP(srv *api.Server) (net.Addr, <-chan error, error) {
-	ln, err := net.Listen("tcp", a.cfg.HTTPAddr)
+	return a.listen(a.cfg.HTTPAddr, "AH_HTTP_ADDR", srv.Handler())
+}
+
+// listen takes addr (named by the variable env in errors) and serves h on it.
+func (a *app) listen(addr, env string, h http.Handler) (net.Addr, <-chan error, error) {
+	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return nil, nil, fmt.Errorf("listen on %s (AH_HTTP_ADDR): %w", a.cfg.HTTPAddr, err)
+		return nil, nil, fmt.Errorf("listen on %s (%s): %w", addr, env, err)
 	}
 	// The API gives each request's body its own deadline (longer for a batch of
 	// events); ReadTimeout only bounds what that leaves out.
-	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second,
+	hs := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout: api.DefaultEventsBodyTimeout + 10*time.Second, IdleTimeout: 2 * time.Minute}
 	done := make(chan error, 1)
 	go func() { done <- hs.Serve(ln) }()
@@ -147,12 +167,18 @@ func (a *app) worker(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := a.startWorker(c, st, a.cfg.SMTPURL); err != nil {
+	sender, err := a.startWorker(c, st, a.cfg.SMTPURL)
+	if err != nil {
 		return err
 	}
-	a.log.Info("worker started", "task_queue", flow.TaskQueue, "temporal", a.cfg.TemporalAddress)
-	<-ctx.Done()
-	return nil
+	ops := api.OpsHandler(api.OpsConfig{Database: st.Ping, Temporal: flow.NewClient(c).Ping, SMTPProbe: sender.Probe,
+		Metrics: a.metrics.Handler(), Logger: a.log})
+	addr, done, err := a.listen(a.cfg.WorkerAddr, "AH_WORKER_ADDR", ops)
+	if err != nil {
+		return err
+	}
+	a.log.Info("worker started", "task_queue", flow.TaskQueue, "temporal", a.cfg.TemporalAddress, "probes", "http://"+addr.String())
+	return wait(ctx, done)
 }
 
 func (a *app) serve(ctx context.Context) error {
@@ -180,7 +206,7 @@ func (a *app) apiServer(st *store.Store, c client.Client, smtpURL string, mailbo
 	return api.New(api.Config{
 		Store: st, Workflows: flow.NewClient(c), Policy: a.cfg.Policy,
 		AdminKeyHash: api.HashKey(a.cfg.AdminKey), Mailbox: mailbox, Mailer: sender, PublicURL: a.cfg.PublicURL, Logger: a.log,
-		TrustedProxies: a.cfg.TrustedProxies,
+		TrustedProxies: a.cfg.TrustedProxies, SMTPProbe: sender.Probe, Metrics: a.metrics,
 	}), nil
 }
 

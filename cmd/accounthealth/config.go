@@ -44,6 +44,7 @@ type config struct {
 	// WorkerStopTimeout is how long a stopping worker lets running activities
 	// finish before it abandons them (Temporal retries them elsewhere).
 	WorkerStopTimeout time.Duration
+	WorkerAddr        string // the worker's own listener: /livez, /healthz, /metrics
 }
 
 // knownVariables are every AH_* variable the program or its tests read; any
@@ -130,6 +131,7 @@ func loadConfig(mode string, getenv func(string) string) (config, error) {
 		PolicyFile:      getenv("AH_POLICY_FILE"),
 		AdminKey:        getenv("AH_ADMIN_KEY"),
 		Policy:          health.DefaultPolicy(),
+		WorkerAddr:      get("AH_WORKER_ADDR", ":8081"),
 	}
 	c.PublicURL = strings.TrimSuffix(get("AH_PUBLIC_URL", "http://"+c.HTTPAddr), "/")
 	if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
@@ -145,6 +147,11 @@ func loadConfig(mode string, getenv func(string) string) (config, error) {
 	if mode == "serve" || dev {
 		if err := checkHostPort(c.HTTPAddr); err != nil {
 			return c, &configError{"AH_HTTP_ADDR", err.Error()}
+		}
+	}
+	if mode == "worker" {
+		if err := checkHostPort(c.WorkerAddr); err != nil {
+			return c, &configError{"AH_WORKER_ADDR", err.Error()}
 		}
 	}
 	if c.DatabaseURL == "" && !dev && mode != "import" && mode != "temporal-setup" {

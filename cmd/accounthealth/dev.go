@@ -67,7 +67,7 @@ func (a *app) dev(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := a.startWorker(c, st, smtpURL); err != nil {
+	if _, err := a.startWorker(c, st, smtpURL); err != nil {
 		return err
 	}
 	srv, err := a.apiServer(st, c, smtpURL, mailbox)

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/accounthealth/accounthealth/activities/killpoint"
+	"github.com/accounthealth/accounthealth/telemetry"
 )
 
 // command is one of the binary's commands, with its help.
@@ -138,8 +139,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		fmt.Fprintf(stderr, "accounthealth %s: configuration: %v\n", mode, err)
 		return 2
 	}
-	a := &app{cfg: cfg, mode: mode, out: stdout, errOut: stderr, log: newLogger(stderr)}
+	a := &app{cfg: cfg, mode: mode, out: stdout, errOut: stderr, log: newLogger(stderr), metrics: telemetry.New()}
 	defer a.close()
+	defer a.metrics.Close()
 	switch mode {
 	case "dev":
 		err = a.dev(ctx)
