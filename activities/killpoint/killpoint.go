@@ -32,6 +32,9 @@ const (
 	AppealAfterUpdate    = "appeal.after-update"    // the appeal's update returned to the handler, not yet answered
 	DecisionBeforeUpdate = "decision.before-update" // a decision is valid, its workflow update not yet sent
 	DecisionAfterUpdate  = "decision.after-update"  // the decision's update returned to the handler, not yet answered
+	// WebhookAfterSend: an endpoint answered 2xx to a delivery, not yet marked
+	// delivered. Not in All: the chaos test registers no endpoint to reach it.
+	WebhookAfterSend = "webhook.after-send"
 )
 
 // All lists every point.
