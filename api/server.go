@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"reflect"
@@ -23,11 +24,13 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 
 	"github.com/accounthealth/accounthealth/activities/mail/capture"
+	"github.com/accounthealth/accounthealth/activities/webhook"
 	"github.com/accounthealth/accounthealth/app/cases"
 	"github.com/accounthealth/accounthealth/app/ingest"
 	"github.com/accounthealth/accounthealth/app/sellers"
 	"github.com/accounthealth/accounthealth/app/signin"
 	"github.com/accounthealth/accounthealth/app/standing"
+	"github.com/accounthealth/accounthealth/app/webhooks"
 	"github.com/accounthealth/accounthealth/health"
 	"github.com/accounthealth/accounthealth/store"
 )
@@ -37,6 +40,7 @@ type Workflows interface {
 	cases.Flow
 	sellers.Evaluations
 	standing.Flow
+	webhooks.Flow
 	Ping(ctx context.Context) error
 }
 
@@ -50,6 +54,11 @@ type Config struct {
 	Mailer       Mailer          // sends sign-in links
 	PublicURL    string          // the base of links in mail, e.g. https://health.example.com
 	Logger       *slog.Logger
+	// WebhookReach is which addresses an endpoint may have (public only, unless
+	// dev or AH_WEBHOOK_ALLOW_PRIVATE); WebhookResolver resolves their hosts
+	// (nil: the system's resolver).
+	WebhookReach    webhook.Reach
+	WebhookResolver webhook.Resolver
 
 	// InFlightPerClient is how many requests one client (IP address) may have
 	// in flight at once; more get 429. 0 means DefaultInFlightPerClient.
@@ -84,6 +93,7 @@ type Server struct {
 	sellers           *sellers.Service
 	signin            *signin.Service
 	standing          *standing.Service
+	webhooks          *webhooks.Service
 	policy            health.Policy
 	adminKeyHash      string
 	mailbox           *capture.Server
@@ -105,6 +115,9 @@ func New(cfg Config) *Server {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
+	if cfg.WebhookResolver == nil {
+		cfg.WebhookResolver = net.DefaultResolver
+	}
 	if cfg.InFlightPerClient == 0 {
 		cfg.InFlightPerClient = DefaultInFlightPerClient
 	}
@@ -121,6 +134,7 @@ func New(cfg Config) *Server {
 		sellers:     &sellers.Service{Store: cfg.Store, Evaluations: cfg.Workflows, Policy: cfg.Policy},
 		signin:      &signin.Service{Store: cfg.Store, Mailer: cfg.Mailer, PublicURL: strings.TrimSuffix(cfg.PublicURL, "/"), Log: cfg.Logger},
 		standing:    &standing.Service{Store: cfg.Store, Flow: cfg.Workflows, Policy: cfg.Policy},
+		webhooks:    &webhooks.Service{Store: cfg.Store, Flow: cfg.Workflows, Reach: cfg.WebhookReach, Resolver: cfg.WebhookResolver},
 		inFlight:    &inFlight{max: cfg.InFlightPerClient, n: map[string]int{}},
 		bodyTimeout: cfg.BodyTimeout, eventsBodyTimeout: cfg.EventsBodyTimeout}
 	e := echo.New()
@@ -161,6 +175,11 @@ func New(cfg Config) *Server {
 	v1.POST("/cases/:id/appeals", s.submitAppeal, allow(store.RoleSeller))
 	v1.GET("/appeals", s.listAppeals, staff)
 	v1.POST("/appeals/:id/decision", s.decideAppeal, allow(store.RoleReviewer))
+	v1.POST("/webhooks", s.createWebhook, admin)
+	v1.GET("/webhooks", s.listWebhooks, admin)
+	v1.DELETE("/webhooks/:id", s.deleteWebhook, admin)
+	v1.GET("/webhooks/:id/deliveries", s.listDeliveries, admin)
+	v1.POST("/webhooks/:id/deliveries/:delivery/retry", s.retryDelivery, admin)
 	if s.mailbox != nil {
 		e.GET("/dev/mail", s.devMail, s.authenticate, admin)
 	}

@@ -22,6 +22,7 @@ import (
 	"github.com/accounthealth/accounthealth/activities"
 	"github.com/accounthealth/accounthealth/activities/mail"
 	"github.com/accounthealth/accounthealth/activities/mail/capture"
+	"github.com/accounthealth/accounthealth/activities/webhook"
 	"github.com/accounthealth/accounthealth/api"
 	"github.com/accounthealth/accounthealth/cmd/accounthealth/internal/devtemporal"
 	"github.com/accounthealth/accounthealth/store"
@@ -93,12 +94,25 @@ func (a *app) startWorker(c client.Client, st *store.Store, smtpURL string) erro
 		Sink: activities.CaseOpener{Flow: flow.NewClient(c), Store: st, Policy: a.cfg.Policy}})
 	w.RegisterActivity(standing)
 	w.RegisterActivity(&activities.Cases{Store: st, Policy: a.cfg.Policy, Mailer: sender, PublicURL: a.cfg.PublicURL})
+	w.RegisterActivity(&activities.Webhooks{Store: st, Policy: a.cfg.Policy.Webhooks, Log: a.log,
+		Sender: webhook.NewSender(a.cfg.WebhookReach, a.cfg.Policy.Webhooks.Timeout)})
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}
 	a.onClose(w.Stop)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
+	// Each endpoint's workflow runs already, as a rule; this starts one whose
+	// registration stopped between the row and the start.
+	hooks, err := st.Webhooks(ctx)
+	if err != nil {
+		return err
+	}
+	for _, h := range hooks {
+		if err := flow.NewClient(c).StartWebhook(ctx, h.ID); err != nil {
+			return err
+		}
+	}
 	if err := flow.NewClient(c).EnsureSweepSchedule(ctx, a.cfg.Policy.Evaluation.SweepInterval); err != nil {
 		return err
 	}
@@ -181,6 +195,7 @@ func (a *app) apiServer(st *store.Store, c client.Client, smtpURL string, mailbo
 	return api.New(api.Config{
 		Store: st, Workflows: flow.NewClient(c), Policy: a.cfg.Policy,
 		AdminKeyHash: api.HashKey(a.cfg.AdminKey), Mailbox: mailbox, Mailer: sender, PublicURL: a.cfg.PublicURL, Logger: a.log,
+		WebhookReach: a.cfg.WebhookReach,
 	}), nil
 }
 

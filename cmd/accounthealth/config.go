@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	amail "github.com/accounthealth/accounthealth/activities/mail"
+	"github.com/accounthealth/accounthealth/activities/webhook"
 	"github.com/accounthealth/accounthealth/health"
 )
 
@@ -28,6 +29,7 @@ type config struct {
 	Policy          health.Policy
 	AdminKey        string // empty in dev: generated and kept in DataDir
 	PublicURL       string // the address people use in links in mail
+	WebhookReach    webhook.Reach
 }
 
 // configError names the variable that stopped start-up.
@@ -70,6 +72,19 @@ func loadConfig(mode string, getenv func(string) string) (config, error) {
 	}
 	if c.DatabaseURL == "" && !dev && mode != "import" {
 		return c, &configError{"AH_DATABASE_URL", "is required (postgres://user:pass@host:5432/db)"}
+	}
+	// Endpoints on this machine or a private network are refused (server-side
+	// request forgery) unless asked for; dev allows loopback so a newcomer can try
+	// a receiver on their own machine.
+	switch v := getenv("AH_WEBHOOK_ALLOW_PRIVATE"); v {
+	case "true":
+		c.WebhookReach = webhook.Any
+	case "", "false":
+		if dev {
+			c.WebhookReach = webhook.Loopback
+		}
+	default:
+		return c, &configError{"AH_WEBHOOK_ALLOW_PRIVATE", fmt.Sprintf("%q must be true or false", v)}
 	}
 	if mode == "migrate" || mode == "import" {
 		c.DataDir, err = filepath.Abs(c.DataDir)
