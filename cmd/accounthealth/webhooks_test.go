@@ -328,7 +328,11 @@ func TestWebhookDeliveriesSurviveAKilledWorker(t *testing.T) {
 			t.Fatalf("events: %d", code)
 		}
 	}
-	evaluate(t, d, map[string]any{})
+	// The deliveries start while the evaluation runs: the kill may come before it
+	// is seen complete, so it is not waited for.
+	if code := call(t, "POST", base+"/v1/evaluations", d.adminKey, map[string]any{}, nil); code != http.StatusAccepted {
+		t.Fatalf("evaluate: %d", code)
+	}
 	done := make(chan error, 1)
 	go func() { done <- first.Wait() }()
 	select {
