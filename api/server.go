@@ -129,7 +129,7 @@ func New(cfg Config) *Server {
 	}
 	s := &Server{store: cfg.Store, workflows: cfg.Workflows, policy: cfg.Policy, adminKeyHash: cfg.AdminKeyHash,
 		mailbox: cfg.Mailbox, mailer: cfg.Mailer, publicURL: strings.TrimSuffix(cfg.PublicURL, "/"), log: cfg.Logger,
-		cases:       &cases.Service{Store: cfg.Store, Flow: cfg.Workflows, Policy: cfg.Policy.Cases},
+		cases:       &cases.Service{Store: cfg.Store, Reports: cfg.Store, Flow: cfg.Workflows, Policy: cfg.Policy.Cases},
 		ingest:      &ingest.Service{Store: cfg.Store},
 		sellers:     &sellers.Service{Store: cfg.Store, Evaluations: cfg.Workflows, Policy: cfg.Policy},
 		signin:      &signin.Service{Store: cfg.Store, Mailer: cfg.Mailer, PublicURL: strings.TrimSuffix(cfg.PublicURL, "/"), Log: cfg.Logger},
@@ -175,6 +175,9 @@ func New(cfg Config) *Server {
 	v1.POST("/cases/:id/appeals", s.submitAppeal, allow(store.RoleSeller))
 	v1.GET("/appeals", s.listAppeals, staff)
 	v1.POST("/appeals/:id/decision", s.decideAppeal, allow(store.RoleReviewer))
+	v1.POST("/reports", s.createReport, admin)
+	v1.GET("/reports", s.listReports, staff)
+	v1.POST("/reports/:id/decision", s.decideReport, allow(store.RoleReviewer))
 	v1.POST("/webhooks", s.createWebhook, admin)
 	v1.GET("/webhooks", s.listWebhooks, admin)
 	v1.DELETE("/webhooks/:id", s.deleteWebhook, admin)
