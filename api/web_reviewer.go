@@ -14,8 +14,13 @@ import (
 	"github.com/accounthealth/accounthealth/store"
 )
 
+// queueShown is how many appeals the queue page shows; past it the page says
+// so and asks for a narrower filter rather than hiding the rest.
+const queueShown = 500
+
 type queueData struct {
 	Items    []store.QueueItem
+	More     bool // more matched than are shown
 	Metric   string
 	Status   string
 	Metrics  []health.MetricID
@@ -27,11 +32,16 @@ func (s *Server) queuePage(c echo.Context) error {
 	if _, set := c.QueryParams()["status"]; !set {
 		f.Status = store.AppealSubmitted // the work to do, by default
 	}
+	f.Limit = queueShown + 1
 	items, err := s.cases.Queue(c.Request().Context(), f)
 	if err != nil {
 		return err
 	}
-	return s.page(c, http.StatusOK, "queue", "Review queue", queueData{Items: items, Metric: f.Metric, Status: f.Status,
+	more := len(items) > queueShown
+	if more {
+		items = items[:queueShown]
+	}
+	return s.page(c, http.StatusOK, "queue", "Review queue", queueData{Items: items, More: more, Metric: f.Metric, Status: f.Status,
 		Metrics: health.Metrics, Statuses: append(cases.AppealStatuses(), "")}, "", "")
 }
 
@@ -73,7 +83,7 @@ func (s *Server) reviewData(c echo.Context, appealID string) (reviewData, error)
 	if err != nil {
 		return reviewData{}, err
 	}
-	history, err := s.cases.List(ctx, p, cases.Filter{SellerID: v.SellerID, Limit: 50})
+	history, _, err := s.cases.List(ctx, p, cases.Filter{SellerID: v.SellerID, Page: store.Page{Limit: 50}})
 	if err != nil {
 		return reviewData{}, err
 	}
