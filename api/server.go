@@ -131,7 +131,7 @@ func New(cfg Config) *Server {
 		mailbox: cfg.Mailbox, mailer: cfg.Mailer, publicURL: strings.TrimSuffix(cfg.PublicURL, "/"), log: cfg.Logger,
 		cases:       &cases.Service{Store: cfg.Store, Reports: cfg.Store, Flow: cfg.Workflows, Policy: cfg.Policy.Cases},
 		ingest:      &ingest.Service{Store: cfg.Store},
-		sellers:     &sellers.Service{Store: cfg.Store, Evaluations: cfg.Workflows, Policy: cfg.Policy},
+		sellers:     &sellers.Service{Store: cfg.Store, Roster: cfg.Store, Evaluations: cfg.Workflows, Policy: cfg.Policy},
 		signin:      &signin.Service{Store: cfg.Store, Mailer: cfg.Mailer, PublicURL: strings.TrimSuffix(cfg.PublicURL, "/"), Log: cfg.Logger},
 		standing:    &standing.Service{Store: cfg.Store, Flow: cfg.Workflows, Policy: cfg.Policy},
 		webhooks:    &webhooks.Service{Store: cfg.Store, Flow: cfg.Workflows, Reach: cfg.WebhookReach, Resolver: cfg.WebhookResolver},
@@ -162,6 +162,7 @@ func New(cfg Config) *Server {
 	v1.GET("/evaluations/:id", s.getEvaluation, admin)
 	anyone := allow(store.RoleAdmin, store.RoleReviewer, store.RoleSeller)
 	staff := allow(store.RoleAdmin, store.RoleReviewer)
+	v1.GET("/sellers", s.listSellers, staff)
 	v1.GET("/sellers/:id/health", s.sellerHealth, anyone)
 	v1.GET("/sellers/:id/tier", s.sellerTier, anyone)
 	v1.GET("/sellers/:id/programs", s.sellerPrograms, anyone)
