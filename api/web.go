@@ -71,6 +71,8 @@ func (s *Server) registerWeb(e *echo.Echo) {
 	web.GET("/review/appeals/:id", s.reviewPage, s.signedIn, reviewer)
 	web.POST("/review/appeals/:id/claim", s.claimAppeal, s.signedIn, reviewer)
 	web.POST("/review/appeals/:id/decision", s.reviewDecision, s.signedIn, reviewer)
+	web.GET("/review/sellers", s.sellersPage, s.signedIn, reviewer)
+	web.GET("/review/sellers/:id", s.sellerPage, s.signedIn, reviewer)
 	web.GET("/review/reports", s.reportsPage, s.signedIn, reviewer)
 	web.POST("/review/reports/:id/decision", s.reportDecisionForm, s.signedIn, reviewer)
 }

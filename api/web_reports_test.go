@@ -18,7 +18,7 @@ import (
 	"github.com/accounthealth/accounthealth/store/storetest"
 )
 
-// TestReportsConsole: a reviewer sees the open reports in the console, a
+// TestReportsConsole: a reviewer sees the sellers, worst first, a seller's page, and the open reports in the console, a
 // dismissal without a message is refused beside its field with what was typed
 // kept, and one with a message is recorded.
 func TestReportsConsole(t *testing.T) {
@@ -63,6 +63,18 @@ func TestReportsConsole(t *testing.T) {
 	code, body := page(browser.Get(srv.URL + "/review/reports"))
 	if code != http.StatusOK || !strings.Contains(body, "rep_1") || !strings.Contains(body, "Not &lt;b&gt;the&lt;/b&gt; brand shown.") {
 		t.Fatalf("reports page: %d\n%s", code, body)
+	}
+	// The seller list and a seller's page, linked from it.
+	code, body = page(browser.Get(srv.URL + "/review/sellers?status=active"))
+	if code != http.StatusOK || !strings.Contains(body, `href="/review/sellers/s1"`) || !strings.Contains(body, "Sam&#39;s Shop") {
+		t.Errorf("sellers page: %d\n%s", code, body)
+	}
+	code, body = page(browser.Get(srv.URL + "/review/sellers/s1"))
+	if code != http.StatusOK || !strings.Contains(body, `id="seller-status"`) || !strings.Contains(body, "standard") {
+		t.Errorf("seller page: %d\n%s", code, body)
+	}
+	if code, _ = page(browser.Get(srv.URL + "/review/sellers/nobody")); code != http.StatusNotFound {
+		t.Errorf("an unknown seller's page: %d", code)
 	}
 	csrf := form(t, browser, srv.URL+"/review/reports")
 	code, body = page(browser.PostForm(srv.URL+"/review/reports/rep_1/decision", url.Values{"csrf": {csrf}, "decision": {"dismiss"}, "violation": {"kept_text"}}))
