@@ -13,11 +13,11 @@ import (
 )
 
 type sellersData struct {
-	Sellers              []sellers.Summary
-	Status, Band, Tier   string
-	Statuses, Bands      []string
-	Tiers                []string
-	Next                 *string
+	Sellers            []sellers.Summary
+	Status, Band, Tier string
+	Statuses, Bands    []string
+	Tiers              []string
+	Next               *string
 }
 
 // severity orders statuses worst first, for the console's "at risk first".
