@@ -36,11 +36,15 @@ func (s *Server) createReport(c echo.Context) error {
 }
 
 func (s *Server) listReports(c echo.Context) error {
-	rs, err := s.cases.ListReports(c.Request().Context(), c.QueryParam("status"), 1000)
+	page, err := pageOf(c, 100)
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, map[string]any{"reports": rs})
+	rs, next, err := s.cases.ListReports(c.Request().Context(), c.QueryParam("status"), page)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"reports": rs, "next_cursor": nextCursor(next)})
 }
 
 func (s *Server) decideReport(c echo.Context) error {

@@ -53,7 +53,11 @@ func (s *Server) createWebhook(c echo.Context) error {
 }
 
 func (s *Server) listWebhooks(c echo.Context) error {
-	ws, err := s.webhooks.List(c.Request().Context())
+	page, err := pageOf(c, 100)
+	if err != nil {
+		return err
+	}
+	ws, next, err := s.webhooks.List(c.Request().Context(), page)
 	if err != nil {
 		return err
 	}
@@ -61,7 +65,7 @@ func (s *Server) listWebhooks(c echo.Context) error {
 	for i, w := range ws {
 		out[i] = webhookOf(w)
 	}
-	return c.JSON(http.StatusOK, map[string]any{"webhooks": out})
+	return c.JSON(http.StatusOK, map[string]any{"webhooks": out, "next_cursor": nextCursor(next)})
 }
 
 func (s *Server) deleteWebhook(c echo.Context) error {
@@ -72,7 +76,11 @@ func (s *Server) deleteWebhook(c echo.Context) error {
 }
 
 func (s *Server) listDeliveries(c echo.Context) error {
-	ds, err := s.webhooks.Deliveries(c.Request().Context(), c.Param("id"), c.QueryParam("status"), 1000)
+	page, err := pageOf(c, 100)
+	if err != nil {
+		return err
+	}
+	ds, next, err := s.webhooks.Deliveries(c.Request().Context(), c.Param("id"), c.QueryParam("status"), page)
 	if err != nil {
 		return err
 	}
@@ -85,7 +93,7 @@ func (s *Server) listDeliveries(c echo.Context) error {
 			out[i].NextAttemptAt = &next
 		}
 	}
-	return c.JSON(http.StatusOK, map[string]any{"deliveries": out})
+	return c.JSON(http.StatusOK, map[string]any{"deliveries": out, "next_cursor": nextCursor(next)})
 }
 
 func (s *Server) retryDelivery(c echo.Context) error {

@@ -32,7 +32,7 @@ func flashIf(ok bool, s string) string {
 }
 
 func (s *Server) renderReports(c echo.Context, status int, d reportsData, flash, errMsg string) error {
-	rs, err := s.cases.ListReports(c.Request().Context(), store.ReportOpen, 200)
+	rs, _, err := s.cases.ListReports(c.Request().Context(), store.ReportOpen, store.Page{Limit: 200})
 	if err != nil {
 		return err
 	}

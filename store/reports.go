@@ -49,17 +49,19 @@ func (s *Store) Report(ctx context.Context, id string) (Report, error) {
 	return r, err
 }
 
-// Reports lists reports with a status (all when empty), oldest first.
-func (s *Store) Reports(ctx context.Context, status string, limit int) ([]Report, error) {
+// Reports lists a page of reports with a status (all when empty), oldest first.
+func (s *Store) Reports(ctx context.Context, status string, p Page) ([]Report, *Cursor, error) {
 	q := s.read.WithContext(ctx).Order("created_at, id")
 	if status != "" {
 		q = q.Where("status = ?", status)
 	}
-	if limit > 0 {
-		q = q.Limit(limit)
-	}
+	q = limitPlusOne(after(q, "created_at", false, "id", p.After), p)
 	var out []Report
-	return out, q.Find(&out).Error
+	if err := q.Find(&out).Error; err != nil {
+		return nil, nil, fmt.Errorf("reports: %w", err)
+	}
+	rows, next := cut(out, p, func(r Report) Cursor { return Cursor{At: r.CreatedAt.UnixMilli(), ID: r.ID} })
+	return rows, next, nil
 }
 
 // DecideReport records an open report's decision. ErrConflict when it was

@@ -34,8 +34,8 @@ func TestReportIsDecidedOnce(t *testing.T) {
 		if _, err := st.DecideReport(ctx, "r9", store.ReportDismissed, "rev2", "no", nil, at); !errors.Is(err, store.ErrNotFound) {
 			t.Errorf("decision on nothing: %v, want ErrNotFound", err)
 		}
-		open, _ := st.Reports(ctx, store.ReportOpen, 0)
-		all, _ := st.Reports(ctx, "", 0)
+		open, _, _ := st.Reports(ctx, store.ReportOpen, store.Page{})
+		all, _, _ := st.Reports(ctx, "", store.Page{})
 		if len(open) != 0 || len(all) != 1 {
 			t.Errorf("%d open, %d in all", len(open), len(all))
 		}

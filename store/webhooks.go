@@ -272,10 +272,15 @@ func (s *Store) CreateWebhook(ctx context.Context, w Webhook) error {
 	return nil
 }
 
-// Webhooks lists the endpoints, oldest first.
-func (s *Store) Webhooks(ctx context.Context) ([]Webhook, error) {
+// Webhooks lists a page of the endpoints, oldest first.
+func (s *Store) Webhooks(ctx context.Context, p Page) ([]Webhook, *Cursor, error) {
 	var out []Webhook
-	return out, s.read.WithContext(ctx).Order("created_at, id").Find(&out).Error
+	q := limitPlusOne(after(s.read.WithContext(ctx).Order("created_at, id"), "created_at", false, "id", p.After), p)
+	if err := q.Find(&out).Error; err != nil {
+		return nil, nil, fmt.Errorf("webhooks: %w", err)
+	}
+	rows, next := cut(out, p, func(w Webhook) Cursor { return Cursor{At: w.CreatedAt.UnixMilli(), ID: w.ID} })
+	return rows, next, nil
 }
 
 // Webhook reads one endpoint.
@@ -306,18 +311,20 @@ func (s *Store) DeleteWebhook(ctx context.Context, id string) error {
 	})
 }
 
-// Deliveries lists an endpoint's deliveries with a status (all when empty), the
-// newest first.
-func (s *Store) Deliveries(ctx context.Context, webhookID, status string, limit int) ([]WebhookDelivery, error) {
-	q := s.read.WithContext(ctx).Where("webhook_id = ?", webhookID).Order("event_seq DESC")
+// Deliveries lists a page of an endpoint's deliveries with a status (all when
+// empty), the newest first. The cursor's At is the event's number, not an instant.
+func (s *Store) Deliveries(ctx context.Context, webhookID, status string, p Page) ([]WebhookDelivery, *Cursor, error) {
+	q := s.read.WithContext(ctx).Where("webhook_id = ?", webhookID).Order("event_seq DESC, event_id")
 	if status != "" {
 		q = q.Where("status = ?", status)
 	}
-	if limit > 0 {
-		q = q.Limit(limit)
-	}
+	q = limitPlusOne(after(q, "event_seq", true, "event_id", p.After), p)
 	var out []WebhookDelivery
-	return out, q.Omit("body").Find(&out).Error
+	if err := q.Omit("body").Find(&out).Error; err != nil {
+		return nil, nil, fmt.Errorf("deliveries of webhook %s: %w", webhookID, err)
+	}
+	rows, next := cut(out, p, func(d WebhookDelivery) Cursor { return Cursor{At: d.EventSeq, ID: d.EventID} })
+	return rows, next, nil
 }
 
 // RetryDelivery puts a failed delivery back in line, due now, with a fresh

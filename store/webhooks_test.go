@@ -91,10 +91,28 @@ func TestCaseTransitionsBecomeEventsAndDeliveriesInOrder(t *testing.T) {
 			t.Errorf("case event %s (%v)", evs[4].Body, err)
 		}
 
-		all, _ := st.Deliveries(ctx, "wh_all", "", 0)
-		status, _ := st.Deliveries(ctx, "wh_status", "", 0)
+		all, _, _ := st.Deliveries(ctx, "wh_all", "", store.Page{})
+		status, _, _ := st.Deliveries(ctx, "wh_status", "", store.Page{})
 		if len(all) != 6 || len(status) != 3 {
 			t.Fatalf("%d and %d deliveries, want 6 and 3", len(all), len(status))
+		}
+		// In pages of 4, newest first: every delivery once.
+		var paged []string
+		for page := (store.Page{Limit: 4}); ; {
+			ds, next, err := st.Deliveries(ctx, "wh_all", "", page)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, d := range ds {
+				paged = append(paged, d.EventID)
+			}
+			if next == nil {
+				break
+			}
+			page.After = next
+		}
+		if len(paged) != 6 || paged[0] != all[0].EventID || paged[5] != all[5].EventID {
+			t.Fatalf("paged %v", paged)
 		}
 		// Each seller's oldest pending delivery only.
 		due, err := st.DueDeliveries(ctx, "wh_all", time.Now().Add(time.Second), 10)
@@ -125,7 +143,7 @@ func TestCaseTransitionsBecomeEventsAndDeliveriesInOrder(t *testing.T) {
 		if len(due) != 2 || due[0].SellerID != "s1" || due[0].EventType != "seller.status_changed" {
 			t.Fatalf("due after s1 failed for good %+v", due)
 		}
-		failed, _ := st.Deliveries(ctx, "wh_all", store.DeliveryFailed, 0)
+		failed, _, _ := st.Deliveries(ctx, "wh_all", store.DeliveryFailed, store.Page{})
 		if len(failed) != 1 || failed[0].Attempts != 2 || *failed[0].LastStatusCode != 500 {
 			t.Fatalf("failed %+v", failed)
 		}

@@ -18,7 +18,7 @@ import (
 type Reports interface {
 	CreateReport(ctx context.Context, r store.Report) error
 	Report(ctx context.Context, id string) (store.Report, error)
-	Reports(ctx context.Context, status string, limit int) ([]store.Report, error)
+	Reports(ctx context.Context, status string, p store.Page) ([]store.Report, *store.Cursor, error)
 	DecideReport(ctx context.Context, id, status, reviewerID, message string, caseID *string, at time.Time) (store.Report, error)
 }
 
@@ -60,14 +60,14 @@ func (s *Service) Report(ctx context.Context, req NewReport) (store.Report, erro
 	return r, s.Reports.CreateReport(ctx, r)
 }
 
-// ListReports lists reports with a status ("" for all), oldest first.
-func (s *Service) ListReports(ctx context.Context, status string, limit int) ([]store.Report, error) {
+// ListReports lists a page of reports with a status ("" for all), oldest first.
+func (s *Service) ListReports(ctx context.Context, status string, p store.Page) ([]store.Report, *store.Cursor, error) {
 	switch status {
 	case "", store.ReportOpen, store.ReportDismissed, store.ReportCaseOpened:
 	default:
-		return nil, app.Invalid("unknown status", map[string]string{"status": fmt.Sprintf("%q must be open, dismissed or case_opened", status)})
+		return nil, nil, app.Invalid("unknown status", map[string]string{"status": fmt.Sprintf("%q must be open, dismissed or case_opened", status)})
 	}
-	return s.Reports.Reports(ctx, status, limit)
+	return s.Reports.Reports(ctx, status, p)
 }
 
 // ReportDecision is a reviewer's decision on a report.

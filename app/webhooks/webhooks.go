@@ -23,10 +23,10 @@ import (
 // Store is what the use cases read and write.
 type Store interface {
 	CreateWebhook(ctx context.Context, w store.Webhook) error
-	Webhooks(ctx context.Context) ([]store.Webhook, error)
+	Webhooks(ctx context.Context, p store.Page) ([]store.Webhook, *store.Cursor, error)
 	Webhook(ctx context.Context, id string) (store.Webhook, error)
 	DeleteWebhook(ctx context.Context, id string) error
-	Deliveries(ctx context.Context, webhookID, status string, limit int) ([]store.WebhookDelivery, error)
+	Deliveries(ctx context.Context, webhookID, status string, p store.Page) ([]store.WebhookDelivery, *store.Cursor, error)
 	RetryDelivery(ctx context.Context, webhookID, eventID string, now time.Time) (store.WebhookDelivery, error)
 }
 
@@ -98,8 +98,10 @@ func (s *Service) Register(ctx context.Context, url string, events []string) (st
 	return w, secret, nil
 }
 
-// List lists the endpoints.
-func (s *Service) List(ctx context.Context) ([]store.Webhook, error) { return s.Store.Webhooks(ctx) }
+// List lists a page of the endpoints.
+func (s *Service) List(ctx context.Context, p store.Page) ([]store.Webhook, *store.Cursor, error) {
+	return s.Store.Webhooks(ctx, p)
+}
 
 // Delete removes an endpoint and what was waiting for it, and stops its workflow.
 func (s *Service) Delete(ctx context.Context, id string) error {
@@ -113,18 +115,18 @@ func (s *Service) Delete(ctx context.Context, id string) error {
 }
 
 // Deliveries lists an endpoint's deliveries with a status ("" for all), newest first.
-func (s *Service) Deliveries(ctx context.Context, id, status string, limit int) ([]store.WebhookDelivery, error) {
+func (s *Service) Deliveries(ctx context.Context, id, status string, p store.Page) ([]store.WebhookDelivery, *store.Cursor, error) {
 	switch status {
 	case "", store.DeliveryPending, store.DeliveryDelivered, store.DeliveryFailed:
 	default:
-		return nil, app.Invalid("unknown status", map[string]string{"status": fmt.Sprintf("%q must be pending, delivered or failed", status)})
+		return nil, nil, app.Invalid("unknown status", map[string]string{"status": fmt.Sprintf("%q must be pending, delivered or failed", status)})
 	}
 	if _, err := s.Store.Webhook(ctx, id); errors.Is(err, store.ErrNotFound) {
-		return nil, app.NotFound("webhook")
+		return nil, nil, app.NotFound("webhook")
 	} else if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return s.Store.Deliveries(ctx, id, status, limit)
+	return s.Store.Deliveries(ctx, id, status, p)
 }
 
 // Retry puts a failed delivery back in line: it is due at once, and holds the

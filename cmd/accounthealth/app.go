@@ -104,7 +104,7 @@ func (a *app) startWorker(c client.Client, st *store.Store, smtpURL string) erro
 	defer cancel()
 	// Each endpoint's workflow runs already, as a rule; this starts one whose
 	// registration stopped between the row and the start.
-	hooks, err := st.Webhooks(ctx)
+	hooks, _, err := st.Webhooks(ctx, store.Page{})
 	if err != nil {
 		return err
 	}
