@@ -213,7 +213,9 @@ func caseChanges(tx *gorm.DB, r CaseRecord, before []CaseRow) ([]Change, error) 
 // one writer: its transactions are in that order already.
 func (s *Store) sellerCasesLocked(tx *gorm.DB, sellerID string) ([]CaseRow, error) {
 	if s.dialect == Postgres {
-		if err := tx.Exec("SELECT id FROM sellers WHERE id = ? FOR UPDATE", sellerID).Error; err != nil {
+		// NO KEY UPDATE: it excludes another case's transition of this seller, not
+		// the foreign-key checks of orders being ingested for it.
+		if err := tx.Exec("SELECT id FROM sellers WHERE id = ? FOR NO KEY UPDATE", sellerID).Error; err != nil {
 			return nil, fmt.Errorf("lock seller %s: %w", sellerID, err)
 		}
 	}
