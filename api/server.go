@@ -24,12 +24,14 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 
 	"github.com/accounthealth/accounthealth/activities/mail/capture"
+	"github.com/accounthealth/accounthealth/activities/webhook"
 	"github.com/accounthealth/accounthealth/app/cases"
 	"github.com/accounthealth/accounthealth/app/ingest"
 	"github.com/accounthealth/accounthealth/app/mailbox"
 	"github.com/accounthealth/accounthealth/app/sellers"
 	"github.com/accounthealth/accounthealth/app/signin"
 	"github.com/accounthealth/accounthealth/app/standing"
+	"github.com/accounthealth/accounthealth/app/webhooks"
 	"github.com/accounthealth/accounthealth/health"
 	"github.com/accounthealth/accounthealth/store"
 	"github.com/accounthealth/accounthealth/telemetry"
@@ -41,6 +43,7 @@ type Workflows interface {
 	sellers.Evaluations
 	standing.Flow
 	signin.Deliveries
+	webhooks.Flow
 	Ping(ctx context.Context) error
 }
 
@@ -58,6 +61,11 @@ type Config struct {
 	Metrics *telemetry.Metrics
 	// SMTPProbe, when set, checks that the mail relay answers, for /healthz.
 	SMTPProbe func(context.Context) error
+	// WebhookReach is which addresses an endpoint may have (public only, unless
+	// dev or AH_WEBHOOK_ALLOW_PRIVATE); WebhookResolver resolves their hosts
+	// (nil: the system's resolver).
+	WebhookReach    webhook.Reach
+	WebhookResolver webhook.Resolver
 
 	// InFlightPerClient is how many requests one client (IP address) may have
 	// in flight at once; more get 429. 0 means DefaultInFlightPerClient.
@@ -97,6 +105,7 @@ type Server struct {
 	signin            *signin.Service
 	mails             *mailbox.Service
 	standing          *standing.Service
+	webhooks          *webhooks.Service
 	policy            health.Policy
 	adminKeyHash      string
 	mailbox           *capture.Server
@@ -120,6 +129,9 @@ func New(cfg Config) *Server {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
+	if cfg.WebhookResolver == nil {
+		cfg.WebhookResolver = net.DefaultResolver
+	}
 	if cfg.InFlightPerClient == 0 {
 		cfg.InFlightPerClient = DefaultInFlightPerClient
 	}
@@ -131,13 +143,14 @@ func New(cfg Config) *Server {
 	}
 	s := &Server{store: cfg.Store, workflows: cfg.Workflows, policy: cfg.Policy, adminKeyHash: cfg.AdminKeyHash,
 		mailbox: cfg.Mailbox, mailer: cfg.Mailer, publicURL: strings.TrimSuffix(cfg.PublicURL, "/"), log: cfg.Logger,
-		cases:       &cases.Service{Store: cfg.Store, Flow: cfg.Workflows, Policy: cfg.Policy.Cases},
+		cases:       &cases.Service{Store: cfg.Store, Reports: cfg.Store, Flow: cfg.Workflows, Policy: cfg.Policy.Cases},
 		ingest:      &ingest.Service{Store: cfg.Store},
-		sellers:     &sellers.Service{Store: cfg.Store, Evaluations: cfg.Workflows, Policy: cfg.Policy},
+		sellers:     &sellers.Service{Store: cfg.Store, Roster: cfg.Store, Evaluations: cfg.Workflows, Policy: cfg.Policy},
 		signin:      &signin.Service{Store: cfg.Store, Mailer: cfg.Mailer, Deliveries: cfg.Workflows, PublicURL: strings.TrimSuffix(cfg.PublicURL, "/"), Log: cfg.Logger},
 		metrics:     cfg.Metrics,
 		mails:       &mailbox.Service{Store: cfg.Store, Deliveries: cfg.Workflows},
 		standing:    &standing.Service{Store: cfg.Store, Flow: cfg.Workflows, Policy: cfg.Policy},
+		webhooks:    &webhooks.Service{Store: cfg.Store, Flow: cfg.Workflows, Reach: cfg.WebhookReach, Resolver: cfg.WebhookResolver},
 		inFlight:    &inFlight{max: cfg.InFlightPerClient, n: map[string]int{}},
 		bodyTimeout: cfg.BodyTimeout, eventsBodyTimeout: cfg.EventsBodyTimeout}
 	s.ready = &readiness{database: cfg.Store.Ping, temporal: cfg.Workflows.Ping, smtp: &smtpHealth{probe: cfg.SMTPProbe}, log: cfg.Logger}
@@ -166,6 +179,7 @@ func New(cfg Config) *Server {
 	v1.GET("/evaluations/:id", s.getEvaluation, admin)
 	anyone := allow(store.RoleAdmin, store.RoleReviewer, store.RoleSeller)
 	staff := allow(store.RoleAdmin, store.RoleReviewer)
+	v1.GET("/sellers", s.listSellers, staff)
 	v1.GET("/sellers/:id/health", s.sellerHealth, anyone)
 	v1.GET("/sellers/:id/tier", s.sellerTier, anyone)
 	v1.GET("/sellers/:id/programs", s.sellerPrograms, anyone)
@@ -181,6 +195,14 @@ func New(cfg Config) *Server {
 	v1.POST("/appeals/:id/decision", s.decideAppeal, allow(store.RoleReviewer))
 	v1.GET("/mail", s.listMail, staff)
 	v1.POST("/mail/:id/resend", s.resendMail, staff)
+	v1.POST("/reports", s.createReport, admin)
+	v1.GET("/reports", s.listReports, staff)
+	v1.POST("/reports/:id/decision", s.decideReport, allow(store.RoleReviewer))
+	v1.POST("/webhooks", s.createWebhook, admin)
+	v1.GET("/webhooks", s.listWebhooks, admin)
+	v1.DELETE("/webhooks/:id", s.deleteWebhook, admin)
+	v1.GET("/webhooks/:id/deliveries", s.listDeliveries, admin)
+	v1.POST("/webhooks/:id/deliveries/:delivery/retry", s.retryDelivery, admin)
 	if s.mailbox != nil {
 		e.GET("/dev/mail", s.devMail, s.authenticate, admin)
 	}

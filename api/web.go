@@ -73,6 +73,10 @@ func (s *Server) registerWeb(e *echo.Echo) {
 	web.POST("/review/appeals/:id/decision", s.reviewDecision, s.signedIn, reviewer)
 	web.GET("/review/mail", s.failedMailPage, s.signedIn, reviewer)
 	web.POST("/review/mail/:id/resend", s.resendMailForm, s.signedIn, reviewer)
+	web.GET("/review/sellers", s.sellersPage, s.signedIn, reviewer)
+	web.GET("/review/sellers/:id", s.sellerPage, s.signedIn, reviewer)
+	web.GET("/review/reports", s.reportsPage, s.signedIn, reviewer)
+	web.POST("/review/reports/:id/decision", s.reportDecisionForm, s.signedIn, reviewer)
 }
 
 // isAPI tells the JSON API's paths from the pages'.

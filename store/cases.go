@@ -161,7 +161,8 @@ type CaseRecord struct {
 	Mail   []OutboxMail
 }
 
-// RecordCase writes a transition in one transaction. It is idempotent on the
+// RecordCase writes a transition in one transaction, with the events it tells
+// the marketplace (the case's new state, the seller's status). It is idempotent on the
 // event's (case, seq): a retried activity finds it done and changes nothing.
 func (s *Store) RecordCase(ctx context.Context, r CaseRecord) error {
 	return s.tx(ctx, func(tx *gorm.DB) error {
@@ -171,6 +172,10 @@ func (s *Store) RecordCase(ctx context.Context, r CaseRecord) error {
 		}
 		if n > 0 {
 			return nil
+		}
+		before, err := s.sellerCasesLocked(tx, r.Case.SellerID)
+		if err != nil {
+			return err
 		}
 		r.Case.UpdatedAt = time.Now().UTC()
 		if err := tx.Clauses(clause.OnConflict{UpdateAll: true}).Create(&r.Case).Error; err != nil {
@@ -194,7 +199,11 @@ func (s *Store) RecordCase(ctx context.Context, r CaseRecord) error {
 				return fmt.Errorf("queue mail %s: %w", m.Key, err)
 			}
 		}
-		return nil
+		changes, err := caseChanges(tx, r, before)
+		if err != nil {
+			return err
+		}
+		return writeChanges(tx, changes)
 	})
 }
 

@@ -42,9 +42,10 @@ type Flow interface {
 
 // Service runs the use cases.
 type Service struct {
-	Store  Store
-	Flow   Flow
-	Policy health.CasePolicy // the rules a policy case opens under
+	Store   Store
+	Reports Reports
+	Flow    Flow
+	Policy  health.CasePolicy // the rules a policy case opens under
 }
 
 // View is a case as those who may see it see it.

@@ -17,6 +17,7 @@ import (
 	"github.com/accounthealth/accounthealth/activities"
 	"github.com/accounthealth/accounthealth/activities/mail"
 	"github.com/accounthealth/accounthealth/activities/mail/capture"
+	"github.com/accounthealth/accounthealth/activities/webhook"
 	"github.com/accounthealth/accounthealth/api"
 	"github.com/accounthealth/accounthealth/store"
 	"github.com/accounthealth/accounthealth/telemetry"
@@ -107,12 +108,25 @@ func (a *app) startWorker(c client.Client, st *store.Store, smtpURL string) (*ma
 	w.RegisterActivity(standing)
 	w.RegisterActivity(&activities.Cases{Store: st, Policy: a.cfg.Policy, Mailer: sender, PublicURL: a.cfg.PublicURL,
 		MailFailed: a.metrics.MailGivenUp})
+	w.RegisterActivity(&activities.Webhooks{Store: st, Policy: a.cfg.Policy.Webhooks, Log: a.log,
+		Sender: webhook.NewSender(a.cfg.WebhookReach, a.cfg.Policy.Webhooks.Timeout)})
 	if err := w.Start(); err != nil {
 		return nil, fmt.Errorf("start worker: %w", err)
 	}
 	a.onClose(w.Stop)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
+	// Each endpoint's workflow runs already, as a rule; this starts one whose
+	// registration stopped between the row and the start.
+	hooks, _, err := st.Webhooks(ctx, store.Page{})
+	if err != nil {
+		return nil, err
+	}
+	for _, h := range hooks {
+		if err := flow.NewClient(c).StartWebhook(ctx, h.ID); err != nil {
+			return nil, err
+		}
+	}
 	if err := flow.NewClient(c).EnsureSweepSchedule(ctx, a.cfg.Policy.Evaluation.SweepInterval); err != nil {
 		return nil, err
 	}
@@ -206,7 +220,7 @@ func (a *app) apiServer(st *store.Store, c client.Client, smtpURL string, mailbo
 	return api.New(api.Config{
 		Store: st, Workflows: flow.NewClient(c), Policy: a.cfg.Policy,
 		AdminKeyHash: api.HashKey(a.cfg.AdminKey), Mailbox: mailbox, Mailer: sender, PublicURL: a.cfg.PublicURL, Logger: a.log,
-		TrustedProxies: a.cfg.TrustedProxies, SMTPProbe: sender.Probe, Metrics: a.metrics,
+		TrustedProxies: a.cfg.TrustedProxies, SMTPProbe: sender.Probe, Metrics: a.metrics, WebhookReach: a.cfg.WebhookReach,
 	}), nil
 }
 

@@ -17,6 +17,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	amail "github.com/accounthealth/accounthealth/activities/mail"
+	"github.com/accounthealth/accounthealth/activities/webhook"
 	"github.com/accounthealth/accounthealth/health"
 )
 
@@ -45,6 +46,7 @@ type config struct {
 	// finish before it abandons them (Temporal retries them elsewhere).
 	WorkerStopTimeout time.Duration
 	WorkerAddr        string // the worker's own listener: /livez, /healthz, /metrics
+	WebhookReach      webhook.Reach
 }
 
 // knownVariables are every AH_* variable the program or its tests read; any
@@ -156,6 +158,19 @@ func loadConfig(mode string, getenv func(string) string) (config, error) {
 	}
 	if c.DatabaseURL == "" && !dev && mode != "import" && mode != "temporal-setup" {
 		return c, &configError{"AH_DATABASE_URL", "is required (postgres://user:pass@host:5432/db)"}
+	}
+	// Endpoints on this machine or a private network are refused (server-side
+	// request forgery) unless asked for; dev allows loopback so a newcomer can try
+	// a receiver on their own machine.
+	switch v := getenv("AH_WEBHOOK_ALLOW_PRIVATE"); v {
+	case "true":
+		c.WebhookReach = webhook.Any
+	case "", "false":
+		if dev {
+			c.WebhookReach = webhook.Loopback
+		}
+	default:
+		return c, &configError{"AH_WEBHOOK_ALLOW_PRIVATE", fmt.Sprintf("%q must be true or false", v)}
 	}
 	if mode == "migrate" || mode == "import" {
 		c.DataDir, err = filepath.Abs(c.DataDir)
