@@ -170,6 +170,9 @@ func (a *Cases) mailData(c health.Case, seller store.Seller, ev store.Evidence, 
 	if enforcement == health.NoEnforcement {
 		enforcement = health.EnforcementFor(c.Action) // what a warning leads to
 	}
+	if c.State == health.Withdrawn {
+		enforcement = c.Lifted // what the withdrawal lifted (none for a warning)
+	}
 	d := templates.MailData{
 		CaseID: c.ID, CaseURL: a.PublicURL + "/cases/" + c.ID, AppealURL: a.PublicURL + "/v1/cases/" + c.ID + "/appeals",
 		SellerID: seller.ID, SellerName: seller.Name, Kind: string(c.Kind), State: string(c.State), Enforcement: string(enforcement),
@@ -179,6 +182,9 @@ func (a *Cases) mailData(c health.Case, seller store.Seller, ev store.Evidence, 
 		WindowDays: ev.WindowDays, WindowStart: ev.WindowStart, WindowEnd: ev.WindowEnd, EvidenceIDs: ids, MoreEvidence: more,
 		Recommendations: def.Recommendations, ListingID: c.ListingID, Violation: c.Violation, Note: ev.Note,
 		AppealsUsed: c.AppealsUsed, AppealsLeft: max(0, c.Policy.MaxAppeals-c.AppealsUsed), Message: in.Message, Reviewer: in.Reviewer,
+	}
+	if in.ReasonCode != "" {
+		d.ReasonCode, d.ReasonText = in.ReasonCode, health.ReasonCodes[in.ReasonCode]
 	}
 	if ap := in.Appeal; ap != nil {
 		d.AppealID = ap.ID

@@ -176,3 +176,21 @@ func (s *Server) openPolicyCase(c echo.Context) error {
 	}
 	return c.JSON(http.StatusCreated, caseJSON(v))
 }
+
+type reasonBody struct {
+	ReasonCode string `json:"reason_code"`
+	Message    string `json:"message" text:"free"`
+}
+
+// withdrawCase lets a reviewer take back an open case.
+func (s *Server) withdrawCase(c echo.Context) error {
+	var req reasonBody
+	if err := bind(c, &req); err != nil {
+		return err
+	}
+	v, err := s.cases.Withdraw(c.Request().Context(), principal(c), c.Param("id"), cases.Reason{ReasonCode: req.ReasonCode, Message: req.Message})
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, caseJSON(v))
+}

@@ -21,7 +21,13 @@ const (
 	InfoRequested CaseState = "info_requested"
 	Reinstated    CaseState = "reinstated"
 	Deactivated   CaseState = "deactivated"
+	// Withdrawn: a reviewer took the case back (a mistake, a bad measurement):
+	// nothing it did stands, and its points are given back.
+	Withdrawn CaseState = "withdrawn"
 )
+
+// CaseStates lists every state a case can be in.
+var CaseStates = []CaseState{Warned, Resolved, Enforced, UnderReview, InfoRequested, Reinstated, Deactivated, Withdrawn}
 
 // Open reports whether the case still weighs on the seller.
 func (s CaseState) Open() bool {

@@ -26,6 +26,9 @@ type Case struct {
 	Appeal      string      `json:"appeal,omitempty"` // the appeal under review or awaiting information
 	Escalated   bool        `json:"escalated"`
 	Policy      CasePolicy  `json:"policy"`
+	// Lifted is the enforcement a withdrawal lifted (none for a warning), so the
+	// points it took can be given back; Enforcement is then none.
+	Lifted Enforcement `json:"lifted,omitempty"`
 }
 
 // TransitionError is a request the case does not take in its present state.
@@ -182,6 +185,51 @@ func (c *Case) DeadlinePassed() (escalate bool, err error) {
 	return false, c.refuse("no deadline to pass (the grace period has its own re-check)")
 }
 
+// CanWithdraw says whether a reviewer may withdraw the case now: any open case
+// may be withdrawn; a finished one stays as it ended.
+func (c *Case) CanWithdraw() error {
+	if !c.State.Open() {
+		return c.refuse("the case is finished; only an open case can be withdrawn")
+	}
+	return nil
+}
+
+// Withdraw takes the case back: its enforcement is lifted and an appeal under
+// review (or awaiting information) is withdrawn with it. It answers that appeal's
+// id, if any.
+func (c *Case) Withdraw() (appealID string, err error) {
+	if err := c.CanWithdraw(); err != nil {
+		return "", err
+	}
+	if c.State == UnderReview || c.State == InfoRequested {
+		appealID = c.Appeal
+	}
+	c.State, c.Lifted, c.Enforcement, c.Appeal = Withdrawn, c.Enforcement, NoEnforcement, ""
+	return appealID, nil
+}
+
+// ValidateWithdrawal checks a reviewer's withdrawal: the seller is told why, with
+// a reason code and a written message.
+func ValidateWithdrawal(code, message string) Problems {
+	p := Problems{}
+	switch {
+	case code == "":
+		p["reason_code"] = "is required: say why the case is withdrawn (e.g. measurement_error)"
+	case !reasonCode.MatchString(code):
+		p["reason_code"] = CodeRule
+	}
+	switch n := Length(strings.TrimSpace(message)); {
+	case n == 0:
+		p["message"] = "is required: tell the seller why the case is withdrawn, in your own words"
+	case n > POAMax:
+		p["message"] = fmt.Sprintf("is too long; at most %d characters", POAMax)
+	}
+	if len(p) == 0 {
+		return nil
+	}
+	return p
+}
+
 // Plan of Action limits.
 const (
 	POAMin = 20
@@ -221,6 +269,8 @@ var ReasonCodes = map[string]string{
 	"evidence_missing":     "Evidence supporting the plan is missing.",
 	"metric_not_recovered": "The metric has not recovered yet.",
 	"plan_accepted":        "The plan addresses the problem.",
+	"measurement_error":    "The metric was measured wrongly; the case should not have been opened.",
+	"opened_in_error":      "The case was opened in error.",
 	"other":                "See the reviewer's message.",
 }
 

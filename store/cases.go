@@ -138,6 +138,7 @@ const (
 	AppealApproved      = "approved"
 	AppealRejected      = "rejected"
 	AppealInfoRequested = "info_requested"
+	AppealWithdrawn     = "withdrawn"
 )
 
 // OutboxMail is a rendered message waiting to be sent, or sent.

@@ -29,6 +29,7 @@ const (
 	InfoRequested  = "info_requested"
 	Deactivated    = "deactivated"
 	Escalation     = "escalation"
+	Withdrawn      = "withdrawn"
 	SignIn         = "signin" // not about a case: CaseURL carries the link
 
 	// About a seller's standing, not a case.
@@ -41,7 +42,7 @@ const (
 var Standing = []string{TierChanged, ProgramInvited, ProgramRevoked}
 
 // Names lists every mail about a case.
-var Names = []string{Warning, Notice, Enforcement, Resolved, AppealReceived, Reinstated, Rejected, InfoRequested, Deactivated, Escalation}
+var Names = []string{Warning, Notice, Enforcement, Resolved, AppealReceived, Reinstated, Rejected, InfoRequested, Deactivated, Escalation, Withdrawn}
 
 var funcs = map[string]any{
 	"date": func(t time.Time) string { return t.UTC().Format("Mon 2 Jan 2006 15:04 MST") },

@@ -23,6 +23,8 @@ const (
 	// Runs recorded before it register them after the opening (registering yields,
 	// which orders that run's commands) and never continue as new.
 	changeHandlersFirst = "handlers-first"
+	// changeWithdrawal lets a reviewer withdraw a case (the withdraw update).
+	changeWithdrawal = "withdrawal"
 )
 
 // maxObservationsPerRun bounds a run's history: a notify-only case that stays in
@@ -384,6 +386,20 @@ func (r *caseRun) registerHandlers(ctx workflow.Context) error {
 	if err != nil {
 		return err
 	}
+	err = workflow.SetUpdateHandlerWithOptions(ctx, flow.UpdateWithdraw,
+		func(ctx workflow.Context, req flow.WithdrawalRequest) (health.Case, error) { return r.withdraw(ctx, req) },
+		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, req flow.WithdrawalRequest) error {
+			if err := r.addressed(req.CaseID); err != nil {
+				return err
+			}
+			if p := health.ValidateWithdrawal(req.ReasonCode, req.Message); p != nil {
+				return temporal.NewApplicationError("the withdrawal is incomplete", flow.ErrInvalidRequest, map[string]string(p))
+			}
+			return refusal(r.c.CanWithdraw())
+		}})
+	if err != nil {
+		return err
+	}
 	return workflow.SetUpdateHandler(ctx, flow.UpdateOpened, func(ctx workflow.Context) (health.Case, error) {
 		if err := workflow.Await(ctx, func() bool { return r.openDone }); err != nil {
 			return health.Case{}, err
@@ -467,6 +483,35 @@ func (r *caseRun) decide(ctx workflow.Context, req flow.DecisionRequest) (flow.A
 	return out, err
 }
 
+// withdraw takes the case back at a reviewer's request: enforcement lifted, the
+// appeal under review withdrawn with it, the points given back (by the record's
+// ledger entry) and the seller told why.
+func (r *caseRun) withdraw(ctx workflow.Context, req flow.WithdrawalRequest) (health.Case, error) {
+	// Runs recorded before withdrawals never reach here; the marker keeps later
+	// changes of this path apart from the first.
+	workflow.GetVersion(ctx, changeWithdrawal, workflow.DefaultVersion, 1)
+	err := r.transition(ctx, func() (*recordSpec, error) {
+		now := workflow.Now(ctx).UTC()
+		from := r.c.State
+		appealID, err := r.c.Withdraw()
+		if err != nil {
+			return nil, refusal(err)
+		}
+		spec := &recordSpec{typ: "withdrawn", actor: "reviewer:" + req.ReviewerID, from: from, reviewer: req.ReviewerName,
+			message: req.Message, reasonCode: req.ReasonCode,
+			detail: map[string]any{"message": req.Message, "reason_code": req.ReasonCode, "lifted": string(r.c.Lifted)},
+			mail:   []flow.MailSpec{{Template: "withdrawn", To: flow.ToSeller}}}
+		if ap, ok := r.appeals[appealID]; ok {
+			ap.Status, ap.DecidedAt, ap.DecidedBy = flow.AppealWithdrawn, &now, &req.ReviewerID
+			ap.ReasonCode, ap.Message = optional(req.ReasonCode), optional(req.Message)
+			spec.appeal = &ap
+			spec.detail["appeal_id"] = ap.ID
+		}
+		return spec, nil
+	})
+	return r.c, err
+}
+
 // refusal turns a refused transition into the error callers map to 409.
 func refusal(err error) error {
 	var te *health.TransitionError
@@ -485,6 +530,7 @@ type recordSpec struct {
 	mail       []flow.MailSpec
 	message    string
 	reviewer   string
+	reasonCode string
 }
 
 // transition makes one change to the case, one at a time: apply decides it with
@@ -547,6 +593,7 @@ func (r *caseRun) record(ctx workflow.Context, s recordSpec) error {
 		Case: r.c, WorkflowID: info.WorkflowExecution.ID, RunID: info.WorkflowExecution.RunID,
 		Seq: r.seq, At: workflow.Now(ctx).UTC(), Type: s.typ, Actor: s.actor, From: s.from, Detail: s.detail,
 		Evidence: s.evidence, Appeal: s.appeal, Mail: s.mail, Message: s.message, Reviewer: s.reviewer,
+		ReasonCode: s.reasonCode,
 	}
 	var keys []string
 	if err := workflow.ExecuteActivity(ctx, caseActivities.Record, in).Get(ctx, &keys); err != nil {

@@ -202,7 +202,7 @@ func (s *Service) Claim(ctx context.Context, p app.Principal, appealID string) e
 	return err
 }
 
-var appealStatuses = []string{store.AppealSubmitted, store.AppealApproved, store.AppealRejected, store.AppealInfoRequested}
+var appealStatuses = []string{store.AppealSubmitted, store.AppealApproved, store.AppealRejected, store.AppealInfoRequested, store.AppealWithdrawn}
 
 func checkAppealStatus(status string) error {
 	if status == "" {

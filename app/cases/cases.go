@@ -38,6 +38,7 @@ type Flow interface {
 	SubmitAppeal(ctx context.Context, workflowID, updateID string, req flow.AppealRequest) (flow.Appeal, error)
 	Decide(ctx context.Context, workflowID, updateID string, req flow.DecisionRequest) (flow.Appeal, error)
 	OpenPolicyCase(ctx context.Context, in flow.CaseInput) (health.Case, error)
+	Withdraw(ctx context.Context, workflowID string, req flow.WithdrawalRequest) (health.Case, error)
 }
 
 // Service runs the use cases.
@@ -105,8 +106,7 @@ type Filter struct {
 	Limit    int
 }
 
-var caseStates = []health.CaseState{health.Warned, health.Resolved, health.Enforced, health.UnderReview,
-	health.InfoRequested, health.Reinstated, health.Deactivated}
+var caseStates = health.CaseStates
 
 // List lists the cases the principal may see, newest first; a seller sees only
 // their own.

@@ -1,0 +1,119 @@
+package main
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/accounthealth/accounthealth/store/storetest"
+)
+
+type ratingWithChanges struct {
+	Status string `json:"status"`
+	Rating struct {
+		Score   int `json:"score"`
+		Changes []struct {
+			Delta  int     `json:"delta"`
+			Cause  string  `json:"cause"`
+			CaseID *string `json:"case_id"`
+		} `json:"changes"`
+	} `json:"rating"`
+}
+
+func provisionReviewer(t *testing.T, d *devProcess, name, email string) (id, key string) {
+	t.Helper()
+	var rev struct {
+		Reviewer struct {
+			ID string `json:"id"`
+		} `json:"reviewer"`
+		APIKey string `json:"api_key"`
+	}
+	if code := call(t, "POST", d.base+"/v1/reviewers", d.adminKey, map[string]string{"name": name, "email": email}, &rev); code != http.StatusCreated {
+		t.Fatalf("create reviewer: %d", code)
+	}
+	return rev.Reviewer.ID, rev.APIKey
+}
+
+// TestWithdrawalEndToEnd: a reviewer withdraws an enforced case whose appeal is
+// under review, over HTTP on the real program: the suspension is lifted, the
+// points given back on the ledger, the appeal withdrawn, the seller mailed why.
+func TestWithdrawalEndToEnd(t *testing.T) {
+	d := startDev(t, map[string]string{"AH_DATABASE_URL": storetest.NewPostgresURL(t), "AH_POLICY_FILE": writePolicy(t, "4s")})
+	wanda := provisionSeller(t, d.base, d.adminKey, "wanda")
+	revID, rev := provisionReviewer(t, d, "Rita Reviewer", "rita@example.com")
+
+	c := openCase(t, d, "wanda", wanda)
+	c = waitState(t, d.base, wanda, c.ID, "enforced")
+	var h ratingWithChanges
+	call(t, "GET", d.base+"/v1/sellers/wanda/health", wanda, nil, &h)
+	if h.Status != "suspended" || h.Rating.Score != 0 {
+		t.Fatalf("enforced: status %s, score %d (200 - 200)", h.Status, h.Rating.Score)
+	}
+	var ap struct {
+		Appeal appealResp `json:"appeal"`
+	}
+	if code := call(t, "POST", d.base+"/v1/cases/"+c.ID+"/appeals", wanda, goodPOA, &ap); code != http.StatusCreated {
+		t.Fatalf("appeal: %d", code)
+	}
+
+	url := d.base + "/v1/cases/" + c.ID + "/withdrawal"
+	var e apiError
+	if code := call(t, "POST", url, rev, map[string]string{"message": " "}, &e); code != http.StatusBadRequest ||
+		e.Error.Fields["reason_code"] == "" || e.Error.Fields["message"] == "" {
+		t.Errorf("a withdrawal without reason: %d %+v", code, e.Error)
+	}
+	reason := map[string]string{"reason_code": "measurement_error", "message": "The feedback was left on another seller's orders by mistake."}
+	if code := call(t, "POST", url, wanda, reason, &e); code != http.StatusForbidden {
+		t.Errorf("the seller withdrawing: %d, want 403", code)
+	}
+	if code := call(t, "POST", d.base+"/v1/cases/C-NOPE/withdrawal", rev, reason, &e); code != http.StatusNotFound {
+		t.Errorf("withdrawing no case: %d, want 404", code)
+	}
+	if got := waitState(t, d.base, wanda, c.ID, "under_review"); len(got.Timeline) != 3 {
+		t.Errorf("the refused withdrawals changed the timeline: %+v", got.Timeline)
+	}
+
+	var w caseResp
+	if code := call(t, "POST", url, rev, reason, &w); code != http.StatusOK || w.State != "withdrawn" || w.Enforcement != "none" {
+		t.Fatalf("withdraw: %d %+v", code, w)
+	}
+	if len(w.Appeals) != 1 || w.Appeals[0].Status != "withdrawn" || w.Appeals[0].ReasonCode == nil || *w.Appeals[0].ReasonCode != "measurement_error" {
+		t.Errorf("the appeal under review: %+v", w.Appeals)
+	}
+	var types []string
+	for _, e := range w.Timeline {
+		types = append(types, e.Type)
+	}
+	last := w.Timeline[len(w.Timeline)-1]
+	if got := strings.Join(types, " "); got != "opened enforced appeal_submitted withdrawn" ||
+		last.Actor != "reviewer:"+revID || last.Detail["reason_code"] != "measurement_error" || last.Detail["message"] != reason["message"] {
+		t.Errorf("timeline %q, last %+v", got, last)
+	}
+
+	call(t, "GET", d.base+"/v1/sellers/wanda/health", wanda, nil, &h)
+	if h.Status != "active" || h.Rating.Score != 200 {
+		t.Errorf("after the withdrawal: status %s, score %d, want active and 200", h.Status, h.Rating.Score)
+	}
+	sum, given := 0, false
+	for _, ch := range h.Rating.Changes {
+		if ch.CaseID != nil && *ch.CaseID == c.ID {
+			sum += ch.Delta
+			given = given || (ch.Delta == 200 && strings.Contains(ch.Cause, "withdrawn"))
+		}
+	}
+	if sum != 0 || !given {
+		t.Errorf("the ledger of the case adds to %d (want 0), +200 given back: %v: %+v", sum, given, h.Rating.Changes)
+	}
+
+	m := waitMail(t, d.base, d.adminKey, c.ID, "withdrawn", "wanda@example.com")
+	for _, want := range []string{"measurement error", "another seller's orders", "account suspension is lifted", "given back", ap.Appeal.ID} {
+		if !strings.Contains(m.Text, want) {
+			t.Errorf("the withdrawal mail lacks %q:\n%s", want, m.Text)
+		}
+	}
+
+	if code := call(t, "POST", url, rev, reason, &e); code != http.StatusConflict {
+		t.Errorf("withdrawing a withdrawn case: %d, want 409", code)
+	}
+	saveHistory(t, d, "case/wanda/odr", "case_withdrawn.json")
+}
