@@ -387,7 +387,9 @@ func (r *caseRun) registerHandlers(ctx workflow.Context) error {
 		return err
 	}
 	err = workflow.SetUpdateHandlerWithOptions(ctx, flow.UpdateWithdraw,
-		func(ctx workflow.Context, req flow.WithdrawalRequest) (health.Case, error) { return r.withdraw(ctx, req) },
+		func(ctx workflow.Context, req flow.WithdrawalRequest) (health.Case, error) {
+			return r.withdraw(ctx, req)
+		},
 		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, req flow.WithdrawalRequest) error {
 			if err := r.addressed(req.CaseID); err != nil {
 				return err
