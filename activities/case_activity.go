@@ -176,7 +176,8 @@ func (a *Cases) mailData(c health.Case, seller store.Seller, ev store.Evidence, 
 	d := templates.MailData{
 		CaseID: c.ID, CaseURL: a.PublicURL + "/cases/" + c.ID, AppealURL: a.PublicURL + "/v1/cases/" + c.ID + "/appeals",
 		SellerID: seller.ID, SellerName: seller.Name, Kind: string(c.Kind), State: string(c.State), Enforcement: string(enforcement),
-		Automated: c.Kind == health.MetricBreach, Deadline: c.Deadline,
+		// A confirmed suspension was decided by the reviewer who confirmed it.
+		Automated: c.Kind == health.MetricBreach && in.Type != "confirmed", Deadline: c.Deadline,
 		Metric: string(c.Metric), MetricTitle: def.Title, Rule: def.Numerator + ", of " + def.Denominator,
 		Numerator: ev.Numerator, Denominator: ev.Denominator, Value: ev.Value, TargetOp: string(ev.Target.Op), TargetValue: ev.Target.Value,
 		WindowDays: ev.WindowDays, WindowStart: ev.WindowStart, WindowEnd: ev.WindowEnd, EvidenceIDs: ids, MoreEvidence: more,

@@ -194,3 +194,23 @@ func (s *Server) withdrawCase(c echo.Context) error {
 	}
 	return c.JSON(http.StatusOK, caseJSON(v))
 }
+
+type confirmationBody struct {
+	Decision   health.ConfirmDecision `json:"decision"`
+	ReasonCode string                 `json:"reason_code"`
+	Message    string                 `json:"message" text:"free"`
+}
+
+// confirmCase takes a reviewer's answer to a suspension waiting for confirmation.
+func (s *Server) confirmCase(c echo.Context) error {
+	var req confirmationBody
+	if err := bind(c, &req); err != nil {
+		return err
+	}
+	v, err := s.cases.Confirm(c.Request().Context(), principal(c), c.Param("id"), req.Decision,
+		cases.Reason{ReasonCode: req.ReasonCode, Message: req.Message})
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, caseJSON(v))
+}

@@ -160,6 +160,7 @@ func New(cfg Config) *Server {
 	v1.GET("/cases/:id", s.getCase, anyone)
 	v1.POST("/cases/:id/appeals", s.submitAppeal, allow(store.RoleSeller))
 	v1.POST("/cases/:id/withdrawal", s.withdrawCase, allow(store.RoleReviewer))
+	v1.POST("/cases/:id/confirmation", s.confirmCase, allow(store.RoleReviewer))
 	v1.GET("/appeals", s.listAppeals, staff)
 	v1.POST("/appeals/:id/decision", s.decideAppeal, allow(store.RoleReviewer))
 	if s.mailbox != nil {

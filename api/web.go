@@ -70,6 +70,7 @@ func (s *Server) registerWeb(e *echo.Echo) {
 	web.GET("/review", s.queuePage, s.signedIn, reviewer)
 	web.GET("/review/appeals/:id", s.reviewPage, s.signedIn, reviewer)
 	web.POST("/review/appeals/:id/claim", s.claimAppeal, s.signedIn, reviewer)
+	web.POST("/review/cases/:id/action", s.caseAction, s.signedIn, reviewer)
 	web.POST("/review/appeals/:id/decision", s.reviewDecision, s.signedIn, reviewer)
 }
 

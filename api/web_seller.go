@@ -156,8 +156,12 @@ type casePageData struct {
 	Case      CaseJSON
 	Evidence  evidenceView
 	CanAppeal bool
-	Form      map[string]string
-	Errors    map[string]string
+	// Reviewers: the case takes a withdrawal now; Confirming: it waits for
+	// confirmation of its suspension.
+	CanWithdraw bool
+	Confirming  bool
+	Form        map[string]string
+	Errors      map[string]string
 }
 
 func caseData(p Principal, v cases.View) casePageData {
@@ -170,8 +174,10 @@ func caseData(p Principal, v cases.View) casePageData {
 		Case: caseJSON(v),
 		Evidence: evidenceView{Value: ev.Value, Numerator: ev.Numerator, Denominator: ev.Denominator, TargetOp: string(ev.Target.Op),
 			TargetValue: ev.Target.Value, WindowDays: ev.WindowDays, WindowStart: ev.WindowStart, WindowEnd: ev.WindowEnd, IDs: ids, Note: ev.Note},
-		CanAppeal: p.Role == store.RoleSeller && v.CanAppeal,
-		Form:      map[string]string{}, Errors: map[string]string{},
+		CanAppeal:   p.Role == store.RoleSeller && v.CanAppeal,
+		CanWithdraw: p.Role == store.RoleReviewer && health.CaseState(v.State).Open(),
+		Confirming:  p.Role == store.RoleReviewer && health.CaseState(v.State) == health.PendingConfirmation,
+		Form:        map[string]string{}, Errors: map[string]string{},
 	}
 }
 

@@ -109,7 +109,7 @@ func CaseRatingChange(c Case, from CaseState) (RatingChange, bool) {
 			what = c.Violation
 		}
 		return RatingChange{key + "opened", -notice, fmt.Sprintf("case %s opened: %s missed its target", c.ID, what)}, true
-	case from == Warned && c.State == Enforced:
+	case (from == Warned || from == PendingConfirmation) && c.State == Enforced:
 		return RatingChange{key + "enforced", notice - Severity(c.Enforcement), fmt.Sprintf("case %s enforced: %s", c.ID, enforcement)}, true
 	case from != Withdrawn && c.State == Withdrawn:
 		// What the case took so far: a notice's points while warned, its

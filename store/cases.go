@@ -304,7 +304,12 @@ func (s *Store) Appeals(ctx context.Context, status string, limit int) ([]Appeal
 // OpenCases returns the open metric cases of the given sellers, keyed by seller and metric.
 func (s *Store) OpenCases(ctx context.Context, sellerIDs []string) (map[string]map[health.MetricID]CaseRow, error) {
 	out := map[string]map[health.MetricID]CaseRow{}
-	open := []string{string(health.Warned), string(health.Enforced), string(health.UnderReview), string(health.InfoRequested)}
+	var open []string
+	for _, st := range health.CaseStates {
+		if st.Open() {
+			open = append(open, string(st))
+		}
+	}
 	for _, c := range chunks(len(sellerIDs), maxParams(s.dialect)-10) {
 		var rows []CaseRow
 		err := s.read.WithContext(ctx).Where("seller_id IN ? AND kind = ? AND state IN ?", sellerIDs[c.from:c.from+c.n], string(health.MetricBreach), open).

@@ -30,7 +30,10 @@ const (
 	Deactivated    = "deactivated"
 	Escalation     = "escalation"
 	Withdrawn      = "withdrawn"
-	SignIn         = "signin" // not about a case: CaseURL carries the link
+	// A suspension waiting for a reviewer, and its overdue confirmation.
+	PendingConfirmation    = "pending_confirmation"
+	ConfirmationEscalation = "confirmation_escalation"
+	SignIn                 = "signin" // not about a case: CaseURL carries the link
 
 	// About a seller's standing, not a case.
 	TierChanged    = "tier_changed"
@@ -42,7 +45,7 @@ const (
 var Standing = []string{TierChanged, ProgramInvited, ProgramRevoked}
 
 // Names lists every mail about a case.
-var Names = []string{Warning, Notice, Enforcement, Resolved, AppealReceived, Reinstated, Rejected, InfoRequested, Deactivated, Escalation, Withdrawn}
+var Names = []string{Warning, Notice, Enforcement, Resolved, AppealReceived, Reinstated, Rejected, InfoRequested, Deactivated, Escalation, Withdrawn, PendingConfirmation, ConfirmationEscalation}
 
 var funcs = map[string]any{
 	"date": func(t time.Time) string { return t.UTC().Format("Mon 2 Jan 2006 15:04 MST") },

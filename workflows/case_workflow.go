@@ -25,6 +25,9 @@ const (
 	changeHandlersFirst = "handlers-first"
 	// changeWithdrawal lets a reviewer withdraw a case (the withdraw update).
 	changeWithdrawal = "withdrawal"
+	// changeConfirmation holds a suspension for a reviewer's confirmation when the
+	// case's policy asks it (cases.confirm_suspension).
+	changeConfirmation = "confirm-suspension"
 )
 
 // maxObservationsPerRun bounds a run's history: a notify-only case that stays in
@@ -182,7 +185,7 @@ func (r *caseRun) run(ctx workflow.Context) (health.Case, error) {
 		if r.retryAt.After(r.c.Deadline) {
 			wait = r.retryAt.Sub(workflow.Now(ctx))
 		}
-		if r.c.State == health.UnderReview && r.c.Escalated {
+		if (r.c.State == health.UnderReview || r.c.State == health.PendingConfirmation) && r.c.Escalated {
 			if err := workflow.Await(ctx, woken); err != nil { // escalated once; now only a decision moves it
 				return r.c, err
 			}
@@ -272,7 +275,7 @@ func (r *caseRun) observe(ctx workflow.Context) {
 		}
 		_ = r.transition(ctx, func() (*recordSpec, error) {
 			switch {
-			case o.Status == health.Good && r.c.State == health.Warned:
+			case o.Status == health.Good && (r.c.State == health.Warned || r.c.State == health.PendingConfirmation):
 				from := r.c.State
 				if err := r.c.Recover(); err != nil {
 					return nil, err
@@ -303,13 +306,18 @@ func (r *caseRun) deadlinePassed(ctx workflow.Context) error {
 	return r.transition(ctx, func() (*recordSpec, error) {
 		from := r.c.State
 		switch from {
-		case health.Enforced, health.InfoRequested, health.UnderReview:
+		case health.Enforced, health.InfoRequested, health.UnderReview, health.PendingConfirmation:
 		default:
 			return nil, fmt.Errorf("case %s: no deadline handling for state %s", r.c.ID, from)
 		}
 		escalate, err := r.c.DeadlinePassed()
 		if err != nil {
 			return nil, err
+		}
+		if escalate && from == health.PendingConfirmation {
+			return &recordSpec{typ: "confirmation_escalated", actor: "system", from: from,
+				detail: map[string]any{"message": "the suspension waited past its confirmation SLA; escalated to every reviewer (nothing is enforced until one confirms)"},
+				mail:   []flow.MailSpec{{Template: "confirmation_escalation", To: flow.ToReviewers}}}, nil
 		}
 		if escalate {
 			spec := &recordSpec{typ: "escalated", actor: "system", from: from,
@@ -335,10 +343,19 @@ func (r *caseRun) graceEnded(ctx workflow.Context, o flow.Observation) (*recordS
 	if from != health.Warned {
 		return nil, nil // moved while re-checking
 	}
+	if r.c.Policy.ConfirmSuspension && r.c.Action == health.Suspend &&
+		workflow.GetVersion(ctx, changeConfirmation, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		r.c.Policy.ConfirmSuspension = false // a run recorded before confirmations enforces as it did
+	}
 	if err := r.c.GraceEnded(workflow.Now(ctx).UTC(), o.Status == health.Bad); err != nil {
 		return nil, err
 	}
 	switch r.c.State {
+	case health.PendingConfirmation:
+		return &recordSpec{typ: "pending_confirmation", actor: "system", from: from, evidence: &o.Evidence,
+			detail: observationDetail("re-checked at the end of the grace period: still missing its target; "+
+				"a reviewer confirms before any suspension takes effect", o),
+			mail: []flow.MailSpec{{Template: "pending_confirmation", To: flow.ToSeller}}}, nil
 	case health.Resolved:
 		return &recordSpec{typ: "recovered", actor: "system", from: from, evidence: &o.Evidence,
 			detail: observationDetail("re-checked at the end of the grace period: back on target; the case is closed", o),
@@ -398,6 +415,22 @@ func (r *caseRun) registerHandlers(ctx workflow.Context) error {
 				return temporal.NewApplicationError("the withdrawal is incomplete", flow.ErrInvalidRequest, map[string]string(p))
 			}
 			return refusal(r.c.CanWithdraw())
+		}})
+	if err != nil {
+		return err
+	}
+	err = workflow.SetUpdateHandlerWithOptions(ctx, flow.UpdateConfirm,
+		func(ctx workflow.Context, req flow.ConfirmationRequest) (health.Case, error) {
+			return r.confirm(ctx, req)
+		},
+		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, req flow.ConfirmationRequest) error {
+			if err := r.addressed(req.CaseID); err != nil {
+				return err
+			}
+			if p := health.ValidateConfirmation(req.Decision, req.ReasonCode, req.Message); p != nil {
+				return temporal.NewApplicationError("the confirmation is incomplete", flow.ErrInvalidRequest, map[string]string(p))
+			}
+			return refusal(r.c.CanConfirm())
 		}})
 	if err != nil {
 		return err
@@ -492,9 +525,20 @@ func (r *caseRun) withdraw(ctx workflow.Context, req flow.WithdrawalRequest) (he
 	// Runs recorded before withdrawals never reach here; the marker keeps later
 	// changes of this path apart from the first.
 	workflow.GetVersion(ctx, changeWithdrawal, workflow.DefaultVersion, 1)
+	return r.withdrawIf(ctx, req, nil)
+}
+
+// withdrawIf withdraws the case if check (when given) still allows it once the
+// transition holds the case: validators of racing requests all run first.
+func (r *caseRun) withdrawIf(ctx workflow.Context, req flow.WithdrawalRequest, check func() error) (health.Case, error) {
 	err := r.transition(ctx, func() (*recordSpec, error) {
 		now := workflow.Now(ctx).UTC()
 		from := r.c.State
+		if check != nil {
+			if err := check(); err != nil {
+				return nil, refusal(err)
+			}
+		}
 		appealID, err := r.c.Withdraw()
 		if err != nil {
 			return nil, refusal(err)
@@ -510,6 +554,35 @@ func (r *caseRun) withdraw(ctx workflow.Context, req flow.WithdrawalRequest) (he
 			spec.detail["appeal_id"] = ap.ID
 		}
 		return spec, nil
+	})
+	return r.c, err
+}
+
+// confirm applies a reviewer's answer to a suspension waiting for confirmation:
+// confirmed, it takes effect with the reviewer named; withdrawn, the case is
+// withdrawn as any withdrawal.
+func (r *caseRun) confirm(ctx workflow.Context, req flow.ConfirmationRequest) (health.Case, error) {
+	workflow.GetVersion(ctx, changeConfirmation, workflow.DefaultVersion, 1)
+	if req.Decision == health.WithdrawIt {
+		return r.withdrawIf(ctx, flow.WithdrawalRequest{CaseID: req.CaseID, ReviewerID: req.ReviewerID, ReviewerName: req.ReviewerName,
+			ReasonCode: req.ReasonCode, Message: req.Message}, r.c.CanConfirm)
+	}
+	err := r.transition(ctx, func() (*recordSpec, error) {
+		from := r.c.State
+		if err := r.c.Confirm(workflow.Now(ctx).UTC()); err != nil {
+			return nil, refusal(err)
+		}
+		detail := map[string]any{"message": "a reviewer confirmed the " + string(r.c.Enforcement), "reviewer_id": req.ReviewerID,
+			"reviewer": req.ReviewerName}
+		if req.ReasonCode != "" {
+			detail["reason_code"] = req.ReasonCode
+		}
+		if req.Message != "" {
+			detail["reviewer_message"] = req.Message
+		}
+		return &recordSpec{typ: "confirmed", actor: "reviewer:" + req.ReviewerID, from: from, reviewer: req.ReviewerName,
+			message: req.Message, reasonCode: req.ReasonCode, detail: detail,
+			mail: []flow.MailSpec{{Template: "enforcement", To: flow.ToSeller}}}, nil
 	})
 	return r.c, err
 }

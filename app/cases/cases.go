@@ -39,6 +39,7 @@ type Flow interface {
 	Decide(ctx context.Context, workflowID, updateID string, req flow.DecisionRequest) (flow.Appeal, error)
 	OpenPolicyCase(ctx context.Context, in flow.CaseInput) (health.Case, error)
 	Withdraw(ctx context.Context, workflowID string, req flow.WithdrawalRequest) (health.Case, error)
+	Confirm(ctx context.Context, workflowID string, req flow.ConfirmationRequest) (health.Case, error)
 }
 
 // Service runs the use cases.

@@ -42,3 +42,30 @@ func (s *Service) Withdraw(ctx context.Context, p app.Principal, caseID string, 
 	}
 	return s.Case(ctx, p, caseID)
 }
+
+// Confirm takes a reviewer's answer to a suspension waiting for confirmation:
+// confirm (the suspension takes effect, the reviewer named) or withdraw (as
+// Withdraw). The case's workflow decides whether it still waits.
+func (s *Service) Confirm(ctx context.Context, p app.Principal, caseID string, d health.ConfirmDecision, r Reason) (View, error) {
+	row, err := s.visible(ctx, p, caseID)
+	if err != nil {
+		return View{}, err
+	}
+	r.Message = strings.TrimSpace(r.Message)
+	if problems := health.ValidateConfirmation(d, r.ReasonCode, r.Message); problems != nil {
+		return View{}, app.Invalid("the confirmation is incomplete", problems)
+	}
+	if health.CaseState(row.State) != health.PendingConfirmation {
+		return View{}, app.Conflict("the case is %s; no suspension is waiting for confirmation", row.State)
+	}
+	reviewer, err := s.Store.Reviewer(ctx, p.ReviewerID)
+	if err != nil {
+		return View{}, err
+	}
+	_, err = s.Flow.Confirm(ctx, row.WorkflowID, flow.ConfirmationRequest{CaseID: row.ID, ReviewerID: p.ReviewerID,
+		ReviewerName: reviewer.Name, Decision: d, ReasonCode: r.ReasonCode, Message: r.Message})
+	if err != nil {
+		return View{}, caseError(err)
+	}
+	return s.Case(ctx, p, caseID)
+}

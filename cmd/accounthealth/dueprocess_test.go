@@ -2,8 +2,11 @@ package main
 
 import (
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/accounthealth/accounthealth/store/storetest"
 )
@@ -116,4 +119,94 @@ func TestWithdrawalEndToEnd(t *testing.T) {
 		t.Errorf("withdrawing a withdrawn case: %d, want 409", code)
 	}
 	saveHistory(t, d, "case/wanda/odr", "case_withdrawn.json")
+}
+
+func writeConfirmingPolicy(t *testing.T) string {
+	path := filepath.Join(t.TempDir(), "policy.yaml")
+	policy := "cases:\n  warning_grace: 3s\n  appeal_window: 120s\n  review_sla: 60s\n  info_response_window: 60s\n  max_appeals: 3\n" +
+		"  confirm_suspension: true\n  confirmation_sla: 3s\nevaluation:\n  sweep_interval: 0s\n"
+	if err := os.WriteFile(path, []byte(policy), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// TestConfirmationEndToEnd: with cases.confirm_suspension, a breach of a
+// suspending metric is not enforced when its grace ends: the seller is told a
+// person checks it, reviewers see it first, a missed SLA is escalated by mail,
+// and only a reviewer's confirmation suspends the account.
+func TestConfirmationEndToEnd(t *testing.T) {
+	d := startDev(t, map[string]string{"AH_DATABASE_URL": storetest.NewPostgresURL(t), "AH_POLICY_FILE": writeConfirmingPolicy(t)})
+	cora := provisionSeller(t, d.base, d.adminKey, "cora")
+	revID, rev := provisionReviewer(t, d, "Rita Reviewer", "rita@example.com")
+
+	c := openCase(t, d, "cora", cora)
+	c = waitState(t, d.base, cora, c.ID, "pending_confirmation")
+	if c.Enforcement != "none" {
+		t.Errorf("pending with enforcement %s", c.Enforcement)
+	}
+	var h ratingWithChanges
+	call(t, "GET", d.base+"/v1/sellers/cora/health", cora, nil, &h)
+	if h.Status != "at_risk" || h.Rating.Score != 180 {
+		t.Errorf("pending: status %s, score %d, want at_risk and 180 (a notice)", h.Status, h.Rating.Score)
+	}
+	m := waitMail(t, d.base, d.adminKey, c.ID, "reviewer is checking", "cora@example.com")
+	if !strings.Contains(m.Text, "Nothing is enforced until then") {
+		t.Errorf("the seller's mail:\n%s", m.Text)
+	}
+	var list struct {
+		Cases []caseResp `json:"cases"`
+	}
+	if code := call(t, "GET", d.base+"/v1/cases?state=pending_confirmation", rev, nil, &list); code != http.StatusOK || len(list.Cases) != 1 || list.Cases[0].ID != c.ID {
+		t.Errorf("pending cases: %d %+v", code, list.Cases)
+	}
+
+	// The SLA passes: every reviewer is told, and nothing is enforced.
+	esc := waitMail(t, d.base, d.adminKey, c.ID, "Confirmation overdue", "rita@example.com")
+	if !strings.Contains(esc.Text, "/cases/"+c.ID) {
+		t.Errorf("the escalation does not link the case:\n%s", esc.Text)
+	}
+	time.Sleep(2 * time.Second)
+	c = waitState(t, d.base, cora, c.ID, "pending_confirmation")
+	if c.Enforcement != "none" {
+		t.Errorf("enforced on its own: %+v", c)
+	}
+
+	url := d.base + "/v1/cases/" + c.ID + "/confirmation"
+	var e apiError
+	if code := call(t, "POST", url, rev, map[string]string{"decision": "maybe"}, &e); code != http.StatusBadRequest || e.Error.Fields["decision"] == "" {
+		t.Errorf("a bad decision: %d %+v", code, e.Error)
+	}
+	if code := call(t, "POST", url, rev, map[string]string{"decision": "withdraw"}, &e); code != http.StatusBadRequest || e.Error.Fields["reason_code"] == "" {
+		t.Errorf("a withdrawal without reason: %d %+v", code, e.Error)
+	}
+	if code := call(t, "POST", url, cora, map[string]string{"decision": "confirm"}, &e); code != http.StatusForbidden {
+		t.Errorf("the seller confirming: %d, want 403", code)
+	}
+	var conf caseResp
+	if code := call(t, "POST", url, rev, map[string]string{"decision": "confirm", "message": "Five buyers complained; the feedback stands."}, &conf); code != http.StatusOK ||
+		conf.State != "enforced" || conf.Enforcement != "account_suspension" {
+		t.Fatalf("confirm: %d %+v", code, conf)
+	}
+	var types []string
+	for _, e := range conf.Timeline {
+		types = append(types, e.Type)
+	}
+	last := conf.Timeline[len(conf.Timeline)-1]
+	if got := strings.Join(types, " "); got != "opened pending_confirmation confirmation_escalated confirmed" ||
+		last.Actor != "reviewer:"+revID || last.Detail["reviewer"] != "Rita Reviewer" {
+		t.Errorf("timeline %q, last %+v", got, last)
+	}
+	call(t, "GET", d.base+"/v1/sellers/cora/health", cora, nil, &h)
+	if h.Status != "suspended" || h.Rating.Score != 0 {
+		t.Errorf("confirmed: status %s, score %d", h.Status, h.Rating.Score)
+	}
+	enf := waitMail(t, d.base, d.adminKey, c.ID, "Your account is under", "cora@example.com")
+	if !strings.Contains(enf.Text, "Rita Reviewer") || !strings.Contains(enf.Text, "decided by a performance reviewer") {
+		t.Errorf("the enforcement mail does not name the reviewer:\n%s", enf.Text[:600])
+	}
+	if code := call(t, "POST", url, rev, map[string]string{"decision": "confirm"}, &e); code != http.StatusConflict {
+		t.Errorf("confirming again: %d, want 409", code)
+	}
+	saveHistory(t, d, "case/cora/odr", "case_confirmed.json")
 }

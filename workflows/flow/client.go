@@ -110,6 +110,13 @@ func (f *Client) Withdraw(ctx context.Context, workflowID string, req Withdrawal
 	return out, f.update(ctx, workflowID, "", UpdateWithdraw, req, &out)
 }
 
+// Confirm sends a reviewer's answer to a suspension waiting for confirmation, and
+// answers the case as it then stands.
+func (f *Client) Confirm(ctx context.Context, workflowID string, req ConfirmationRequest) (health.Case, error) {
+	var out health.Case
+	return out, f.update(ctx, workflowID, "", UpdateConfirm, req, &out)
+}
+
 // update sends an update to the workflow's current run: a case that continued as
 // new has a new run, and the request names its case so another case under the
 // same workflow id refuses it.

@@ -27,6 +27,7 @@ const (
 	UpdateAppeal      = "submit-appeal" // a seller's Plan of Action (AppealRequest → Appeal)
 	UpdateDecision    = "decide"        // a reviewer's decision (DecisionRequest → Appeal)
 	UpdateWithdraw    = "withdraw"      // a reviewer withdraws the case (WithdrawalRequest → health.Case)
+	UpdateConfirm     = "confirm"       // a reviewer confirms or withdraws a pending suspension (ConfirmationRequest → health.Case)
 	UpdateOpened      = "opened"        // waits until the case is opened and recorded (→ health.Case)
 	QueryCase         = "case"          // the case's state (health.Case)
 )

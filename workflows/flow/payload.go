@@ -88,6 +88,16 @@ type WithdrawalRequest struct {
 	Message      string
 }
 
+// ConfirmationRequest is a reviewer's answer to a suspension waiting for confirmation.
+type ConfirmationRequest struct {
+	CaseID       string `json:",omitempty"`
+	ReviewerID   string
+	ReviewerName string
+	Decision     health.ConfirmDecision
+	ReasonCode   string
+	Message      string
+}
+
 // Appeal is a Plan of Action and its decision, as the case holds it.
 type Appeal struct {
 	ID                 string
