@@ -144,6 +144,9 @@ func permanent(err error) error {
 
 // evidenceRow and appealRow map the workflow's payloads to the store's rows.
 func evidenceRow(e flow.Evidence) store.Evidence {
+	if e.OrderIDs == nil { // a metric back on target has none behind it: an empty list, as the API promises
+		e.OrderIDs = []string{}
+	}
 	return store.Evidence{Numerator: e.Numerator, Denominator: e.Denominator, Value: e.Value, Target: e.Target,
 		WindowDays: e.WindowDays, WindowStart: e.WindowStart, WindowEnd: e.WindowEnd, OrderIDs: e.OrderIDs,
 		MessageIDs: e.MessageIDs, Note: e.Note}

@@ -24,6 +24,7 @@ import (
 
 	"github.com/accounthealth/accounthealth/activities/mail/capture"
 	"github.com/accounthealth/accounthealth/app/cases"
+	"github.com/accounthealth/accounthealth/app/disputes"
 	"github.com/accounthealth/accounthealth/app/ingest"
 	"github.com/accounthealth/accounthealth/app/sellers"
 	"github.com/accounthealth/accounthealth/app/signin"
@@ -84,6 +85,7 @@ type Server struct {
 	sellers           *sellers.Service
 	signin            *signin.Service
 	standing          *standing.Service
+	disputes          *disputes.Service
 	policy            health.Policy
 	adminKeyHash      string
 	mailbox           *capture.Server
@@ -121,6 +123,7 @@ func New(cfg Config) *Server {
 		sellers:     &sellers.Service{Store: cfg.Store, Evaluations: cfg.Workflows, Policy: cfg.Policy},
 		signin:      &signin.Service{Store: cfg.Store, Mailer: cfg.Mailer, PublicURL: strings.TrimSuffix(cfg.PublicURL, "/"), Log: cfg.Logger},
 		standing:    &standing.Service{Store: cfg.Store, Flow: cfg.Workflows, Policy: cfg.Policy},
+		disputes:    &disputes.Service{Store: cfg.Store},
 		inFlight:    &inFlight{max: cfg.InFlightPerClient, n: map[string]int{}},
 		bodyTimeout: cfg.BodyTimeout, eventsBodyTimeout: cfg.EventsBodyTimeout}
 	e := echo.New()
@@ -161,6 +164,9 @@ func New(cfg Config) *Server {
 	v1.POST("/cases/:id/appeals", s.submitAppeal, allow(store.RoleSeller))
 	v1.POST("/cases/:id/withdrawal", s.withdrawCase, allow(store.RoleReviewer))
 	v1.POST("/cases/:id/confirmation", s.confirmCase, allow(store.RoleReviewer))
+	v1.POST("/orders/:order_id/disputes", s.openDispute, allow(store.RoleSeller))
+	v1.GET("/disputes", s.listDisputes, staff)
+	v1.POST("/disputes/:id/decision", s.decideDispute, allow(store.RoleReviewer))
 	v1.GET("/appeals", s.listAppeals, staff)
 	v1.POST("/appeals/:id/decision", s.decideAppeal, allow(store.RoleReviewer))
 	if s.mailbox != nil {

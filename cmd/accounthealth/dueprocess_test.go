@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -209,4 +210,175 @@ func TestConfirmationEndToEnd(t *testing.T) {
 		t.Errorf("confirming again: %d, want 409", code)
 	}
 	saveHistory(t, d, "case/cora/odr", "case_confirmed.json")
+}
+
+type disputeResp struct {
+	ID      string   `json:"id"`
+	OrderID string   `json:"order_id"`
+	Defect  *string  `json:"defect"`
+	Defects []string `json:"defects"`
+	Status  string   `json:"status"`
+	CaseID  *string  `json:"case_id"`
+}
+
+// disputeEvents are 20 delivered orders of seller placed 5 days ago; the first
+// `negative` have 1-star feedback, order o3 was returned, and one order placed
+// 100 days ago had 1-star feedback 95 days ago (outside every window).
+func disputeEvents(seller string, negative int, now time.Time) []map[string]any {
+	var ev []map[string]any
+	order := func(oid string, placed time.Time) {
+		ev = append(ev,
+			map[string]any{"id": oid + "-p", "type": "order_placed", "at": ts(placed), "seller_id": seller, "order_id": oid,
+				"ship_by": ts(placed.Add(24 * time.Hour)), "deliver_by": ts(placed.Add(4 * 24 * time.Hour))},
+			map[string]any{"id": oid + "-s", "type": "order_shipped", "at": ts(placed.Add(time.Hour)), "order_id": oid, "tracking_number": "T" + oid, "carrier": "DHL"},
+			map[string]any{"id": oid + "-c", "type": "tracking_scanned", "at": ts(placed.Add(2 * time.Hour)), "order_id": oid},
+			map[string]any{"id": oid + "-d", "type": "order_delivered", "at": ts(placed.Add(2 * 24 * time.Hour)), "order_id": oid})
+	}
+	for i := range 20 {
+		oid := fmt.Sprintf("%s-o%d", seller, i)
+		placed := now.Add(-5 * 24 * time.Hour)
+		order(oid, placed)
+		if i < negative {
+			ev = append(ev, map[string]any{"id": oid + "-f", "type": "feedback", "at": ts(placed.Add(3 * 24 * time.Hour)), "order_id": oid, "rating": 1})
+		}
+		if i == 3 {
+			ev = append(ev, map[string]any{"id": oid + "-r", "type": "order_returned", "at": ts(placed.Add(3 * 24 * time.Hour)), "order_id": oid})
+		}
+	}
+	old := seller + "-old"
+	order(old, now.Add(-100*24*time.Hour))
+	ev = append(ev, map[string]any{"id": old + "-f", "type": "feedback", "at": ts(now.Add(-95 * 24 * time.Hour)), "order_id": old, "rating": 1})
+	return ev
+}
+
+// TestDisputeEndToEnd: a seller warned for one negative feedback disputes it; a
+// reviewer upholds it, and the next evaluation finds the seller good by the
+// test's own count and resolves the warning. Bad disputes store nothing.
+func TestDisputeEndToEnd(t *testing.T) {
+	d := startDev(t, map[string]string{"AH_DATABASE_URL": storetest.NewPostgresURL(t), "AH_POLICY_FILE": writePolicy(t, "1h")})
+	dora := provisionSeller(t, d.base, d.adminKey, "dora")
+	provisionSeller(t, d.base, d.adminKey, "eve")
+	revID, rev := provisionReviewer(t, d, "Rita Reviewer", "rita@example.com")
+	now := time.Now().UTC()
+	const negative = 1 // the test's own count of defects
+	events := append(disputeEvents("dora", negative, now), disputeEvents("eve", 0, now)...)
+	if code := call(t, "POST", d.base+"/v1/events", d.adminKey, map[string]any{"events": events}, nil); code != http.StatusOK {
+		t.Fatalf("post events: %d", code)
+	}
+	if ev := evaluate(t, d, map[string]any{"seller_ids": []string{"dora"}}); ev.Breaches != 1 {
+		t.Fatalf("evaluation found %d breaches, want 1 (odr: %d of 20)", ev.Breaches, negative)
+	}
+	var list struct {
+		Cases []caseResp `json:"cases"`
+	}
+	call(t, "GET", d.base+"/v1/cases?seller_id=dora", dora, nil, &list)
+	if len(list.Cases) != 1 || list.Cases[0].Evidence.Numerator != negative || len(list.Cases[0].Evidence.OrderIDs) != 1 {
+		t.Fatalf("cases of dora: %+v", list.Cases)
+	}
+	c := list.Cases[0]
+
+	// Bad disputes: nothing stored.
+	dispute := func(order string, body map[string]string, out any) int {
+		return call(t, "POST", d.base+"/v1/orders/"+order+"/disputes", dora, body, out)
+	}
+	var e apiError
+	for _, bad := range []struct {
+		order string
+		body  map[string]string
+		code  int
+		field string
+	}{
+		{"eve-o0", map[string]string{"defect": "negative_feedback", "reason": "wrong_order", "message": "Not ours."}, 404, ""},
+		{"dora-o5", map[string]string{"defect": "negative_feedback", "reason": "wrong_order", "message": "No such feedback."}, 400, "defect"},
+		{"dora-o0", map[string]string{"defect": "bad_vibes", "reason": "wrong_order", "message": "?"}, 400, "defect"},
+		{"dora-o0", map[string]string{"defect": "negative_feedback", "message": "No reason."}, 400, "reason"},
+		{"dora-old", map[string]string{"defect": "negative_feedback", "reason": "wrong_order", "message": "Too late."}, 400, "defect"},
+		{"dora-o7", map[string]string{"reason": "wrong_order", "message": "An order without any defect."}, 400, "order_id"},
+	} {
+		e = apiError{}
+		if code := dispute(bad.order, bad.body, &e); code != bad.code || (bad.field != "" && e.Error.Fields[bad.field] == "") {
+			t.Errorf("dispute %s %v: %d %+v, want %d naming %q", bad.order, bad.body, code, e.Error, bad.code, bad.field)
+		}
+	}
+	var queue struct {
+		Disputes   []disputeResp `json:"disputes"`
+		NextCursor *string       `json:"next_cursor"`
+	}
+	call(t, "GET", d.base+"/v1/disputes", rev, nil, &queue)
+	if len(queue.Disputes) != 0 {
+		t.Fatalf("bad disputes were stored: %+v", queue.Disputes)
+	}
+
+	var opened struct {
+		Dispute disputeResp `json:"dispute"`
+	}
+	body := map[string]string{"defect": "negative_feedback", "reason": "wrong_order", "message": "The buyer reviewed another shop's parcel; see their message."}
+	if code := dispute("dora-o0", body, &opened); code != http.StatusCreated || opened.Dispute.Status != "open" ||
+		opened.Dispute.CaseID == nil || *opened.Dispute.CaseID != c.ID {
+		t.Fatalf("dispute: %d %+v", code, opened.Dispute)
+	}
+	if code := dispute("dora-o0", body, &e); code != http.StatusConflict {
+		t.Errorf("the same defect disputed twice: %d, want 409", code)
+	}
+	if code := call(t, "GET", d.base+"/v1/disputes?status=open", dora, nil, &e); code != http.StatusForbidden {
+		t.Errorf("a seller reading the queue: %d, want 403", code)
+	}
+	call(t, "GET", d.base+"/v1/disputes?status=open", rev, nil, &queue)
+	if len(queue.Disputes) != 1 || queue.Disputes[0].ID != opened.Dispute.ID || queue.NextCursor != nil {
+		t.Errorf("open disputes: %+v", queue)
+	}
+
+	// A denied dispute cannot be reopened.
+	var ret struct {
+		Dispute disputeResp `json:"dispute"`
+	}
+	if code := dispute("dora-o3", map[string]string{"reason": "damaged_by_carrier", "message": "The carrier broke it."}, &ret); code != http.StatusCreated ||
+		ret.Dispute.Defect != nil || strings.Join(ret.Dispute.Defects, ",") != "return" {
+		t.Fatalf("dispute of every defect of o3: %d %+v", code, ret.Dispute)
+	}
+	decision := d.base + "/v1/disputes/" + ret.Dispute.ID + "/decision"
+	if code := call(t, "POST", decision, rev, map[string]string{"decision": "denied"}, &e); code != http.StatusBadRequest || e.Error.Fields["message"] == "" {
+		t.Errorf("a decision without message: %d %+v", code, e.Error)
+	}
+	if code := call(t, "POST", decision, rev, map[string]string{"decision": "denied", "message": "Returns are the buyer's right."}, &ret); code != http.StatusOK || ret.Dispute.Status != "denied" {
+		t.Errorf("deny: %d %+v", code, ret.Dispute)
+	}
+	if code := dispute("dora-o3", map[string]string{"defect": "return", "reason": "again", "message": "Please look again."}, &e); code != http.StatusConflict {
+		t.Errorf("a denied dispute reopened: %d, want 409", code)
+	}
+
+	var upheld struct {
+		Dispute disputeResp `json:"dispute"`
+	}
+	decision = d.base + "/v1/disputes/" + opened.Dispute.ID + "/decision"
+	if code := call(t, "POST", decision, rev, map[string]string{"decision": "upheld", "message": "The feedback was about another shop; it no longer counts."}, &upheld); code != http.StatusOK || upheld.Dispute.Status != "upheld" {
+		t.Fatalf("uphold: %d %+v", code, upheld.Dispute)
+	}
+	if code := call(t, "POST", decision, rev, map[string]string{"decision": "denied", "message": "Changed my mind."}, &e); code != http.StatusConflict {
+		t.Errorf("deciding twice: %d, want 409", code)
+	}
+
+	// The next evaluation: negative - 1 upheld = 0 defects of 20.
+	if ev := evaluate(t, d, map[string]any{"seller_ids": []string{"dora"}}); ev.Breaches != 0 {
+		t.Errorf("after the upheld dispute: %d breaches, want 0", ev.Breaches)
+	}
+	var h healthResp
+	call(t, "GET", d.base+"/v1/sellers/dora/health", dora, nil, &h)
+	for _, m := range h.Metrics {
+		if m.Metric == "odr" && (m.Numerator != negative-1 || m.Denominator != 20 || m.Status != "good" || m.Evidence != nil) {
+			t.Errorf("odr after the upheld dispute: %+v", m)
+		}
+	}
+	resolved := waitState(t, d.base, dora, c.ID, "resolved")
+	var types []string
+	for _, e := range resolved.Timeline {
+		types = append(types, e.Type)
+	}
+	if got := strings.Join(types, " "); got != "opened dispute_opened dispute_upheld recovered" {
+		t.Errorf("timeline %q", got)
+	}
+	if up := resolved.Timeline[2]; up.Actor != "reviewer:"+revID {
+		t.Errorf("the upheld dispute on the timeline: %+v", up)
+	}
+	waitMail(t, d.base, d.adminKey, c.ID, "Closed", "dora@example.com")
 }
