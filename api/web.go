@@ -71,6 +71,9 @@ func (s *Server) registerWeb(e *echo.Echo) {
 	web.GET("/review/appeals/:id", s.reviewPage, s.signedIn, reviewer)
 	web.POST("/review/appeals/:id/claim", s.claimAppeal, s.signedIn, reviewer)
 	web.POST("/review/cases/:id/action", s.caseAction, s.signedIn, reviewer)
+	web.GET("/review/disputes", s.disputesPage, s.signedIn, reviewer)
+	web.GET("/review/disputes/:id", s.disputePage, s.signedIn, reviewer)
+	web.POST("/review/disputes/:id/decision", s.disputeDecision, s.signedIn, reviewer)
 	web.POST("/review/appeals/:id/decision", s.reviewDecision, s.signedIn, reviewer)
 }
 
