@@ -214,3 +214,33 @@ func (s *Server) confirmCase(c echo.Context) error {
 	}
 	return c.JSON(http.StatusOK, caseJSON(v))
 }
+
+type messageBody struct {
+	Body          string   `json:"body" text:"free"`
+	AttachmentIDs []string `json:"attachment_ids"`
+}
+
+// MessageJSON is the CaseMessage schema of api/openapi.yaml.
+type MessageJSON struct {
+	ID            string    `json:"id"`
+	CaseID        string    `json:"case_id"`
+	Author        string    `json:"author"`
+	AuthorName    string    `json:"author_name"`
+	Body          string    `json:"body"`
+	AttachmentIDs []string  `json:"attachment_ids"`
+	At            time.Time `json:"at"`
+}
+
+// postMessage adds a message to a case's conversation, from its seller or a reviewer.
+func (s *Server) postMessage(c echo.Context) error {
+	var req messageBody
+	if err := bind(c, &req); err != nil {
+		return err
+	}
+	m, err := s.cases.PostMessage(c.Request().Context(), principal(c), c.Param("id"), cases.Message{Body: req.Body, AttachmentIDs: req.AttachmentIDs})
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, map[string]any{"message": MessageJSON{ID: m.ID, CaseID: m.CaseID, Author: m.Author,
+		AuthorName: m.AuthorName, Body: m.Body, AttachmentIDs: m.Attachments(), At: m.At}})
+}

@@ -118,7 +118,8 @@ func New(cfg Config) *Server {
 	}
 	s := &Server{store: cfg.Store, workflows: cfg.Workflows, policy: cfg.Policy, adminKeyHash: cfg.AdminKeyHash,
 		mailbox: cfg.Mailbox, mailer: cfg.Mailer, publicURL: strings.TrimSuffix(cfg.PublicURL, "/"), log: cfg.Logger,
-		cases:       &cases.Service{Store: cfg.Store, Flow: cfg.Workflows, Policy: cfg.Policy.Cases},
+		cases: &cases.Service{Store: cfg.Store, Messages: cfg.Store, Flow: cfg.Workflows, Mailer: cfg.Mailer,
+			PublicURL: strings.TrimSuffix(cfg.PublicURL, "/"), Policy: cfg.Policy.Cases},
 		ingest:      &ingest.Service{Store: cfg.Store},
 		sellers:     &sellers.Service{Store: cfg.Store, Evaluations: cfg.Workflows, Policy: cfg.Policy},
 		signin:      &signin.Service{Store: cfg.Store, Mailer: cfg.Mailer, PublicURL: strings.TrimSuffix(cfg.PublicURL, "/"), Log: cfg.Logger},
@@ -164,6 +165,7 @@ func New(cfg Config) *Server {
 	v1.POST("/cases/:id/appeals", s.submitAppeal, allow(store.RoleSeller))
 	v1.POST("/cases/:id/withdrawal", s.withdrawCase, allow(store.RoleReviewer))
 	v1.POST("/cases/:id/confirmation", s.confirmCase, allow(store.RoleReviewer))
+	v1.POST("/cases/:id/messages", s.postMessage, allow(store.RoleSeller, store.RoleReviewer))
 	v1.POST("/orders/:order_id/disputes", s.openDispute, allow(store.RoleSeller))
 	v1.GET("/disputes", s.listDisputes, staff)
 	v1.POST("/disputes/:id/decision", s.decideDispute, allow(store.RoleReviewer))

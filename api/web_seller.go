@@ -236,3 +236,25 @@ func (s *Server) programAnswer(c echo.Context) error {
 	}
 	return c.Redirect(http.StatusSeeOther, "/?program="+url.QueryEscape(program))
 }
+
+// caseMessage takes the message form of the case page, from its seller or a reviewer.
+func (s *Server) caseMessage(c echo.Context) error {
+	ctx, p, id := c.Request().Context(), principal(c), c.Param("id")
+	body := c.FormValue("body")
+	_, err := s.cases.PostMessage(ctx, p, id, cases.Message{Body: body})
+	var e *app.Error
+	if errors.As(err, &e) && e.Kind == app.KindInvalid {
+		v, verr := s.cases.Case(ctx, p, id)
+		if verr != nil {
+			return verr
+		}
+		d := caseData(p, v)
+		d.Form = map[string]string{"body": body}
+		d.Errors = e.Fields
+		return s.page(c, http.StatusBadRequest, "case", "Case "+v.ID, d, "", "Your message was not sent: "+e.Message+".")
+	}
+	if err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, "/cases/"+id+"#conversation")
+}

@@ -48,9 +48,12 @@ type Flow interface {
 
 // Service runs the use cases.
 type Service struct {
-	Store  Store
-	Flow   Flow
-	Policy health.CasePolicy // the rules a policy case opens under
+	Store     Store
+	Messages  MessageStore
+	Flow      Flow
+	Mailer    Mailer
+	PublicURL string            // the base of links in mail
+	Policy    health.CasePolicy // the rules a policy case opens under
 }
 
 // View is a case as those who may see it see it.
@@ -101,6 +104,16 @@ func (s *Service) view(ctx context.Context, row store.CaseRow, full bool) (View,
 	var extra []store.CaseEvent
 	for _, d := range disputes {
 		extra = append(extra, disputeEntries(d)...)
+	}
+	if s.Messages != nil {
+		msgs, err := s.Messages.CaseMessages(ctx, row.ID)
+		if err != nil {
+			return v, err
+		}
+		for _, m := range msgs {
+			extra = append(extra, entry(&m.CaseID, m.At, "message", m.Author, map[string]any{"message": m.Body, "message_id": m.ID,
+				"author_name": m.AuthorName, "attachment_ids": m.Attachments()}))
+		}
 	}
 	v.Timeline = merge(v.Timeline, extra)
 	return v, nil

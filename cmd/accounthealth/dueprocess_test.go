@@ -210,6 +210,55 @@ func TestConfirmationEndToEnd(t *testing.T) {
 		t.Errorf("confirming again: %d, want 409", code)
 	}
 	saveHistory(t, d, "case/cora/odr", "case_confirmed.json")
+
+	// A conversation: mailed both ways, on the timeline.
+	msgURL := d.base + "/v1/cases/" + c.ID + "/messages"
+	var posted struct {
+		Message struct {
+			ID     string `json:"id"`
+			Author string `json:"author"`
+			Body   string `json:"body"`
+		} `json:"message"`
+	}
+	if code := call(t, "POST", msgURL, cora, map[string]any{"body": strings.Repeat("x", 20001)}, &e); code != http.StatusBadRequest || e.Error.Fields["body"] == "" {
+		t.Errorf("a message too long: %d %+v", code, e.Error)
+	}
+	if code := call(t, "POST", msgURL, cora, map[string]any{"body": "Hi", "attachment_ids": []string{"F-NOPE"}}, &e); code != http.StatusBadRequest || e.Error.Fields["attachment_ids[0]"] == "" {
+		t.Errorf("a message with an unknown attachment: %d %+v", code, e.Error)
+	}
+	if code := call(t, "POST", msgURL, d.adminKey, map[string]any{"body": "Hi"}, &e); code != http.StatusForbidden {
+		t.Errorf("the admin writing: %d, want 403", code)
+	}
+	other := provisionSeller(t, d.base, d.adminKey, "olaf")
+	if code := call(t, "POST", msgURL, other, map[string]any{"body": "Hi"}, &e); code != http.StatusNotFound {
+		t.Errorf("another seller writing: %d, want 404", code)
+	}
+	fromSeller := "Which five orders do you mean? Two of those buyers wrote to thank us."
+	if code := call(t, "POST", msgURL, cora, map[string]any{"body": fromSeller}, &posted); code != http.StatusCreated || posted.Message.Author != "seller:cora" {
+		t.Fatalf("the seller's message: %d %+v", code, posted)
+	}
+	toReviewer := waitMail(t, d.base, d.adminKey, c.ID, "New message from Shop cora", "rita@example.com")
+	if !strings.Contains(toReviewer.Text, fromSeller) || !strings.Contains(toReviewer.Text, "/cases/"+c.ID) {
+		t.Errorf("the mail to the reviewer:\n%s", toReviewer.Text)
+	}
+	fromReviewer := "Orders cora-o0 to cora-o4: each has a 1-star rating."
+	if code := call(t, "POST", msgURL, rev, map[string]any{"body": fromReviewer}, &posted); code != http.StatusCreated {
+		t.Fatalf("the reviewer's message: %d", code)
+	}
+	toSeller := waitMail(t, d.base, d.adminKey, c.ID, "New message from Rita Reviewer", "cora@example.com")
+	if !strings.Contains(toSeller.Text, fromReviewer) || !strings.Contains(toSeller.Text, "write on the case page: "+d.base+"/cases/"+c.ID) {
+		t.Errorf("the mail to the seller:\n%s", toSeller.Text)
+	}
+	conf = waitState(t, d.base, cora, c.ID, "enforced")
+	var said []string
+	for _, e := range conf.Timeline {
+		if e.Type == "message" {
+			said = append(said, e.Actor+": "+e.Detail["message"].(string))
+		}
+	}
+	if len(said) != 2 || said[0] != "seller:cora: "+fromSeller || said[1] != "reviewer:"+revID+": "+fromReviewer {
+		t.Errorf("the conversation on the timeline: %q", said)
+	}
 }
 
 type disputeResp struct {
