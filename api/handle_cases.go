@@ -17,11 +17,13 @@ import (
 // what its reason code says.
 type AppealJSON struct {
 	store.AppealRow
-	ReasonText string `json:"reason_text,omitempty"`
+	ReasonText string     `json:"reason_text,omitempty"`
+	ClaimedBy  *string    `json:"claimed_by"` // the reviewer holding it, if any
+	ClaimedAt  *time.Time `json:"claimed_at"`
 }
 
 func appealJSON(a store.AppealRow) AppealJSON {
-	out := AppealJSON{AppealRow: a}
+	out := AppealJSON{AppealRow: a, ClaimedBy: a.ClaimedBy, ClaimedAt: a.ClaimedAt}
 	if a.ReasonCode != nil {
 		out.ReasonText = health.ReasonCodes[*a.ReasonCode]
 	}
@@ -58,13 +60,16 @@ type CaseJSON struct {
 	Reasons     health.Statement `json:"statement_of_reasons"`
 	Appeals     []AppealJSON     `json:"appeals"`
 	Timeline    []TimelineEntry  `json:"timeline"`
+	ClaimedBy   *string          `json:"claimed_by"` // the reviewer holding its confirmation, if any
+	ClaimedAt   *time.Time       `json:"claimed_at"`
 }
 
 func caseJSON(v cases.View) CaseJSON {
 	out := CaseJSON{ID: v.ID, SellerID: v.SellerID, Kind: v.Kind, Metric: v.Metric, ListingID: v.ListingID,
 		Violation: v.Violation, State: v.State, Enforcement: v.Enforcement, OpenedAt: v.OpenedAt, Deadline: v.Deadline,
 		ClosedAt: v.ClosedAt, AppealsUsed: v.AppealsUsed, AppealsLeft: v.AppealsLeft(), Escalated: v.Escalated,
-		Evidence: json.RawMessage(v.CaseRow.Evidence), Reasons: v.Reasons, Appeals: []AppealJSON{}, Timeline: []TimelineEntry{}}
+		Evidence: json.RawMessage(v.CaseRow.Evidence), Reasons: v.Reasons, Appeals: []AppealJSON{}, Timeline: []TimelineEntry{},
+		ClaimedBy: v.ClaimedBy, ClaimedAt: v.ClaimedAt}
 	for _, a := range v.Appeals {
 		out.Appeals = append(out.Appeals, appealJSON(a))
 	}
@@ -243,4 +248,56 @@ func (s *Server) postMessage(c echo.Context) error {
 	}
 	return c.JSON(http.StatusCreated, map[string]any{"message": MessageJSON{ID: m.ID, CaseID: m.CaseID, Author: m.Author,
 		AuthorName: m.AuthorName, Body: m.Body, AttachmentIDs: m.Attachments(), At: m.At}})
+}
+
+// claimAppealAPI gives an appeal to the reviewer asking.
+func (s *Server) claimAppealAPI(c echo.Context) error {
+	ctx, p := c.Request().Context(), principal(c)
+	if err := s.cases.Claim(ctx, p, c.Param("id")); err != nil {
+		return err
+	}
+	ap, err := s.store.Appeal(ctx, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"appeal": appealJSON(ap)})
+}
+
+// claimCase gives a suspension waiting for confirmation to the reviewer asking.
+func (s *Server) claimCase(c echo.Context) error {
+	v, err := s.cases.ClaimConfirmation(c.Request().Context(), principal(c), c.Param("id"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, caseJSON(v))
+}
+
+type assignmentBody struct {
+	ReviewerID string `json:"reviewer_id"`
+}
+
+// reassign lets an admin give an appeal's (or a case's) claim to a reviewer.
+func (s *Server) reassign(kind string) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		var req assignmentBody
+		if err := bind(c, &req); err != nil {
+			return err
+		}
+		ctx, p, id := c.Request().Context(), principal(c), c.Param("id")
+		if err := s.cases.Reassign(ctx, p, kind, id, req.ReviewerID); err != nil {
+			return err
+		}
+		if kind == "appeal" {
+			ap, err := s.store.Appeal(ctx, id)
+			if err != nil {
+				return err
+			}
+			return c.JSON(http.StatusOK, map[string]any{"appeal": appealJSON(ap)})
+		}
+		v, err := s.cases.Case(ctx, p, id)
+		if err != nil {
+			return err
+		}
+		return c.JSON(http.StatusOK, caseJSON(v))
+	}
 }

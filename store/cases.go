@@ -34,6 +34,10 @@ type CaseRow struct {
 	Escalated   bool
 	Evidence    string    // JSON of Evidence
 	UpdatedAt   time.Time `gorm:"serializer:unixms;autoUpdateTime:false"`
+	// A reviewer's claim on the confirmation, written only by ClaimCase and
+	// AssignCase, never by the workflow's records.
+	ClaimedBy *string    `gorm:"->"`
+	ClaimedAt *time.Time `gorm:"serializer:unixms;->"`
 }
 
 func (CaseRow) TableName() string { return "cases" }

@@ -52,13 +52,22 @@ func (s *Store) CaseMessages(ctx context.Context, caseID string) ([]CaseMessage,
 	return out, s.read.WithContext(ctx).Where("case_id = ?", caseID).Order("at, id").Find(&out).Error
 }
 
-// CaseClaimant is the reviewer holding the case's appeal under review, if any.
+// CaseClaimant is the reviewer holding the case's appeal under review or, when
+// none does, the one who last claimed the case itself, if any.
 func (s *Store) CaseClaimant(ctx context.Context, caseID string) (*Reviewer, error) {
 	var r []Reviewer
 	err := s.read.WithContext(ctx).Raw(`SELECT r.* FROM appeals a JOIN reviewers r ON r.id = a.claimed_by
 		WHERE a.case_id = ? AND a.status = ? ORDER BY a.submitted_at DESC LIMIT 1`, caseID, AppealSubmitted).Scan(&r).Error
-	if err != nil || len(r) == 0 {
-		return nil, err
+	if err != nil || len(r) > 0 {
+		return firstReviewer(r), err
 	}
-	return &r[0], nil
+	err = s.read.WithContext(ctx).Raw(`SELECT r.* FROM cases c JOIN reviewers r ON r.id = c.claimed_by WHERE c.id = ?`, caseID).Scan(&r).Error
+	return firstReviewer(r), err
+}
+
+func firstReviewer(r []Reviewer) *Reviewer {
+	if len(r) == 0 {
+		return nil
+	}
+	return &r[0]
 }

@@ -162,6 +162,9 @@ func (s *Service) Decide(ctx context.Context, p app.Principal, appealID string, 
 	if ap.Status != store.AppealSubmitted {
 		return ap, View{}, app.Conflict("appeal %s was already decided: %s", ap.ID, ap.Status)
 	}
+	if err := s.heldByAnother(ctx, p, ap.ClaimedBy, ap.ClaimedAt, "appeal "+ap.ID); err != nil {
+		return ap, View{}, err
+	}
 	row, err := s.Store.Case(ctx, ap.CaseID)
 	if err != nil {
 		return ap, View{}, err
@@ -187,19 +190,6 @@ func (s *Service) Decide(ctx context.Context, p app.Principal, appealID string, 
 	}
 	v, err := s.view(ctx, row, true)
 	return ap, v, err
-}
-
-// Claim gives an undecided appeal to the reviewer asking; another reviewer's
-// claim stands.
-func (s *Service) Claim(ctx context.Context, p app.Principal, appealID string) error {
-	err := s.Store.ClaimAppeal(ctx, appealID, p.ReviewerID)
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		return app.NotFound("appeal")
-	case errors.Is(err, store.ErrConflict):
-		return app.Conflict("another reviewer has already claimed this appeal")
-	}
-	return err
 }
 
 var appealStatuses = []string{store.AppealSubmitted, store.AppealApproved, store.AppealRejected, store.AppealInfoRequested, store.AppealWithdrawn}

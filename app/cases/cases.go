@@ -28,7 +28,10 @@ type Store interface {
 	Appeal(ctx context.Context, id string) (store.AppealRow, error)
 	Appeals(ctx context.Context, status string, limit int) ([]store.AppealRow, error)
 	ReviewQueue(ctx context.Context, f store.QueueFilter) ([]store.QueueItem, error)
-	ClaimAppeal(ctx context.Context, appealID, reviewerID string) error
+	ClaimAppeal(ctx context.Context, appealID, reviewerID string, expiredBefore time.Time) error
+	ClaimCase(ctx context.Context, caseID, reviewerID string, expiredBefore time.Time) error
+	AssignAppeal(ctx context.Context, appealID, reviewerID string) error
+	AssignCase(ctx context.Context, caseID, reviewerID string) error
 	Seller(ctx context.Context, id string) (store.Seller, error)
 	Reviewer(ctx context.Context, id string) (store.Reviewer, error)
 	Disputes(ctx context.Context, f store.DisputeFilter) ([]store.DisputeRow, error)

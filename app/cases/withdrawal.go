@@ -31,6 +31,11 @@ func (s *Service) Withdraw(ctx context.Context, p app.Principal, caseID string, 
 	if !health.CaseState(row.State).Open() {
 		return View{}, app.Conflict("the case is %s; only an open case can be withdrawn", row.State)
 	}
+	if health.CaseState(row.State) == health.PendingConfirmation { // the confirmation's claim holds for its withdrawal too
+		if err := s.heldByAnother(ctx, p, row.ClaimedBy, row.ClaimedAt, "case "+row.ID); err != nil {
+			return View{}, err
+		}
+	}
 	reviewer, err := s.Store.Reviewer(ctx, p.ReviewerID)
 	if err != nil {
 		return View{}, err
@@ -57,6 +62,9 @@ func (s *Service) Confirm(ctx context.Context, p app.Principal, caseID string, d
 	}
 	if health.CaseState(row.State) != health.PendingConfirmation {
 		return View{}, app.Conflict("the case is %s; no suspension is waiting for confirmation", row.State)
+	}
+	if err := s.heldByAnother(ctx, p, row.ClaimedBy, row.ClaimedAt, "case "+row.ID); err != nil {
+		return View{}, err
 	}
 	reviewer, err := s.Store.Reviewer(ctx, p.ReviewerID)
 	if err != nil {

@@ -77,6 +77,37 @@ func TestWithdrawalEndToEnd(t *testing.T) {
 		t.Errorf("the refused withdrawals changed the timeline: %+v", got.Timeline)
 	}
 
+	// Claims: only the holder decides; an admin reassigns.
+	bobID, bob := provisionReviewer(t, d, "Bob Reviewer", "bob@example.com")
+	var claimed struct {
+		Appeal struct {
+			ClaimedBy *string `json:"claimed_by"`
+		} `json:"appeal"`
+	}
+	appealURL := d.base + "/v1/appeals/" + ap.Appeal.ID
+	if code := call(t, "POST", appealURL+"/claim", bob, nil, &claimed); code != http.StatusOK || claimed.Appeal.ClaimedBy == nil || *claimed.Appeal.ClaimedBy != bobID {
+		t.Errorf("bob claims: %d %+v", code, claimed)
+	}
+	if code := call(t, "POST", appealURL+"/claim", rev, nil, &e); code != http.StatusConflict || !strings.Contains(e.Error.Message, "Bob Reviewer") {
+		t.Errorf("rita claims bob's appeal: %d %+v", code, e.Error)
+	}
+	approve := map[string]string{"decision": "approve", "message": "Fine."}
+	if code := call(t, "POST", appealURL+"/decision", rev, approve, &e); code != http.StatusConflict || !strings.Contains(e.Error.Message, "Bob Reviewer") {
+		t.Errorf("rita decides bob's appeal: %d %+v", code, e.Error)
+	}
+	if code := call(t, "POST", appealURL+"/assignment", rev, map[string]string{"reviewer_id": revID}, &e); code != http.StatusForbidden {
+		t.Errorf("a reviewer reassigning: %d, want 403", code)
+	}
+	if code := call(t, "POST", appealURL+"/assignment", d.adminKey, map[string]string{"reviewer_id": "R-NOBODY"}, &e); code != http.StatusBadRequest || e.Error.Fields["reviewer_id"] == "" {
+		t.Errorf("reassigning to nobody: %d %+v", code, e.Error)
+	}
+	if code := call(t, "POST", appealURL+"/assignment", d.adminKey, map[string]string{"reviewer_id": revID}, &claimed); code != http.StatusOK || *claimed.Appeal.ClaimedBy != revID {
+		t.Errorf("the admin reassigns to rita: %d %+v", code, claimed)
+	}
+	if code := call(t, "POST", appealURL+"/decision", bob, approve, &e); code != http.StatusConflict || !strings.Contains(e.Error.Message, "Rita Reviewer") {
+		t.Errorf("bob decides rita's appeal: %d %+v", code, e.Error)
+	}
+
 	var w caseResp
 	if code := call(t, "POST", url, rev, reason, &w); code != http.StatusOK || w.State != "withdrawn" || w.Enforcement != "none" {
 		t.Fatalf("withdraw: %d %+v", code, w)
@@ -125,7 +156,7 @@ func TestWithdrawalEndToEnd(t *testing.T) {
 func writeConfirmingPolicy(t *testing.T) string {
 	path := filepath.Join(t.TempDir(), "policy.yaml")
 	policy := "cases:\n  warning_grace: 3s\n  appeal_window: 120s\n  review_sla: 60s\n  info_response_window: 60s\n  max_appeals: 3\n" +
-		"  confirm_suspension: true\n  confirmation_sla: 3s\nevaluation:\n  sweep_interval: 0s\n"
+		"  confirm_suspension: true\n  confirmation_sla: 3s\n  claim_ttl: 2s\nevaluation:\n  sweep_interval: 0s\n"
 	if err := os.WriteFile(path, []byte(policy), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -184,8 +215,18 @@ func TestConfirmationEndToEnd(t *testing.T) {
 	if code := call(t, "POST", url, cora, map[string]string{"decision": "confirm"}, &e); code != http.StatusForbidden {
 		t.Errorf("the seller confirming: %d, want 403", code)
 	}
+	// Bob claims the confirmation: Rita cannot decide it until the claim lapses (claim_ttl 2s).
+	_, bob := provisionReviewer(t, d, "Bob Reviewer", "bob@example.com")
+	if code := call(t, "POST", d.base+"/v1/cases/"+c.ID+"/claim", bob, nil, &e); code != http.StatusOK {
+		t.Errorf("bob claims the confirmation: %d", code)
+	}
+	confirm := map[string]string{"decision": "confirm", "message": "Five buyers complained; the feedback stands."}
+	if code := call(t, "POST", url, rev, confirm, &e); code != http.StatusConflict || !strings.Contains(e.Error.Message, "Bob Reviewer") {
+		t.Errorf("rita confirms bob's claim: %d %+v", code, e.Error)
+	}
+	time.Sleep(2500 * time.Millisecond)
 	var conf caseResp
-	if code := call(t, "POST", url, rev, map[string]string{"decision": "confirm", "message": "Five buyers complained; the feedback stands."}, &conf); code != http.StatusOK ||
+	if code := call(t, "POST", url, rev, confirm, &conf); code != http.StatusOK ||
 		conf.State != "enforced" || conf.Enforcement != "account_suspension" {
 		t.Fatalf("confirm: %d %+v", code, conf)
 	}
@@ -232,6 +273,10 @@ func TestConfirmationEndToEnd(t *testing.T) {
 	other := provisionSeller(t, d.base, d.adminKey, "olaf")
 	if code := call(t, "POST", msgURL, other, map[string]any{"body": "Hi"}, &e); code != http.StatusNotFound {
 		t.Errorf("another seller writing: %d, want 404", code)
+	}
+	var assigned caseResp
+	if code := call(t, "POST", d.base+"/v1/cases/"+c.ID+"/assignment", d.adminKey, map[string]string{"reviewer_id": revID}, &assigned); code != http.StatusOK {
+		t.Errorf("the admin gives the case to rita: %d", code)
 	}
 	fromSeller := "Which five orders do you mean? Two of those buyers wrote to thank us."
 	if code := call(t, "POST", msgURL, cora, map[string]any{"body": fromSeller}, &posted); code != http.StatusCreated || posted.Message.Author != "seller:cora" {
