@@ -82,8 +82,12 @@ func caseJSON(v cases.View) CaseJSON {
 }
 
 func (s *Server) listCases(c echo.Context) error {
-	views, err := s.cases.List(c.Request().Context(), principal(c),
-		cases.Filter{SellerID: c.QueryParam("seller_id"), State: c.QueryParam("state"), Limit: 500})
+	page, err := pageOf(c, 500)
+	if err != nil {
+		return err
+	}
+	views, next, err := s.cases.List(c.Request().Context(), principal(c),
+		cases.Filter{SellerID: c.QueryParam("seller_id"), State: c.QueryParam("state"), Page: page})
 	if err != nil {
 		return err
 	}
@@ -91,7 +95,7 @@ func (s *Server) listCases(c echo.Context) error {
 	for i, v := range views {
 		out[i] = caseJSON(v)
 	}
-	return c.JSON(http.StatusOK, map[string]any{"cases": out})
+	return c.JSON(http.StatusOK, map[string]any{"cases": out, "next_cursor": nextCursor(next)})
 }
 
 func (s *Server) getCase(c echo.Context) error {
@@ -127,7 +131,11 @@ func (s *Server) submitAppeal(c echo.Context) error {
 }
 
 func (s *Server) listAppeals(c echo.Context) error {
-	rows, err := s.cases.Appeals(c.Request().Context(), c.QueryParam("status"), 1000)
+	page, err := pageOf(c, 1000)
+	if err != nil {
+		return err
+	}
+	rows, next, err := s.cases.Appeals(c.Request().Context(), c.QueryParam("status"), page)
 	if err != nil {
 		return err
 	}
@@ -135,7 +143,7 @@ func (s *Server) listAppeals(c echo.Context) error {
 	for i, a := range rows {
 		out[i] = appealJSON(a)
 	}
-	return c.JSON(http.StatusOK, map[string]any{"appeals": out})
+	return c.JSON(http.StatusOK, map[string]any{"appeals": out, "next_cursor": nextCursor(next)})
 }
 
 type decisionBody struct {

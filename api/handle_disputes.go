@@ -2,7 +2,6 @@ package api
 
 import (
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -58,40 +57,21 @@ func (s *Server) openDispute(c echo.Context) error {
 	return c.JSON(http.StatusCreated, map[string]any{"dispute": disputeJSON(d)})
 }
 
-// listDisputes lists disputes oldest first, a page at a time: the cursor is the
-// offset of the next page.
+// listDisputes lists disputes oldest first, a page at a time.
 func (s *Server) listDisputes(c echo.Context) error {
-	limit, offset := 100, 0
-	if v := c.QueryParam("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 1000 {
-			return invalid("bad limit", map[string]string{"limit": "must be a whole number from 1 to 1000"})
-		}
-		limit = n
-	}
-	if v := c.QueryParam("cursor"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 0 {
-			return invalid("bad cursor", map[string]string{"cursor": "is not a cursor this list gave"})
-		}
-		offset = n
-	}
-	rows, err := s.disputes.List(c.Request().Context(), principal(c), c.QueryParam("status"), offset+limit+1)
+	page, err := pageOf(c, 100)
 	if err != nil {
 		return err
 	}
-	rows = rows[min(offset, len(rows)):]
-	var next *string
-	if len(rows) > limit {
-		rows = rows[:limit]
-		n := strconv.Itoa(offset + limit)
-		next = &n
+	rows, next, err := s.disputes.List(c.Request().Context(), principal(c), c.QueryParam("status"), page)
+	if err != nil {
+		return err
 	}
 	out := make([]DisputeJSON, len(rows))
 	for i, d := range rows {
 		out[i] = disputeJSON(d)
 	}
-	return c.JSON(http.StatusOK, map[string]any{"disputes": out, "next_cursor": next})
+	return c.JSON(http.StatusOK, map[string]any{"disputes": out, "next_cursor": nextCursor(next)})
 }
 
 type disputeDecisionBody struct {

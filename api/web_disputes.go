@@ -20,7 +20,7 @@ type disputesData struct {
 
 // disputesPage is the reviewers' queue of open disputes, oldest first.
 func (s *Server) disputesPage(c echo.Context) error {
-	rows, err := s.disputes.List(c.Request().Context(), principal(c), store.DisputeOpen, 500)
+	rows, _, err := s.disputes.List(c.Request().Context(), principal(c), store.DisputeOpen, store.Page{Limit: 500})
 	if err != nil {
 		return err
 	}

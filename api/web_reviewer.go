@@ -15,9 +15,14 @@ import (
 	"github.com/accounthealth/accounthealth/store"
 )
 
+// queueShown is how many appeals the queue page shows; past it the page says
+// so and asks for a narrower filter rather than hiding the rest.
+const queueShown = 500
+
 type queueData struct {
 	Pending  []CaseJSON // suspensions waiting for a reviewer's confirmation: first, as nothing is enforced until then
 	Items    []store.QueueItem
+	More     bool // more matched than are shown
 	Metric   string
 	Status   string
 	Metrics  []health.MetricID
@@ -29,11 +34,16 @@ func (s *Server) queuePage(c echo.Context) error {
 	if _, set := c.QueryParams()["status"]; !set {
 		f.Status = store.AppealSubmitted // the work to do, by default
 	}
+	f.Limit = queueShown + 1
 	items, err := s.cases.Queue(c.Request().Context(), f)
 	if err != nil {
 		return err
 	}
-	pending, err := s.cases.List(c.Request().Context(), principal(c), cases.Filter{State: string(health.PendingConfirmation), Limit: 200})
+	more := len(items) > queueShown
+	if more {
+		items = items[:queueShown]
+	}
+	pending, _, err := s.cases.List(c.Request().Context(), principal(c), cases.Filter{State: string(health.PendingConfirmation), Page: store.Page{Limit: 200}})
 	if err != nil {
 		return err
 	}
@@ -41,7 +51,7 @@ func (s *Server) queuePage(c echo.Context) error {
 	for i := len(pending) - 1; i >= 0; i-- { // oldest first
 		pendingJSON = append(pendingJSON, caseJSON(pending[i]))
 	}
-	return s.page(c, http.StatusOK, "queue", "Review queue", queueData{Pending: pendingJSON, Items: items, Metric: f.Metric, Status: f.Status,
+	return s.page(c, http.StatusOK, "queue", "Review queue", queueData{Pending: pendingJSON, Items: items, More: more, Metric: f.Metric, Status: f.Status,
 		Metrics: health.Metrics, Statuses: append(cases.AppealStatuses(), "")}, "", "")
 }
 
@@ -83,7 +93,7 @@ func (s *Server) reviewData(c echo.Context, appealID string) (reviewData, error)
 	if err != nil {
 		return reviewData{}, err
 	}
-	history, err := s.cases.List(ctx, p, cases.Filter{SellerID: v.SellerID, Limit: 50})
+	history, _, err := s.cases.List(ctx, p, cases.Filter{SellerID: v.SellerID, Page: store.Page{Limit: 50}})
 	if err != nil {
 		return reviewData{}, err
 	}

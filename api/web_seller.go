@@ -128,16 +128,26 @@ func (s *Server) home(c echo.Context) error {
 	return s.page(c, http.StatusOK, "dashboard", "Account health", d, flash, "")
 }
 
+// casesData is one page of a seller's cases and the link to the next.
+type casesData struct {
+	Cases []store.CaseRow
+	Next  *string
+}
+
 func (s *Server) casesPage(c echo.Context) error {
-	views, err := s.cases.List(c.Request().Context(), principal(c), cases.Filter{Limit: 500})
+	page, err := pageOf(c, 100)
 	if err != nil {
 		return err
 	}
-	rows := make([]store.CaseRow, len(views))
-	for i, v := range views {
-		rows[i] = v.CaseRow
+	views, next, err := s.cases.List(c.Request().Context(), principal(c), cases.Filter{Page: page})
+	if err != nil {
+		return err
 	}
-	return s.page(c, http.StatusOK, "cases", "Cases", rows, "", "")
+	d := casesData{Cases: make([]store.CaseRow, len(views)), Next: nextCursor(next)}
+	for i, v := range views {
+		d.Cases[i] = v.CaseRow
+	}
+	return s.page(c, http.StatusOK, "cases", "Cases", d, "", "")
 }
 
 // evidenceView is the evidence as a page shows it.

@@ -251,11 +251,11 @@ func (s *Store) CaseByRun(ctx context.Context, runID string) (CaseRow, error) {
 type CaseFilter struct {
 	SellerID string
 	State    string
-	Limit    int
+	Page     Page
 }
 
-// Cases lists cases, newest first.
-func (s *Store) Cases(ctx context.Context, f CaseFilter) ([]CaseRow, error) {
+// Cases lists a page of cases, newest first, and the cursor of the next page.
+func (s *Store) Cases(ctx context.Context, f CaseFilter) ([]CaseRow, *Cursor, error) {
 	q := s.read.WithContext(ctx).Order("opened_at DESC, id")
 	if f.SellerID != "" {
 		q = q.Where("seller_id = ?", f.SellerID)
@@ -263,11 +263,13 @@ func (s *Store) Cases(ctx context.Context, f CaseFilter) ([]CaseRow, error) {
 	if f.State != "" {
 		q = q.Where("state = ?", f.State)
 	}
-	if f.Limit > 0 {
-		q = q.Limit(f.Limit)
-	}
+	q = limitPlusOne(after(q, "opened_at", true, "id", f.Page.After), f.Page)
 	var out []CaseRow
-	return out, q.Find(&out).Error
+	if err := q.Find(&out).Error; err != nil {
+		return nil, nil, fmt.Errorf("cases: %w", err)
+	}
+	rows, next := cut(out, f.Page, func(c CaseRow) Cursor { return Cursor{At: c.OpenedAt.UnixMilli(), ID: c.ID} })
+	return rows, next, nil
 }
 
 // Timeline reads a case's events in order.
@@ -292,17 +294,20 @@ func (s *Store) Appeal(ctx context.Context, id string) (AppealRow, error) {
 	return a, err
 }
 
-// Appeals lists appeals with a status (all when empty), oldest first.
-func (s *Store) Appeals(ctx context.Context, status string, limit int) ([]AppealRow, error) {
+// Appeals lists a page of appeals with a status (all when empty), oldest
+// first, and the cursor of the next page.
+func (s *Store) Appeals(ctx context.Context, status string, p Page) ([]AppealRow, *Cursor, error) {
 	q := s.read.WithContext(ctx).Order("submitted_at, id")
 	if status != "" {
 		q = q.Where("status = ?", status)
 	}
-	if limit > 0 {
-		q = q.Limit(limit)
-	}
+	q = limitPlusOne(after(q, "submitted_at", false, "id", p.After), p)
 	var out []AppealRow
-	return out, q.Find(&out).Error
+	if err := q.Find(&out).Error; err != nil {
+		return nil, nil, fmt.Errorf("appeals: %w", err)
+	}
+	rows, next := cut(out, p, func(a AppealRow) Cursor { return Cursor{At: a.SubmittedAt.UnixMilli(), ID: a.ID} })
+	return rows, next, nil
 }
 
 // OpenCases returns the open metric cases of the given sellers, keyed by seller and metric.

@@ -135,12 +135,12 @@ type DisputeFilter struct {
 	Status   string
 	SellerID string
 	CaseID   string
-	Limit    int
+	Page     Page
 }
 
-// Disputes lists disputes, oldest first.
-func (s *Store) Disputes(ctx context.Context, f DisputeFilter) ([]DisputeRow, error) {
-	q := s.read.WithContext(ctx).Order("created_at, id")
+// Disputes lists a page of disputes, oldest first, and the cursor of the next page.
+func (s *Store) Disputes(ctx context.Context, f DisputeFilter) ([]DisputeRow, *Cursor, error) {
+	q := after(s.read.WithContext(ctx).Order("created_at, id"), "created_at", false, "id", f.Page.After)
 	if f.Status != "" {
 		q = q.Where("status = ?", f.Status)
 	}
@@ -150,11 +150,12 @@ func (s *Store) Disputes(ctx context.Context, f DisputeFilter) ([]DisputeRow, er
 	if f.CaseID != "" {
 		q = q.Where("case_id = ?", f.CaseID)
 	}
-	if f.Limit > 0 {
-		q = q.Limit(f.Limit)
-	}
 	var out []DisputeRow
-	return out, q.Find(&out).Error
+	if err := limitPlusOne(q, f.Page).Find(&out).Error; err != nil {
+		return nil, nil, err
+	}
+	out, next := cut(out, f.Page, func(d DisputeRow) Cursor { return Cursor{At: ms(d.CreatedAt), ID: d.ID} })
+	return out, next, nil
 }
 
 // DecideDispute records a reviewer's decision on an open dispute; an upheld one

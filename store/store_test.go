@@ -37,7 +37,10 @@ func TestReadsDoNotWaitForAWriter(t *testing.T) {
 				_, err := st.LatestHealth(ctx, "s1", health.DefaultPolicy())
 				return err
 			}},
-			{"Cases", func(ctx context.Context) error { _, err := st.Cases(ctx, store.CaseFilter{SellerID: "s1"}); return err }},
+			{"Cases", func(ctx context.Context) error {
+				_, _, err := st.Cases(ctx, store.CaseFilter{SellerID: "s1"})
+				return err
+			}},
 			{"Seller", func(ctx context.Context) error { _, err := st.Seller(ctx, "s1"); return err }},
 			{"KeyByHash", func(ctx context.Context) error { _, err := st.KeyByHash(ctx, "h1"); return err }},
 			{"ReviewQueue", func(ctx context.Context) error { _, err := st.ReviewQueue(ctx, store.QueueFilter{}); return err }},

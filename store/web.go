@@ -228,6 +228,7 @@ type QueueItem struct {
 type QueueFilter struct {
 	Metric string // "" for all
 	Status string // appeal status; "" for all
+	Limit  int    // the most items wanted; 0 for all
 }
 
 // ReviewQueue lists appeals, the oldest review deadline first.
@@ -236,7 +237,10 @@ func (s *Store) ReviewQueue(ctx context.Context, f QueueFilter) ([]QueueItem, er
 		Select("a.*, c.metric AS metric, c.state AS case_state, c.enforcement AS enforcement, r.name AS claimant_name").
 		Joins("JOIN cases c ON c.id = a.case_id").
 		Joins("LEFT JOIN reviewers r ON r.id = a.claimed_by").
-		Order("a.review_due, a.submitted_at, a.id").Limit(500)
+		Order("a.review_due, a.submitted_at, a.id")
+	if f.Limit > 0 {
+		q = q.Limit(f.Limit)
+	}
 	if f.Metric != "" {
 		q = q.Where("c.metric = ?", f.Metric)
 	}

@@ -206,12 +206,13 @@ func checkAppealStatus(status string) error {
 	return app.Invalid("unknown status", map[string]string{"status": fmt.Sprintf("must be one of %s", strings.Join(appealStatuses, ", "))})
 }
 
-// Appeals lists appeals with a status (all when empty), oldest first.
-func (s *Service) Appeals(ctx context.Context, status string, limit int) ([]store.AppealRow, error) {
+// Appeals lists a page of appeals with a status (all when empty), oldest
+// first, and the cursor of the next page.
+func (s *Service) Appeals(ctx context.Context, status string, p store.Page) ([]store.AppealRow, *store.Cursor, error) {
 	if err := checkAppealStatus(status); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return s.Store.Appeals(ctx, status, limit)
+	return s.Store.Appeals(ctx, status, p)
 }
 
 // Queue is the reviewers' work: appeals by review deadline, filtered.

@@ -22,11 +22,11 @@ import (
 // Store is what the use cases read and write in the database.
 type Store interface {
 	Case(ctx context.Context, id string) (store.CaseRow, error)
-	Cases(ctx context.Context, f store.CaseFilter) ([]store.CaseRow, error)
+	Cases(ctx context.Context, f store.CaseFilter) ([]store.CaseRow, *store.Cursor, error)
 	Timeline(ctx context.Context, caseID string) ([]store.CaseEvent, error)
 	AppealsOfCase(ctx context.Context, caseID string) ([]store.AppealRow, error)
 	Appeal(ctx context.Context, id string) (store.AppealRow, error)
-	Appeals(ctx context.Context, status string, limit int) ([]store.AppealRow, error)
+	Appeals(ctx context.Context, status string, p store.Page) ([]store.AppealRow, *store.Cursor, error)
 	ReviewQueue(ctx context.Context, f store.QueueFilter) ([]store.QueueItem, error)
 	ClaimAppeal(ctx context.Context, appealID, reviewerID string, expiredBefore time.Time) error
 	ClaimCase(ctx context.Context, caseID, reviewerID string, expiredBefore time.Time) error
@@ -34,7 +34,7 @@ type Store interface {
 	AssignCase(ctx context.Context, caseID, reviewerID string) error
 	Seller(ctx context.Context, id string) (store.Seller, error)
 	Reviewer(ctx context.Context, id string) (store.Reviewer, error)
-	Disputes(ctx context.Context, f store.DisputeFilter) ([]store.DisputeRow, error)
+	Disputes(ctx context.Context, f store.DisputeFilter) ([]store.DisputeRow, *store.Cursor, error)
 	ClaimIdempotencyKey(ctx context.Context, k store.IdempotencyKey) (store.IdempotencyKey, bool, error)
 	CompleteIdempotencyKey(ctx context.Context, principal, key, body string) error
 	ReleaseIdempotencyKey(ctx context.Context, principal, key string) error
@@ -100,7 +100,7 @@ func (s *Service) view(ctx context.Context, row store.CaseRow, full bool) (View,
 	if v.Timeline, err = s.Store.Timeline(ctx, row.ID); err != nil {
 		return v, err
 	}
-	disputes, err := s.Store.Disputes(ctx, store.DisputeFilter{CaseID: row.ID})
+	disputes, _, err := s.Store.Disputes(ctx, store.DisputeFilter{CaseID: row.ID})
 	if err != nil {
 		return v, err
 	}
@@ -188,36 +188,36 @@ func (s *Service) Case(ctx context.Context, p app.Principal, id string) (View, e
 type Filter struct {
 	SellerID string
 	State    string
-	Limit    int
+	Page     store.Page
 }
 
 var caseStates = health.CaseStates
 
-// List lists the cases the principal may see, newest first; a seller sees only
-// their own.
-func (s *Service) List(ctx context.Context, p app.Principal, f Filter) ([]View, error) {
+// List lists a page of the cases the principal may see, newest first, and the
+// cursor of the next page; a seller sees only their own.
+func (s *Service) List(ctx context.Context, p app.Principal, f Filter) ([]View, *store.Cursor, error) {
 	if f.State != "" && !validState(f.State) {
-		return nil, app.Invalid("unknown state", map[string]string{"state": fmt.Sprintf("must be one of %v", caseStates)})
+		return nil, nil, app.Invalid("unknown state", map[string]string{"state": fmt.Sprintf("must be one of %v", caseStates)})
 	}
 	if p.Role == store.RoleSeller {
 		if f.SellerID != "" && f.SellerID != p.SellerID {
-			return nil, app.NotFound("seller")
+			return nil, nil, app.NotFound("seller")
 		}
 		f.SellerID = p.SellerID
 	}
-	rows, err := s.Store.Cases(ctx, store.CaseFilter{SellerID: f.SellerID, State: f.State, Limit: f.Limit})
+	rows, next, err := s.Store.Cases(ctx, store.CaseFilter{SellerID: f.SellerID, State: f.State, Page: f.Page})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	out := make([]View, 0, len(rows))
 	for _, r := range rows {
 		v, err := s.view(ctx, r, false)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		out = append(out, v)
 	}
-	return out, nil
+	return out, next, nil
 }
 
 func validState(s string) bool {

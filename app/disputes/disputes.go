@@ -23,9 +23,9 @@ type Store interface {
 	Order(ctx context.Context, id string) (health.Order, error)
 	CreateDispute(ctx context.Context, d store.DisputeRow) error
 	Dispute(ctx context.Context, id string) (store.DisputeRow, error)
-	Disputes(ctx context.Context, f store.DisputeFilter) ([]store.DisputeRow, error)
+	Disputes(ctx context.Context, f store.DisputeFilter) ([]store.DisputeRow, *store.Cursor, error)
 	DecideDispute(ctx context.Context, id, status, reviewerID, message string, at time.Time) error
-	Cases(ctx context.Context, f store.CaseFilter) ([]store.CaseRow, error)
+	Cases(ctx context.Context, f store.CaseFilter) ([]store.CaseRow, *store.Cursor, error)
 }
 
 // Service runs the use cases.
@@ -91,7 +91,7 @@ func (s *Service) Open(ctx context.Context, p app.Principal, orderID string, r R
 // caseOf finds the case the order is evidence of, if any: an open one first, else
 // the latest.
 func (s *Service) caseOf(ctx context.Context, o health.Order) (*string, error) {
-	rows, err := s.Store.Cases(ctx, store.CaseFilter{SellerID: o.SellerID, Limit: 200})
+	rows, _, err := s.Store.Cases(ctx, store.CaseFilter{SellerID: o.SellerID, Page: store.Page{Limit: 200}})
 	if err != nil {
 		return nil, err
 	}
@@ -120,11 +120,11 @@ var statuses = []string{store.DisputeOpen, store.DisputeUpheld, store.DisputeDen
 
 // List lists disputes with a status (all when empty), oldest first; a seller
 // sees only their own.
-func (s *Service) List(ctx context.Context, p app.Principal, status string, limit int) ([]store.DisputeRow, error) {
+func (s *Service) List(ctx context.Context, p app.Principal, status string, page store.Page) ([]store.DisputeRow, *store.Cursor, error) {
 	if status != "" && !contains(statuses, status) {
-		return nil, app.Invalid("unknown status", map[string]string{"status": "must be one of " + strings.Join(statuses, ", ")})
+		return nil, nil, app.Invalid("unknown status", map[string]string{"status": "must be one of " + strings.Join(statuses, ", ")})
 	}
-	f := store.DisputeFilter{Status: status, Limit: limit}
+	f := store.DisputeFilter{Status: status, Page: page}
 	if p.Role == store.RoleSeller {
 		f.SellerID = p.SellerID
 	}
