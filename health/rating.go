@@ -126,3 +126,9 @@ func BonusCause(defectFreeShipped int64, bonus int) string {
 	return fmt.Sprintf("%d orders shipped without a defect in the last 180 days: +%d for every %d, now +%d",
 		defectFreeShipped, RatingStep, RatingOrdersPerStep, bonus)
 }
+
+// ExpiredPenaltyCause says why a case's points came back: it was opened before
+// the rating's lookback, so it no longer counts.
+func ExpiredPenaltyCause(caseID string, points int) string {
+	return fmt.Sprintf("case %s opened more than %d days ago: its %d points no longer count", caseID, int(RatingLookback.Hours()/24), points)
+}
