@@ -2,6 +2,9 @@ package api
 
 import (
 	"encoding/json"
+	"errors"
+	"io"
+	"mime"
 	"net/http"
 	"strings"
 	"time"
@@ -20,10 +23,26 @@ type AppealJSON struct {
 	ReasonText string     `json:"reason_text,omitempty"`
 	ClaimedBy  *string    `json:"claimed_by"` // the reviewer holding it, if any
 	ClaimedAt  *time.Time `json:"claimed_at"`
+	// AttachmentIDs are the case's files the plan lists.
+	AttachmentIDs []string `json:"attachment_ids"`
+}
+
+// AttachmentJSON is the Attachment schema of api/openapi.yaml.
+type AttachmentJSON struct {
+	ID          string    `json:"id"`
+	Name        string    `json:"name"`
+	ContentType string    `json:"content_type"`
+	Size        int64     `json:"size"`
+	UploadedBy  string    `json:"uploaded_by"`
+	CreatedAt   time.Time `json:"created_at"`
+}
+
+func attachmentJSON(a store.Attachment) AttachmentJSON {
+	return AttachmentJSON{ID: a.ID, Name: a.Name, ContentType: a.ContentType, Size: a.Size, UploadedBy: a.UploadedBy, CreatedAt: a.CreatedAt}
 }
 
 func appealJSON(a store.AppealRow) AppealJSON {
-	out := AppealJSON{AppealRow: a, ClaimedBy: a.ClaimedBy, ClaimedAt: a.ClaimedAt}
+	out := AppealJSON{AppealRow: a, ClaimedBy: a.ClaimedBy, ClaimedAt: a.ClaimedAt, AttachmentIDs: []string{}}
 	if a.ReasonCode != nil {
 		out.ReasonText = health.ReasonCodes[*a.ReasonCode]
 	}
@@ -62,6 +81,7 @@ type CaseJSON struct {
 	Timeline    []TimelineEntry  `json:"timeline"`
 	ClaimedBy   *string          `json:"claimed_by"` // the reviewer holding its confirmation, if any
 	ClaimedAt   *time.Time       `json:"claimed_at"`
+	Attachments []AttachmentJSON `json:"attachments"`
 }
 
 func caseJSON(v cases.View) CaseJSON {
@@ -69,9 +89,16 @@ func caseJSON(v cases.View) CaseJSON {
 		Violation: v.Violation, State: v.State, Enforcement: v.Enforcement, OpenedAt: v.OpenedAt, Deadline: v.Deadline,
 		ClosedAt: v.ClosedAt, AppealsUsed: v.AppealsUsed, AppealsLeft: v.AppealsLeft(), Escalated: v.Escalated,
 		Evidence: json.RawMessage(v.CaseRow.Evidence), Reasons: v.Reasons, Appeals: []AppealJSON{}, Timeline: []TimelineEntry{},
-		ClaimedBy: v.ClaimedBy, ClaimedAt: v.ClaimedAt}
+		ClaimedBy: v.ClaimedBy, ClaimedAt: v.ClaimedAt, Attachments: []AttachmentJSON{}}
 	for _, a := range v.Appeals {
-		out.Appeals = append(out.Appeals, appealJSON(a))
+		aj := appealJSON(a)
+		if ids := v.AppealAttachments[a.ID]; ids != nil {
+			aj.AttachmentIDs = ids
+		}
+		out.Appeals = append(out.Appeals, aj)
+	}
+	for _, f := range v.Files {
+		out.Attachments = append(out.Attachments, attachmentJSON(f))
 	}
 	for _, e := range v.Timeline {
 		var d map[string]any
@@ -107,13 +134,15 @@ func (s *Server) getCase(c echo.Context) error {
 }
 
 type appealBody struct {
-	RootCause          string `json:"root_cause" text:"free"`
-	CorrectiveActions  string `json:"corrective_actions" text:"free"`
-	PreventiveMeasures string `json:"preventive_measures" text:"free"`
+	RootCause          string   `json:"root_cause" text:"free"`
+	CorrectiveActions  string   `json:"corrective_actions" text:"free"`
+	PreventiveMeasures string   `json:"preventive_measures" text:"free"`
+	AttachmentIDs      []string `json:"attachment_ids"`
 }
 
 func (b appealBody) plan() cases.Plan {
-	return cases.Plan{RootCause: b.RootCause, CorrectiveActions: b.CorrectiveActions, PreventiveMeasures: b.PreventiveMeasures}
+	return cases.Plan{RootCause: b.RootCause, CorrectiveActions: b.CorrectiveActions, PreventiveMeasures: b.PreventiveMeasures,
+		AttachmentIDs: b.AttachmentIDs}
 }
 
 // submitAppeal takes a seller's Plan of Action; with an Idempotency-Key, a retry
@@ -127,7 +156,11 @@ func (s *Server) submitAppeal(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusCreated, map[string]any{"appeal": appealJSON(ap)})
+	out := appealJSON(ap)
+	if req.AttachmentIDs != nil {
+		out.AttachmentIDs = req.AttachmentIDs
+	}
+	return c.JSON(http.StatusCreated, map[string]any{"appeal": out})
 }
 
 func (s *Server) listAppeals(c echo.Context) error {
@@ -308,4 +341,48 @@ func (s *Server) reassign(kind string) echo.HandlerFunc {
 		}
 		return c.JSON(http.StatusOK, caseJSON(v))
 	}
+}
+
+// uploadAttachment takes a file (multipart field "file") for a case.
+func (s *Server) uploadAttachment(c echo.Context) error {
+	fh, err := c.FormFile("file")
+	var maxErr *http.MaxBytesError
+	switch {
+	case errors.As(err, &maxErr):
+		return &Error{Status: http.StatusRequestEntityTooLarge, Code: "too_large", Message: cases.ErrTooLarge.Error()}
+	case err != nil:
+		return invalid("no file", map[string]string{"file": "is required: send the file as the multipart/form-data field \"file\""})
+	case fh.Size > cases.MaxAttachment:
+		return &Error{Status: http.StatusRequestEntityTooLarge, Code: "too_large", Message: cases.ErrTooLarge.Error()}
+	}
+	f, err := fh.Open()
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, cases.MaxAttachment+1))
+	if err != nil {
+		return err
+	}
+	a, err := s.cases.Attach(c.Request().Context(), principal(c), c.Param("id"), fh.Filename, data)
+	if errors.Is(err, cases.ErrTooLarge) {
+		return &Error{Status: http.StatusRequestEntityTooLarge, Code: "too_large", Message: err.Error()}
+	}
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, map[string]any{"attachment": attachmentJSON(a)})
+}
+
+// downloadAttachment sends a file to those who may see its case, always as a
+// download and never sniffed into something else.
+func (s *Server) downloadAttachment(c echo.Context) error {
+	a, err := s.cases.Download(c.Request().Context(), principal(c), c.Param("id"))
+	if err != nil {
+		return err
+	}
+	h := c.Response().Header()
+	h.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": a.Name}))
+	h.Set("X-Content-Type-Options", "nosniff")
+	return c.Blob(http.StatusOK, a.ContentType, a.Data)
 }

@@ -118,7 +118,7 @@ func New(cfg Config) *Server {
 	}
 	s := &Server{store: cfg.Store, workflows: cfg.Workflows, policy: cfg.Policy, adminKeyHash: cfg.AdminKeyHash,
 		mailbox: cfg.Mailbox, mailer: cfg.Mailer, publicURL: strings.TrimSuffix(cfg.PublicURL, "/"), log: cfg.Logger,
-		cases: &cases.Service{Store: cfg.Store, Messages: cfg.Store, Flow: cfg.Workflows, Mailer: cfg.Mailer,
+		cases: &cases.Service{Store: cfg.Store, Messages: cfg.Store, Attachments: cfg.Store, Flow: cfg.Workflows, Mailer: cfg.Mailer,
 			PublicURL: strings.TrimSuffix(cfg.PublicURL, "/"), Policy: cfg.Policy.Cases},
 		ingest:      &ingest.Service{Store: cfg.Store},
 		sellers:     &sellers.Service{Store: cfg.Store, Evaluations: cfg.Workflows, Policy: cfg.Policy},
@@ -167,6 +167,8 @@ func New(cfg Config) *Server {
 	v1.POST("/cases/:id/confirmation", s.confirmCase, allow(store.RoleReviewer))
 	v1.POST("/cases/:id/messages", s.postMessage, allow(store.RoleSeller, store.RoleReviewer))
 	v1.POST("/cases/:id/claim", s.claimCase, allow(store.RoleReviewer))
+	v1.POST("/cases/:id/attachments", s.uploadAttachment, allow(store.RoleSeller, store.RoleReviewer))
+	v1.GET("/attachments/:id", s.downloadAttachment, anyone)
 	v1.POST("/cases/:id/assignment", s.reassign("case"), admin)
 	v1.POST("/appeals/:id/claim", s.claimAppealAPI, allow(store.RoleReviewer))
 	v1.POST("/appeals/:id/assignment", s.reassign("appeal"), admin)
@@ -353,8 +355,11 @@ func (h *headBuffer) Write(p []byte) (int, error) {
 func (s *Server) limitBody(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		limit, timeout := int64(maxBody), s.bodyTimeout
-		if c.Path() == "/v1/events" {
+		switch c.Path() {
+		case "/v1/events":
 			limit, timeout = MaxEventsBody, s.eventsBodyTimeout
+		case "/v1/cases/:id/attachments": // a file of 10 MiB and its multipart envelope
+			limit = cases.MaxAttachment + 64<<10
 		}
 		r := c.Request()
 		if r.ContentLength > limit {

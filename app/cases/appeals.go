@@ -23,6 +23,7 @@ type Plan struct {
 	RootCause          string
 	CorrectiveActions  string
 	PreventiveMeasures string
+	AttachmentIDs      []string // files of this case the plan refers to
 }
 
 // MaxIdempotencyKey bounds an Idempotency-Key.
@@ -37,7 +38,14 @@ func (s *Service) SubmitAppeal(ctx context.Context, p app.Principal, caseID, key
 	if err != nil {
 		return store.AppealRow{}, err
 	}
-	if problems := health.ValidatePOA(plan.RootCause, plan.CorrectiveActions, plan.PreventiveMeasures); problems != nil {
+	problems := health.ValidatePOA(plan.RootCause, plan.CorrectiveActions, plan.PreventiveMeasures)
+	if field, problem := s.checkAttachments(ctx, row.ID, plan.AttachmentIDs); field != "" {
+		if problems == nil {
+			problems = health.Problems{}
+		}
+		problems[field] = problem
+	}
+	if problems != nil {
 		return store.AppealRow{}, app.Invalid("the Plan of Action is incomplete", problems)
 	}
 	who := p.Actor()
@@ -88,6 +96,11 @@ func (s *Service) SubmitAppeal(ctx context.Context, p app.Principal, caseID, key
 	ap, err := s.Store.Appeal(ctx, sent.ID) // written before the case answered
 	if err != nil {
 		return ap, err
+	}
+	if len(plan.AttachmentIDs) > 0 && s.Attachments != nil {
+		if err := s.Attachments.LinkAppealAttachments(ctx, ap.ID, plan.AttachmentIDs); err != nil {
+			return ap, err
+		}
 	}
 	if claimed {
 		body, err := json.Marshal(ap)

@@ -51,22 +51,25 @@ type Flow interface {
 
 // Service runs the use cases.
 type Service struct {
-	Store     Store
-	Messages  MessageStore
-	Flow      Flow
-	Mailer    Mailer
-	PublicURL string            // the base of links in mail
-	Policy    health.CasePolicy // the rules a policy case opens under
+	Store       Store
+	Messages    MessageStore
+	Attachments AttachmentStore
+	Flow        Flow
+	Mailer      Mailer
+	PublicURL   string            // the base of links in mail
+	Policy      health.CasePolicy // the rules a policy case opens under
 }
 
 // View is a case as those who may see it see it.
 type View struct {
 	store.CaseRow
-	Evidence  store.Evidence
-	Reasons   health.Statement
-	CanAppeal bool // the case takes a Plan of Action now
-	Appeals   []store.AppealRow
-	Timeline  []store.CaseEvent
+	Files             []store.Attachment  // without their content
+	AppealAttachments map[string][]string // by appeal
+	Evidence          store.Evidence
+	Reasons           health.Statement
+	CanAppeal         bool // the case takes a Plan of Action now
+	Appeals           []store.AppealRow
+	Timeline          []store.CaseEvent
 }
 
 // AppealsLeft is how many appeals the case still allows.
@@ -107,6 +110,14 @@ func (s *Service) view(ctx context.Context, row store.CaseRow, full bool) (View,
 	var extra []store.CaseEvent
 	for _, d := range disputes {
 		extra = append(extra, disputeEntries(d)...)
+	}
+	if s.Attachments != nil {
+		if v.Files, err = s.Attachments.AttachmentsOfCase(ctx, row.ID); err != nil {
+			return v, err
+		}
+		if v.AppealAttachments, err = s.Attachments.AppealAttachments(ctx, row.ID); err != nil {
+			return v, err
+		}
 	}
 	if s.Messages != nil {
 		msgs, err := s.Messages.CaseMessages(ctx, row.ID)

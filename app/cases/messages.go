@@ -117,18 +117,16 @@ func (s *Service) PostMessage(ctx context.Context, p app.Principal, caseID strin
 	return msg, nil
 }
 
-// checkAttachments accepts only attachments of this case (none exist yet beyond
-// those uploaded to it).
+// checkAttachments accepts only attachments uploaded to this case.
 func (s *Service) checkAttachments(ctx context.Context, caseID string, ids []string) (field, problem string) {
 	for i, id := range ids {
-		ok, err := s.attachmentOf(ctx, caseID, id)
-		if err != nil || !ok {
+		ok := false
+		if s.Attachments != nil {
+			ok, _ = s.Attachments.AttachmentOfCase(ctx, caseID, id)
+		}
+		if !ok {
 			return fmt.Sprintf("attachment_ids[%d]", i), fmt.Sprintf("no attachment %q on this case", id)
 		}
 	}
 	return "", ""
 }
-
-// attachmentOf reports whether attachment id belongs to the case. Until
-// attachments are stored, none does.
-func (s *Service) attachmentOf(context.Context, string, string) (bool, error) { return false, nil }

@@ -1,7 +1,11 @@
 package main
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
+	"io"
+	"mime/multipart"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -475,4 +479,110 @@ func TestDisputeEndToEnd(t *testing.T) {
 		t.Errorf("the upheld dispute on the timeline: %+v", up)
 	}
 	waitMail(t, d.base, d.adminKey, c.ID, "Closed", "dora@example.com")
+}
+
+// upload sends a file as multipart field "file" and decodes the answer.
+func upload(t *testing.T, url, key, name string, data []byte, out any) int {
+	t.Helper()
+	var b bytes.Buffer
+	w := multipart.NewWriter(&b)
+	fw, err := w.CreateFormFile("file", name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _ = fw.Write(data)
+	_ = w.Close()
+	req, _ := http.NewRequest("POST", url, &b)
+	req.Header.Set("Content-Type", w.FormDataContentType())
+	req.Header.Set("Authorization", "Bearer "+key)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	checkAnswer(t, req, resp, raw)
+	if out != nil {
+		_ = json.Unmarshal(raw, out)
+	}
+	return resp.StatusCode
+}
+
+// TestAttachmentsEndToEnd: files by content, at most 10 MiB, listed on the case,
+// referenced by an appeal, downloaded only by those who see the case.
+func TestAttachmentsEndToEnd(t *testing.T) {
+	d := startDev(t, map[string]string{"AH_DATABASE_URL": storetest.NewPostgresURL(t), "AH_POLICY_FILE": writePolicy(t, "2s")})
+	ada := provisionSeller(t, d.base, d.adminKey, "ada")
+	other := provisionSeller(t, d.base, d.adminKey, "ole")
+	_, rev := provisionReviewer(t, d, "Rita Reviewer", "rita@example.com")
+	c := openCase(t, d, "ada", ada)
+	url := d.base + "/v1/cases/" + c.ID + "/attachments"
+	png := append([]byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"), bytes.Repeat([]byte{0}, 100)...)
+	var got struct {
+		Attachment struct {
+			ID          string `json:"id"`
+			ContentType string `json:"content_type"`
+			Size        int64  `json:"size"`
+		} `json:"attachment"`
+	}
+	var e apiError
+	if code := upload(t, url, ada, "photo.pdf", []byte("just some text, not a document"), &e); code != http.StatusBadRequest || e.Error.Fields["file"] == "" {
+		t.Errorf("a text file: %d %+v", code, e.Error)
+	}
+	if code := upload(t, url, ada, "big.png", append(png, make([]byte, 10<<20)...), &e); code != http.StatusRequestEntityTooLarge {
+		t.Errorf("a file over 10 MiB: %d, want 413", code)
+	}
+	if code := upload(t, url, other, "photo.png", png, &e); code != http.StatusNotFound {
+		t.Errorf("another seller's upload: %d, want 404", code)
+	}
+	if code := upload(t, url, ada, "../../etc/photo.txt", png, &got); code != http.StatusCreated || got.Attachment.ContentType != "image/png" || got.Attachment.Size != int64(len(png)) {
+		t.Fatalf("upload: %d %+v", code, got)
+	}
+	fileID := got.Attachment.ID
+
+	get := func(key string) (*http.Response, []byte) {
+		req, _ := http.NewRequest("GET", d.base+"/v1/attachments/"+fileID, nil)
+		req.Header.Set("Authorization", "Bearer "+key)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		raw, _ := io.ReadAll(resp.Body)
+		checkAnswer(t, req, resp, raw)
+		return resp, raw
+	}
+	for _, key := range []string{ada, rev, d.adminKey} {
+		resp, raw := get(key)
+		if resp.StatusCode != http.StatusOK || !bytes.Equal(raw, png) || resp.Header.Get("X-Content-Type-Options") != "nosniff" ||
+			!strings.HasPrefix(resp.Header.Get("Content-Disposition"), "attachment") || !strings.Contains(resp.Header.Get("Content-Disposition"), "photo.txt") {
+			t.Errorf("download: %d %v", resp.StatusCode, resp.Header)
+		}
+	}
+	if resp, _ := get(other); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("another seller's download: %d, want 404", resp.StatusCode)
+	}
+
+	c = waitState(t, d.base, ada, c.ID, "enforced")
+	poa := map[string]any{"root_cause": goodPOA["root_cause"], "corrective_actions": goodPOA["corrective_actions"],
+		"preventive_measures": goodPOA["preventive_measures"], "attachment_ids": []string{"F-ELSEWHERE"}}
+	if code := call(t, "POST", d.base+"/v1/cases/"+c.ID+"/appeals", ada, poa, &e); code != http.StatusBadRequest || e.Error.Fields["attachment_ids[0]"] == "" {
+		t.Errorf("an appeal listing a file of no such case: %d %+v", code, e.Error)
+	}
+	poa["attachment_ids"] = []string{fileID}
+	if code := call(t, "POST", d.base+"/v1/cases/"+c.ID+"/appeals", ada, poa, nil); code != http.StatusCreated {
+		t.Errorf("an appeal with the file: %d", code)
+	}
+	var full struct {
+		Attachments []struct {
+			ID string `json:"id"`
+		} `json:"attachments"`
+		Appeals []struct {
+			AttachmentIDs []string `json:"attachment_ids"`
+		} `json:"appeals"`
+	}
+	call(t, "GET", d.base+"/v1/cases/"+c.ID, ada, nil, &full)
+	if len(full.Attachments) != 1 || full.Attachments[0].ID != fileID || len(full.Appeals) != 1 || strings.Join(full.Appeals[0].AttachmentIDs, ",") != fileID {
+		t.Errorf("the case's files and the appeal's: %+v", full)
+	}
 }
