@@ -67,7 +67,7 @@ func (o CaseOpener) Observe(ctx context.Context, evaluationID string, at time.Ti
 			mu.Lock()
 			defer mu.Unlock()
 			done = append(done, store.Told{SellerID: sellerID, Metric: r.Metric, EvaluationID: evaluationID, Status: r.Status,
-				Numerator: r.Numerator, Denominator: r.Denominator, ToldAt: at})
+				Numerator: r.Numerator, Denominator: r.Denominator, ToldAt: time.Now()})
 			return nil
 		})
 	}

@@ -26,7 +26,7 @@ import (
 
 func main() {
 	sizeName := flag.String("size", "smoke", "smoke (a minute or two), quick (10,000 sellers, 1M orders) or full (100,000 sellers, 10M orders)")
-	only := flag.String("only", "ingest,evaluation,tiers,api,storm,growth", "which benchmarks to run, comma-separated")
+	only := flag.String("only", "ingest,evaluation,cases,tiers,api,storm,growth", "which benchmarks to run, comma-separated")
 	out := flag.String("out", "bench/out", "folder for the JSON results")
 	flag.Parse()
 	s, ok := sizes[*sizeName]
@@ -118,6 +118,28 @@ func run(ctx context.Context, s size, only []string, stdout, progress io.Writer)
 			}
 			e.close()
 		}
+	}
+	if want["cases"] {
+		e, err := newEnv(ctx, admin)
+		if err != nil {
+			return nil, err
+		}
+		inBreach, healthy := casePopulations(s.Sellers/2, s.Orders/2, now)
+		step("cases: %d sellers (5%% in breach) and %d without breach, %d orders each; sweeps with case opening on", len(inBreach.Sellers), len(healthy.Sellers), len(inBreach.Orders))
+		err = e.load(ctx, inBreach)
+		if err == nil {
+			err = e.load(ctx, healthy)
+		}
+		if err != nil {
+			e.close()
+			return nil, err
+		}
+		rs, err := benchCases(ctx, e, inBreach, healthy)
+		e.close()
+		if err != nil {
+			return nil, fmt.Errorf("cases: %w", err)
+		}
+		results = append(results, rs...)
 	}
 	if want["storm"] {
 		e, err := newEnv(ctx, admin)

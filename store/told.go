@@ -20,7 +20,7 @@ type Told struct {
 	Status       health.Status
 	Numerator    int64
 	Denominator  int64
-	ToldAt       time.Time `gorm:"serializer:unixms"`
+	ToldAt       time.Time `gorm:"serializer:unixms"` // when Temporal took it
 }
 
 func (Told) TableName() string { return "case_told" }
