@@ -73,7 +73,11 @@ func newSweepWorld(t *testing.T, ctx context.Context, shardSize int) *sweepWorld
 // worker starts a worker running every workflow, the cases' activities and the
 // evaluation's, with evaluateShard as the shard activity.
 func (w *sweepWorld) worker(evaluateShard func(context.Context, flow.ShardInput) (flow.ShardResult, error)) worker.Worker {
-	wk := worker.New(w.c, flow.TaskQueue, worker.Options{})
+	return w.workerWith(worker.Options{}, evaluateShard)
+}
+
+func (w *sweepWorld) workerWith(opts worker.Options, evaluateShard func(context.Context, flow.ShardInput) (flow.ShardResult, error)) worker.Worker {
+	wk := worker.New(w.c, flow.TaskQueue, opts)
 	workflows.Register(wk)
 	wk.RegisterActivity(w.cases)
 	wk.RegisterActivityWithOptions(w.eval.Plan, activity.RegisterOptions{Name: "Plan"})
@@ -312,4 +316,73 @@ func TestASweepTellsEachCaseOncePerChange(t *testing.T) {
 			t.Errorf("%s's case last told by %q, want %s", id, got[id+odr], wantBy)
 		}
 	}
+}
+
+// TestTwoWorkersShareASweep runs a sweep on two workers sharing one Temporal
+// server and one Postgres, each taking at most two activities at once: the
+// shards are spread between them (each shard waits until both workers hold
+// one, so neither can take them all), every shard runs once, and every seller
+// is evaluated once.
+func TestTwoWorkersShareASweep(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	w := newSweepWorld(t, ctx, 2)
+	const sellers = 12
+	for i := range sellers {
+		w.seller(fmt.Sprintf("out-%02d", i), 20, 3*(i%4/3)) // out-03, 07, 11 in breach
+	}
+	var mu sync.Mutex
+	shards := map[string][]string{} // worker: the shards it ran
+	sellersBy := map[string]int{}
+	both := make(chan struct{})
+	var bothOnce sync.Once
+	on := func(name string) func(context.Context, flow.ShardInput) (flow.ShardResult, error) {
+		return func(ctx context.Context, in flow.ShardInput) (flow.ShardResult, error) {
+			mu.Lock()
+			shards[name] = append(shards[name], in.Shard.From)
+			if len(shards) == 2 {
+				bothOnce.Do(func() { close(both) })
+			}
+			mu.Unlock()
+			select { // hold the slot until the other worker has a shard too
+			case <-both:
+			case <-ctx.Done():
+				return flow.ShardResult{}, ctx.Err()
+			}
+			res, err := w.eval.EvaluateShard(ctx, in)
+			mu.Lock()
+			sellersBy[name] += res.Sellers
+			mu.Unlock()
+			return res, err
+		}
+	}
+	opts := worker.Options{MaxConcurrentActivityExecutionSize: 2}
+	for _, name := range []string{"first", "second"} {
+		wk := w.workerWith(opts, on(name))
+		defer wk.Stop()
+	}
+	res := w.finish(w.sweep("out-1"))
+	mu.Lock()
+	defer mu.Unlock()
+	t.Logf("shards per worker: %v; sellers per worker: %v", shards, sellersBy)
+	if len(shards["first"]) == 0 || len(shards["second"]) == 0 {
+		t.Errorf("the shards were not shared: %v", shards)
+	}
+	var all []string
+	for _, s := range shards {
+		all = append(all, s...)
+	}
+	slices.Sort(all)
+	if len(all) != sellers/2 || len(slices.Compact(all)) != sellers/2 {
+		t.Errorf("shards run %v: want each of %d once", all, sellers/2)
+	}
+	if res.Sellers != sellers || sellersBy["first"]+sellersBy["second"] != sellers || res.Breaches != 3 {
+		t.Errorf("result %+v, sellers per worker %v: want %d sellers and 3 breaches", res, sellersBy, sellers)
+	}
+	var snapshots, distinct int
+	err := w.st.DB().QueryRowContext(ctx, `SELECT COUNT(*), COUNT(DISTINCT seller_id) FROM seller_snapshots WHERE evaluation_id = 'out-1'`).Scan(&snapshots, &distinct)
+	if err != nil || snapshots != sellers || distinct != sellers {
+		t.Errorf("%d snapshots of %d sellers (%v): want one of each of %d", snapshots, distinct, err, sellers)
+	}
+	w.waitTimelines("after the sweep", []string{"out-03: warned: opened", "out-07: warned: opened", "out-11: warned: opened"})
 }
