@@ -316,7 +316,7 @@ func benchStorm(ctx context.Context, e *env, k int, sellers []string) (result, e
 	ours := time.Since(start)
 	live, page := liveness.stop(), pages.stop()
 
-	bare, err := emptyWorkflows(ctx, e, "empty", k)
+	bare, err := emptyWorkflows(ctx, e.client, flow.TaskQueue, "empty", k)
 	if err != nil {
 		return result{}, err
 	}

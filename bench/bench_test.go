@@ -25,7 +25,7 @@ func TestSmoke(t *testing.T) {
 			t.Errorf("%s: %d requests failed while it ran (%s)", r.Name, r.Failed, r.Note)
 		}
 	}
-	for name, n := range map[string]int{"ingest": 2, "evaluation": 1, "cases": 2 * casesRuns, "tiers": 1, "api": 3, "storm": 1, "growth": 3} {
+	for name, n := range map[string]int{"ingest": 2, "evaluation": 1, "cases-temporaltest": 2 * casesRuns, "tiers": 1, "api": 3, "storm": 1, "growth": 3} {
 		if seen[name] != n {
 			t.Errorf("%d %s results, want %d", seen[name], name, n)
 		}

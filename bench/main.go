@@ -26,7 +26,7 @@ import (
 
 func main() {
 	sizeName := flag.String("size", "smoke", "smoke (a minute or two), quick (10,000 sellers, 1M orders) or full (100,000 sellers, 10M orders)")
-	only := flag.String("only", "ingest,evaluation,cases,tiers,api,storm,growth", "which benchmarks to run, comma-separated")
+	only := flag.String("only", "ingest,evaluation,cases,tiers,api,storm,growth", "which benchmarks to run, comma-separated (cases-dev, not run unless named, builds the binary and sweeps through `accounthealth dev`)")
 	out := flag.String("out", "bench/out", "folder for the JSON results")
 	flag.Parse()
 	s, ok := sizes[*sizeName]
@@ -138,6 +138,15 @@ func run(ctx context.Context, s size, only []string, stdout, progress io.Writer)
 		e.close()
 		if err != nil {
 			return nil, fmt.Errorf("cases: %w", err)
+		}
+		results = append(results, rs...)
+	}
+	if want["cases-dev"] {
+		inBreach, healthy := casePopulations(s.Sellers/2, s.Orders/2, now)
+		step("cases-dev: the same with the real binary (accounthealth dev, its SQLite-backed Temporal) driven over HTTP")
+		rs, err := benchCasesDev(ctx, admin, inBreach, healthy)
+		if err != nil {
+			return nil, fmt.Errorf("cases-dev: %w", err)
 		}
 		results = append(results, rs...)
 	}
