@@ -30,6 +30,7 @@ type Store interface {
 	CreateEvaluation(ctx context.Context, id, trigger string, sellerIDs []string) (store.Evaluation, error)
 	FinishEvaluation(ctx context.Context, id string, failure string) error
 	Evaluation(ctx context.Context, id string) (store.Evaluation, error)
+	CaseTellCounts(ctx context.Context, evaluationID string) (store.TellCounts, error)
 }
 
 // Evaluations is what the use cases ask of the evaluation workflow.
@@ -205,5 +206,10 @@ func (s *Service) Evaluation(ctx context.Context, id string) (store.Evaluation, 
 	if errors.Is(err, store.ErrNotFound) {
 		return e, app.NotFound("evaluation")
 	}
+	if err != nil {
+		return e, err
+	}
+	n, err := s.Store.CaseTellCounts(ctx, id)
+	e.Cases = &n
 	return e, err
 }

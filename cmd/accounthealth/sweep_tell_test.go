@@ -72,17 +72,18 @@ func newSweepWorld(t *testing.T, ctx context.Context, shardSize int) *sweepWorld
 
 // worker starts a worker running every workflow, the cases' activities and the
 // evaluation's, with evaluateShard as the shard activity.
-func (w *sweepWorld) worker(evaluateShard func(context.Context, flow.ShardInput) (flow.ShardResult, error)) worker.Worker {
-	return w.workerWith(worker.Options{}, evaluateShard)
+func (w *sweepWorld) worker(evaluateShard func(context.Context, flow.ShardInput) (flow.ShardResult, error), tellCases func(context.Context, string) error) worker.Worker {
+	return w.workerWith(worker.Options{}, evaluateShard, tellCases)
 }
 
-func (w *sweepWorld) workerWith(opts worker.Options, evaluateShard func(context.Context, flow.ShardInput) (flow.ShardResult, error)) worker.Worker {
+func (w *sweepWorld) workerWith(opts worker.Options, evaluateShard func(context.Context, flow.ShardInput) (flow.ShardResult, error), tellCases func(context.Context, string) error) worker.Worker {
 	wk := worker.New(w.c, flow.TaskQueue, opts)
 	workflows.Register(wk)
 	wk.RegisterActivity(w.cases)
 	wk.RegisterActivityWithOptions(w.eval.Plan, activity.RegisterOptions{Name: "Plan"})
 	wk.RegisterActivityWithOptions(w.eval.Finish, activity.RegisterOptions{Name: "Finish"})
 	wk.RegisterActivityWithOptions(evaluateShard, activity.RegisterOptions{Name: "EvaluateShard"})
+	wk.RegisterActivityWithOptions(tellCases, activity.RegisterOptions{Name: "TellCases"})
 	if err := wk.Start(); err != nil {
 		w.t.Fatal(err)
 	}
@@ -193,9 +194,10 @@ func (w *sweepWorld) toldBy() map[string]string {
 }
 
 // TestASweepTellsEachCaseOncePerChange runs sweeps with case opening on, on a real
-// Temporal server and Postgres. The first worker dies right after its first shard
-// told its cases, before recording that it did (every shard it was running goes
-// silent, as with a killed process); a second worker takes the lost shards over.
+// Temporal server and Postgres. The shards store their facts and queue the news;
+// then the cases are told. The first worker dies right after Temporal took the
+// first case's news, before marking it told (what it was running goes silent, as
+// with a killed process); a second worker takes the telling over.
 // Every breach gets one case whose timeline says "opened" once. A second sweep
 // over the same orders tells no case anything. A third, after one seller's figures
 // changed and another's recovered, tells just those two, once each.
@@ -214,8 +216,9 @@ func TestASweepTellsEachCaseOncePerChange(t *testing.T) {
 		}
 	}
 
-	// The first worker "dies" at the first shard that told its cases: every shard
-	// it runs from then on, and those in flight, stop answering and heartbeating.
+	// The first worker "dies" right after Temporal took the first case's news,
+	// before it was marked told: every activity it runs from then on, and those in
+	// flight, stop answering and heartbeating.
 	life, die := context.WithCancel(ctx)
 	release := make(chan struct{})
 	defer close(release)
@@ -231,50 +234,61 @@ func TestASweepTellsEachCaseOncePerChange(t *testing.T) {
 	defer disarm()
 	var attemptsMu sync.Mutex
 	attempts := map[string]int{}
-	count := func(in flow.ShardInput) {
+	count := func(key string) {
 		attemptsMu.Lock()
 		defer attemptsMu.Unlock()
-		attempts[in.Shard.From]++
+		attempts[key]++
 	}
-	first := w.worker(func(ctx context.Context, in flow.ShardInput) (flow.ShardResult, error) {
-		count(in)
+	// mortal runs f on the first worker: once it has died, f's context ends (its
+	// heartbeats stop) and no answer comes back.
+	mortal := func(ctx context.Context, f func(context.Context) error) error {
 		if life.Err() != nil {
-			<-release // a dead worker never answers
-			return flow.ShardResult{}, fmt.Errorf("a dead worker's attempt")
+			<-release
+			return fmt.Errorf("a dead worker's attempt")
 		}
 		actx, stop := context.WithCancel(ctx)
 		defer stop()
-		defer context.AfterFunc(life, stop)() // its heartbeats stop with it
-		res, err := w.eval.EvaluateShard(actx, in)
+		defer context.AfterFunc(life, stop)()
+		err := f(actx)
 		if life.Err() != nil {
 			<-release
 		}
+		return err
+	}
+	first := w.worker(func(ctx context.Context, in flow.ShardInput) (res flow.ShardResult, err error) {
+		count(in.Shard.From)
+		err = mortal(ctx, func(ctx context.Context) (err error) { res, err = w.eval.EvaluateShard(ctx, in); return err })
 		return res, err
+	}, func(ctx context.Context, id string) error {
+		count("tell " + id)
+		return mortal(ctx, func(ctx context.Context) error { return w.eval.TellCases(ctx, id) })
 	})
 	run := w.sweep("tell-1")
 	select {
 	case <-died:
 	case <-ctx.Done():
-		t.Fatal("no shard told its cases")
+		t.Fatal("no case was told")
 	}
 	disarm()
 	first.Stop()
 	second := w.worker(func(ctx context.Context, in flow.ShardInput) (flow.ShardResult, error) {
-		count(in)
+		count(in.Shard.From)
 		return w.eval.EvaluateShard(ctx, in)
+	}, func(ctx context.Context, id string) error {
+		count("tell " + id)
+		return w.eval.TellCases(ctx, id)
 	})
 	defer second.Stop()
 	if res := w.finish(run); res.Sellers != 10 || res.Breaches != len(breaching) {
 		t.Errorf("first sweep: %+v, want 10 sellers and %d breaches", res, len(breaching))
 	}
-	retried := 0
-	for _, n := range attempts {
-		if n > 1 {
-			retried++
-		}
+	attemptsMu.Lock()
+	if attempts["tell tell-1"] != 2 {
+		t.Errorf("the cases were told in %d attempts, want 2 (the dead worker's, then the second's): %v", attempts["tell tell-1"], attempts)
 	}
-	if retried == 0 {
-		t.Errorf("no shard was taken over by the second worker: attempts %v", attempts)
+	attemptsMu.Unlock()
+	if n, err := w.st.CaseTellCounts(ctx, "tell-1"); err != nil || n.ToTell != len(breaching) || n.Told != n.ToTell {
+		t.Errorf("tell-1's cases: %+v (%v): want %d to tell, all told", n, err, len(breaching))
 	}
 	var opened []string
 	for _, id := range breaching {
@@ -358,7 +372,7 @@ func TestTwoWorkersShareASweep(t *testing.T) {
 	}
 	opts := worker.Options{MaxConcurrentActivityExecutionSize: 2}
 	for _, name := range []string{"first", "second"} {
-		wk := w.workerWith(opts, on(name))
+		wk := w.workerWith(opts, on(name), w.eval.TellCases)
 		defer wk.Stop()
 	}
 	res := w.finish(w.sweep("out-1"))
