@@ -61,11 +61,9 @@ func (a *app) importFile(ctx context.Context, path string) error {
 	if err != nil {
 		return err
 	}
-	stats, err := importEvents(ctx, st, src, func(s importStats) {
-		fmt.Fprintf(a.errOut, "\r%s %3.0f%%  %d lines  %d accepted  %d duplicates  %d rejected ",
-			bar(counter.n, info.Size()), 100*float64(counter.n)/float64(max(info.Size(), 1)), s.lines, s.accepted, s.duplicates, len(s.rejected))
-	})
-	fmt.Fprintln(a.errOut)
+	progress := newImportProgress(a.errOut, info.Size())
+	stats, err := importEvents(ctx, st, src, func(s importStats) { progress.update(counter.n, s) })
+	progress.done()
 	fmt.Fprintf(a.out, "imported %s: %d lines, %d events accepted, %d duplicates (already stored), %d lines rejected\n",
 		path, stats.lines, stats.accepted, stats.duplicates, len(stats.rejected))
 	for i, r := range stats.rejected {
@@ -209,15 +207,6 @@ func rejections(problems []ingest.Problem, lines []int) []rejectedLine {
 		i = j
 	}
 	return out
-}
-
-func bar(done, total int64) string {
-	const width = 30
-	n := 0
-	if total > 0 {
-		n = int(width * done / total)
-	}
-	return "[" + strings.Repeat("#", n) + strings.Repeat(".", width-n) + "]"
 }
 
 type countingReader struct {
