@@ -16,8 +16,10 @@ import (
 	"time"
 
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/interceptor"
 	tlog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
 
 	"github.com/accounthealth/accounthealth/activities"
 	"github.com/accounthealth/accounthealth/activities/mail"
@@ -40,8 +42,16 @@ type app struct {
 	closers []func()
 }
 
-func newLogger(w io.Writer) *slog.Logger {
-	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelInfo}))
+// newLogger logs at level and above, as text (key=value, readable in a
+// terminal) or JSON (one object a line, for a log pipeline); a line logged with
+// a request's context names its request id.
+func newLogger(w io.Writer, level slog.Level, format string) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: level}
+	var h slog.Handler = slog.NewTextHandler(w, opts)
+	if format == "json" {
+		h = slog.NewJSONHandler(w, opts)
+	}
+	return slog.New(telemetry.ContextHandler{Handler: h})
 }
 
 // evaluationFinished counts a finished evaluation in the metrics.
@@ -86,6 +96,8 @@ func (a *app) dialTemporal(ctx context.Context, addr string) (client.Client, err
 		Namespace:      a.cfg.Namespace,
 		Logger:         tlog.NewStructuredLogger(slog.New(levelFilter{logger.Handler(), slog.LevelWarn})),
 		MetricsHandler: a.metrics.TemporalHandler(a.log),
+		// A request's id goes on to the workflows and activities it starts.
+		ContextPropagators: []workflow.ContextPropagator{telemetry.RequestIDPropagator{}},
 	})
 	if err != nil {
 		return nil, fmt.Errorf("connect to Temporal at %s: %w", addr, err)
@@ -100,7 +112,7 @@ func (a *app) startWorker(c client.Client, st *store.Store, smtpURL string) (*ma
 	if err != nil {
 		return nil, fmt.Errorf("mail (AH_SMTP_URL): %w", err)
 	}
-	w := worker.New(c, flow.TaskQueue, worker.Options{})
+	w := worker.New(c, flow.TaskQueue, worker.Options{Interceptors: []interceptor.WorkerInterceptor{&telemetry.LogInterceptor{}}})
 	workflows.Register(w)
 	standing := &activities.Standing{Store: st, Policy: a.cfg.Policy, PublicURL: a.cfg.PublicURL}
 	w.RegisterActivity(&activities.Evaluation{Store: st, Policy: a.cfg.Policy, Log: a.log, Standing: standing,

@@ -2,11 +2,13 @@ package main
 
 import (
 	"fmt"
+	"log/slog"
 	"net"
 	"net/mail"
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -29,6 +31,8 @@ type config struct {
 	AdminKey        string // empty in dev: generated and kept in DataDir
 	PublicURL       string // the address people use in links in mail
 	WorkerAddr      string // the worker's own listener: /livez, /healthz, /metrics
+	LogLevel        slog.Level
+	LogFormat       string // "text" (the default) or "json"
 }
 
 // configError names the variable that stopped start-up.
@@ -56,6 +60,13 @@ func loadConfig(mode string, getenv func(string) string) (config, error) {
 		AdminKey:        getenv("AH_ADMIN_KEY"),
 		Policy:          health.DefaultPolicy(),
 		WorkerAddr:      get("AH_WORKER_ADDR", ":8081"),
+	}
+	if err := c.LogLevel.UnmarshalText([]byte(get("AH_LOG_LEVEL", "info"))); err != nil || !slices.Contains([]string{"debug", "info", "warn", "error"}, strings.ToLower(get("AH_LOG_LEVEL", "info"))) {
+		return c, &configError{"AH_LOG_LEVEL", fmt.Sprintf("%q must be one of debug, info, warn, error", getenv("AH_LOG_LEVEL"))}
+	}
+	c.LogFormat = strings.ToLower(get("AH_LOG_FORMAT", "text"))
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		return c, &configError{"AH_LOG_FORMAT", fmt.Sprintf("%q must be text or json", getenv("AH_LOG_FORMAT"))}
 	}
 	c.PublicURL = strings.TrimSuffix(get("AH_PUBLIC_URL", "http://"+c.HTTPAddr), "/")
 	if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
