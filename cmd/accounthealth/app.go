@@ -118,6 +118,7 @@ func (a *app) startWorker(c client.Client, st *store.Store, smtpURL string) (*ma
 	w.RegisterActivity(&activities.Evaluation{Store: st, Policy: a.cfg.Policy, Log: a.log, Standing: standing,
 		Sink: activities.CaseOpener{Flow: flow.NewClient(c), Store: st, Policy: a.cfg.Policy}, Finished: a.evaluationFinished})
 	w.RegisterActivity(standing)
+	w.RegisterActivity(&activities.Retention{Store: st, Policy: a.cfg.Policy.Retention})
 	w.RegisterActivity(&activities.Cases{Store: st, Policy: a.cfg.Policy, Mailer: sender, PublicURL: a.cfg.PublicURL,
 		MailFailed: a.metrics.MailGivenUp})
 	if err := w.Start(); err != nil {
@@ -127,6 +128,9 @@ func (a *app) startWorker(c client.Client, st *store.Store, smtpURL string) (*ma
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if err := flow.NewClient(c).EnsureSweepSchedule(ctx, a.cfg.Policy.Evaluation.SweepInterval); err != nil {
+		return nil, err
+	}
+	if err := flow.NewClient(c).EnsureRetentionSchedule(ctx, a.cfg.Policy.Retention.Interval); err != nil {
 		return nil, err
 	}
 	return sender, flow.NewClient(c).EnsureTierSchedule(ctx)
