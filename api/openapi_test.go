@@ -26,6 +26,8 @@ type idleWorkflows struct{ api.Workflows }
 
 func (idleWorkflows) StartEvaluation(context.Context, flow.EvaluationInput) error { return nil }
 func (idleWorkflows) Ping(context.Context) error                                  { return nil }
+func (idleWorkflows) StartWebhook(context.Context, string) error                  { return nil }
+func (idleWorkflows) StopWebhook(context.Context, string) error                   { return nil }
 
 const adminKey = "admin-key-for-the-openapi-test"
 

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"reflect"
@@ -23,12 +24,15 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 
 	"github.com/accounthealth/accounthealth/activities/mail/capture"
+	"github.com/accounthealth/accounthealth/activities/webhook"
 	"github.com/accounthealth/accounthealth/app/cases"
+	"github.com/accounthealth/accounthealth/app/disputes"
 	"github.com/accounthealth/accounthealth/app/ingest"
 	"github.com/accounthealth/accounthealth/app/mailbox"
 	"github.com/accounthealth/accounthealth/app/sellers"
 	"github.com/accounthealth/accounthealth/app/signin"
 	"github.com/accounthealth/accounthealth/app/standing"
+	"github.com/accounthealth/accounthealth/app/webhooks"
 	"github.com/accounthealth/accounthealth/health"
 	"github.com/accounthealth/accounthealth/store"
 	"github.com/accounthealth/accounthealth/telemetry"
@@ -40,6 +44,7 @@ type Workflows interface {
 	sellers.Evaluations
 	standing.Flow
 	signin.Deliveries
+	webhooks.Flow
 	Ping(ctx context.Context) error
 }
 
@@ -57,10 +62,19 @@ type Config struct {
 	Metrics *telemetry.Metrics
 	// SMTPProbe, when set, checks that the mail relay answers, for /healthz.
 	SMTPProbe func(context.Context) error
+	// WebhookReach is which addresses an endpoint may have (public only, unless
+	// dev or AH_WEBHOOK_ALLOW_PRIVATE); WebhookResolver resolves their hosts
+	// (nil: the system's resolver).
+	WebhookReach    webhook.Reach
+	WebhookResolver webhook.Resolver
 
 	// InFlightPerClient is how many requests one client (IP address) may have
 	// in flight at once; more get 429. 0 means DefaultInFlightPerClient.
 	InFlightPerClient int
+	// TrustedProxies are the networks of the reverse proxies in front of the
+	// server: their X-Forwarded-For names the client. Empty, the peer address is
+	// the client and X-Forwarded-For is ignored (a client could forge it).
+	TrustedProxies []*net.IPNet
 	// BodyTimeout and EventsBodyTimeout bound how long a request's body may take
 	// to arrive; 0 means the defaults below.
 	BodyTimeout, EventsBodyTimeout time.Duration
@@ -92,6 +106,8 @@ type Server struct {
 	signin            *signin.Service
 	mails             *mailbox.Service
 	standing          *standing.Service
+	webhooks          *webhooks.Service
+	disputes          *disputes.Service
 	policy            health.Policy
 	adminKeyHash      string
 	mailbox           *capture.Server
@@ -115,6 +131,9 @@ func New(cfg Config) *Server {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
+	if cfg.WebhookResolver == nil {
+		cfg.WebhookResolver = net.DefaultResolver
+	}
 	if cfg.InFlightPerClient == 0 {
 		cfg.InFlightPerClient = DefaultInFlightPerClient
 	}
@@ -126,21 +145,22 @@ func New(cfg Config) *Server {
 	}
 	s := &Server{store: cfg.Store, workflows: cfg.Workflows, policy: cfg.Policy, adminKeyHash: cfg.AdminKeyHash,
 		mailbox: cfg.Mailbox, mailer: cfg.Mailer, publicURL: strings.TrimSuffix(cfg.PublicURL, "/"), log: cfg.Logger,
-		cases:       &cases.Service{Store: cfg.Store, Flow: cfg.Workflows, Policy: cfg.Policy.Cases},
+		cases: &cases.Service{Store: cfg.Store, Reports: cfg.Store, Messages: cfg.Store, Attachments: cfg.Store, Flow: cfg.Workflows, Mailer: cfg.Mailer,
+			PublicURL: strings.TrimSuffix(cfg.PublicURL, "/"), Policy: cfg.Policy.Cases},
 		ingest:      &ingest.Service{Store: cfg.Store},
-		sellers:     &sellers.Service{Store: cfg.Store, Evaluations: cfg.Workflows, Policy: cfg.Policy},
+		sellers:     &sellers.Service{Store: cfg.Store, Roster: cfg.Store, Evaluations: cfg.Workflows, Policy: cfg.Policy},
 		signin:      &signin.Service{Store: cfg.Store, Mailer: cfg.Mailer, Deliveries: cfg.Workflows, PublicURL: strings.TrimSuffix(cfg.PublicURL, "/"), Log: cfg.Logger},
 		metrics:     cfg.Metrics,
 		mails:       &mailbox.Service{Store: cfg.Store, Deliveries: cfg.Workflows},
 		standing:    &standing.Service{Store: cfg.Store, Flow: cfg.Workflows, Policy: cfg.Policy},
+		webhooks:    &webhooks.Service{Store: cfg.Store, Flow: cfg.Workflows, Reach: cfg.WebhookReach, Resolver: cfg.WebhookResolver},
+		disputes:    &disputes.Service{Store: cfg.Store},
 		inFlight:    &inFlight{max: cfg.InFlightPerClient, n: map[string]int{}},
 		bodyTimeout: cfg.BodyTimeout, eventsBodyTimeout: cfg.EventsBodyTimeout}
 	s.ready = &readiness{database: cfg.Store.Ping, temporal: cfg.Workflows.Ping, smtp: &smtpHealth{probe: cfg.SMTPProbe}, log: cfg.Logger}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
-	// Rate limits key on the peer address: client-sent X-Forwarded-For is not trusted.
-	// Behind a proxy, configure echo.ExtractIPFromXFFHeader with its address instead.
-	e.IPExtractor = echo.ExtractIPDirect()
+	e.IPExtractor = clientAddress(cfg.TrustedProxies)
 	e.HTTPErrorHandler = errorHandler(cfg.Logger, s.errorPage)
 	e.Use(s.observe)
 	e.Use(middleware.Recover())
@@ -163,6 +183,7 @@ func New(cfg Config) *Server {
 	v1.GET("/evaluations/:id", s.getEvaluation, admin)
 	anyone := allow(store.RoleAdmin, store.RoleReviewer, store.RoleSeller)
 	staff := allow(store.RoleAdmin, store.RoleReviewer)
+	v1.GET("/sellers", s.listSellers, staff)
 	v1.GET("/sellers/:id/health", s.sellerHealth, anyone)
 	v1.GET("/sellers/:id/tier", s.sellerTier, anyone)
 	v1.GET("/sellers/:id/programs", s.sellerPrograms, anyone)
@@ -174,10 +195,30 @@ func New(cfg Config) *Server {
 	v1.POST("/cases", s.openPolicyCase, allow(store.RoleReviewer))
 	v1.GET("/cases/:id", s.getCase, anyone)
 	v1.POST("/cases/:id/appeals", s.submitAppeal, allow(store.RoleSeller))
+	v1.POST("/cases/:id/withdrawal", s.withdrawCase, allow(store.RoleReviewer))
+	v1.POST("/cases/:id/confirmation", s.confirmCase, allow(store.RoleReviewer))
+	v1.POST("/cases/:id/messages", s.postMessage, allow(store.RoleSeller, store.RoleReviewer))
+	v1.POST("/cases/:id/claim", s.claimCase, allow(store.RoleReviewer))
+	v1.POST("/cases/:id/attachments", s.uploadAttachment, allow(store.RoleSeller, store.RoleReviewer))
+	v1.GET("/attachments/:id", s.downloadAttachment, anyone)
+	v1.POST("/cases/:id/assignment", s.reassign("case"), admin)
+	v1.POST("/appeals/:id/claim", s.claimAppealAPI, allow(store.RoleReviewer))
+	v1.POST("/appeals/:id/assignment", s.reassign("appeal"), admin)
+	v1.POST("/orders/:order_id/disputes", s.openDispute, allow(store.RoleSeller))
+	v1.GET("/disputes", s.listDisputes, staff)
+	v1.POST("/disputes/:id/decision", s.decideDispute, allow(store.RoleReviewer))
 	v1.GET("/appeals", s.listAppeals, staff)
 	v1.POST("/appeals/:id/decision", s.decideAppeal, allow(store.RoleReviewer))
 	v1.GET("/mail", s.listMail, staff)
 	v1.POST("/mail/:id/resend", s.resendMail, staff)
+	v1.POST("/reports", s.createReport, admin)
+	v1.GET("/reports", s.listReports, staff)
+	v1.POST("/reports/:id/decision", s.decideReport, allow(store.RoleReviewer))
+	v1.POST("/webhooks", s.createWebhook, admin)
+	v1.GET("/webhooks", s.listWebhooks, admin)
+	v1.DELETE("/webhooks/:id", s.deleteWebhook, admin)
+	v1.GET("/webhooks/:id/deliveries", s.listDeliveries, admin)
+	v1.POST("/webhooks/:id/deliveries/:delivery/retry", s.retryDelivery, admin)
 	if s.mailbox != nil {
 		e.GET("/dev/mail", s.devMail, s.authenticate, admin)
 	}
@@ -340,8 +381,11 @@ func (h *headBuffer) Write(p []byte) (int, error) {
 func (s *Server) limitBody(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		limit, timeout := int64(maxBody), s.bodyTimeout
-		if c.Path() == "/v1/events" {
+		switch c.Path() {
+		case "/v1/events":
 			limit, timeout = MaxEventsBody, s.eventsBodyTimeout
+		case "/v1/cases/:id/attachments": // a file of 10 MiB and its multipart envelope
+			limit = cases.MaxAttachment + 64<<10
 		}
 		r := c.Request()
 		if r.ContentLength > limit {
@@ -378,6 +422,21 @@ func (b *timedBody) Read(p []byte) (int, error) {
 		err = invalid("the body could not be read: "+err.Error(), nil)
 	}
 	return n, err
+}
+
+// clientAddress says whose request it is, for the rate limits: the peer, or
+// behind trusted proxies the nearest address in X-Forwarded-For they did not
+// add. Echo's defaults also trust every loopback and private address; those
+// are turned off, so only the configured networks are believed.
+func clientAddress(trusted []*net.IPNet) echo.IPExtractor {
+	if len(trusted) == 0 {
+		return echo.ExtractIPDirect()
+	}
+	opts := []echo.TrustOption{echo.TrustLoopback(false), echo.TrustLinkLocal(false), echo.TrustPrivateNet(false)}
+	for _, n := range trusted {
+		opts = append(opts, echo.TrustIPRange(n))
+	}
+	return echo.ExtractIPFromXFFHeader(opts...)
 }
 
 // inFlight caps the requests one client has in flight, so one client cannot

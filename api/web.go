@@ -65,14 +65,23 @@ func (s *Server) registerWeb(e *echo.Echo) {
 	web.GET("/cases", s.casesPage, s.signedIn, seller)
 	web.GET("/cases/:id", s.casePage, s.signedIn, both)
 	web.POST("/cases/:id/appeal", s.casePlan, s.signedIn, seller)
+	web.POST("/cases/:id/messages", s.caseMessage, s.signedIn, both)
 	web.POST("/programs/:program/accept", s.programAnswer, s.signedIn, seller)
 	web.POST("/programs/:program/decline", s.programAnswer, s.signedIn, seller)
 	web.GET("/review", s.queuePage, s.signedIn, reviewer)
 	web.GET("/review/appeals/:id", s.reviewPage, s.signedIn, reviewer)
 	web.POST("/review/appeals/:id/claim", s.claimAppeal, s.signedIn, reviewer)
+	web.POST("/review/cases/:id/action", s.caseAction, s.signedIn, reviewer)
+	web.GET("/review/disputes", s.disputesPage, s.signedIn, reviewer)
+	web.GET("/review/disputes/:id", s.disputePage, s.signedIn, reviewer)
+	web.POST("/review/disputes/:id/decision", s.disputeDecision, s.signedIn, reviewer)
 	web.POST("/review/appeals/:id/decision", s.reviewDecision, s.signedIn, reviewer)
 	web.GET("/review/mail", s.failedMailPage, s.signedIn, reviewer)
 	web.POST("/review/mail/:id/resend", s.resendMailForm, s.signedIn, reviewer)
+	web.GET("/review/sellers", s.sellersPage, s.signedIn, reviewer)
+	web.GET("/review/sellers/:id", s.sellerPage, s.signedIn, reviewer)
+	web.GET("/review/reports", s.reportsPage, s.signedIn, reviewer)
+	web.POST("/review/reports/:id/decision", s.reportDecisionForm, s.signedIn, reviewer)
 }
 
 // isAPI tells the JSON API's paths from the pages'.

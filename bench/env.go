@@ -16,6 +16,7 @@ import (
 	"github.com/accounthealth/accounthealth/activities"
 	"github.com/accounthealth/accounthealth/activities/mail"
 	"github.com/accounthealth/accounthealth/activities/mail/capture"
+	"github.com/accounthealth/accounthealth/activities/webhook"
 	"github.com/accounthealth/accounthealth/api"
 	"github.com/accounthealth/accounthealth/health"
 	"github.com/accounthealth/accounthealth/store"
@@ -78,6 +79,9 @@ func newEnv(ctx context.Context, pgAdmin string) (*env, error) {
 	e.temporal = temporaltest.NewServer(temporaltest.WithBaseClientOptions(client.Options{Logger: quietSDK{}}))
 	e.closers = append(e.closers, e.temporal.Stop)
 	e.client = e.temporal.GetDefaultClient()
+	if _, err := flow.EnsureSearchAttributes(ctx, e.client.OperatorService(), "default"); err != nil {
+		return e, err
+	}
 	if e.smtp, err = capture.Start("127.0.0.1:0", ""); err != nil {
 		return e, err
 	}
@@ -94,13 +98,16 @@ func newEnv(ctx context.Context, pgAdmin string) (*env, error) {
 	w.RegisterActivity(&activities.Evaluation{Store: e.store, Policy: e.policy, Sink: e.sink, Standing: standing})
 	w.RegisterActivity(standing)
 	w.RegisterActivity(&activities.Cases{Store: e.store, Policy: e.policy, Mailer: sender, PublicURL: "http://bench"})
+	w.RegisterActivity(&activities.Webhooks{Store: e.store, Policy: e.policy.Webhooks, Log: quiet,
+		Sender: webhook.NewSender(webhook.Any, e.policy.Webhooks.Timeout)})
 	if err := w.Start(); err != nil {
 		return e, err
 	}
 	e.closers = append(e.closers, w.Stop)
 	srv := api.New(api.Config{Store: e.store, Workflows: flow.NewClient(e.client), Policy: e.policy,
 		AdminKeyHash: api.HashKey(adminKey), Mailer: sender, PublicURL: "http://bench", Logger: quiet,
-		InFlightPerClient: 1000}) // the benchmark's 64 clients share one address
+		InFlightPerClient: 1000,         // the benchmark's 64 clients share one address
+		WebhookReach:      webhook.Any}) // the receiver is on loopback
 	e.api = httptest.NewServer(srv.Handler())
 	e.closers = append(e.closers, e.api.Close)
 	return e, nil

@@ -26,7 +26,7 @@ import (
 
 func main() {
 	sizeName := flag.String("size", "smoke", "smoke (a minute or two), quick (10,000 sellers, 1M orders) or full (100,000 sellers, 10M orders)")
-	only := flag.String("only", "ingest,evaluation,tiers,api,storm,growth", "which benchmarks to run, comma-separated")
+	only := flag.String("only", "ingest,evaluation,tiers,api,storm,webhooks,growth", "which benchmarks to run, comma-separated")
 	out := flag.String("out", "bench/out", "folder for the JSON results")
 	flag.Parse()
 	s, ok := sizes[*sizeName]
@@ -134,6 +134,31 @@ func run(ctx context.Context, s size, only []string, stdout, progress io.Writer)
 		e.close()
 		if err != nil {
 			return nil, fmt.Errorf("storm: %w", err)
+		}
+		results = append(results, r)
+	}
+	if want["webhooks"] {
+		step("webhooks: %d sellers in breach at once, without and with a webhook", s.StormSellers)
+		d := generate(2, s.StormSellers, s.StormSellers*20, 1, now)
+		var envs []*env
+		for range 2 {
+			e, err := newEnv(ctx, admin)
+			if err == nil {
+				envs = append(envs, e)
+				err = e.load(ctx, d)
+			}
+			if err != nil {
+				for _, e := range envs {
+					e.close()
+				}
+				return nil, err
+			}
+		}
+		r, err := benchWebhooks(ctx, envs[0], envs[1], d.Breaches)
+		envs[0].close()
+		envs[1].close()
+		if err != nil {
+			return nil, fmt.Errorf("webhooks: %w", err)
 		}
 		results = append(results, r)
 	}

@@ -38,6 +38,12 @@ type CasePolicy struct {
 	ReviewSLA          time.Duration `json:"review_sla"`
 	InfoResponseWindow time.Duration `json:"info_response_window"`
 	MaxAppeals         int           `json:"max_appeals"`
+	// ConfirmSuspension asks a reviewer to confirm an account suspension before it
+	// takes effect; ConfirmationSLA is how long they have before it is escalated.
+	ConfirmSuspension bool          `json:"confirm_suspension,omitempty"`
+	ConfirmationSLA   time.Duration `json:"confirmation_sla,omitempty"`
+	// ClaimTTL is how long a reviewer's claim on an appeal or a confirmation holds.
+	ClaimTTL time.Duration `json:"claim_ttl,omitempty"`
 }
 
 // EvaluationPolicy holds how sellers are swept.
@@ -63,6 +69,23 @@ type RetentionPolicy struct {
 	Interval       time.Duration `json:"interval"`         // how often the schedule prunes; 0 turns it off
 }
 
+// WebhookPolicy holds the timings of deliveries to the marketplace's webhooks.
+type WebhookPolicy struct {
+	Timeout     time.Duration `json:"timeout"`       // one attempt, from dialling to the answer's end
+	FirstRetry  time.Duration `json:"first_retry"`   // the wait after the first failure; it doubles after each
+	MaxBackoff  time.Duration `json:"max_backoff"`   // the longest wait between two attempts
+	GiveUpAfter time.Duration `json:"give_up_after"` // a delivery still failing this long after its first attempt is failed
+}
+
+// Backoff is the wait after the n-th failed attempt (n from 1).
+func (w WebhookPolicy) Backoff(n int) time.Duration {
+	d := w.FirstRetry
+	for i := 1; i < n && d < w.MaxBackoff; i++ {
+		d *= 2
+	}
+	return min(d, w.MaxBackoff)
+}
+
 // Policy is every setting of the rules. DefaultPolicy holds the defaults the README lists.
 type Policy struct {
 	Metrics    map[MetricID]MetricPolicy `json:"metrics"`
@@ -72,6 +95,7 @@ type Policy struct {
 	Programs   []ProgramPolicy           `json:"programs"`
 	Mail       MailPolicy                `json:"mail"`
 	Retention  RetentionPolicy           `json:"retention"`
+	Webhooks   WebhookPolicy             `json:"webhooks"`
 }
 
 // DefaultPolicy returns the built-in policy.
@@ -95,12 +119,15 @@ func DefaultPolicy() Policy {
 			ReviewSLA:          48 * time.Hour,
 			InfoResponseWindow: 14 * 24 * time.Hour,
 			MaxAppeals:         3,
+			ConfirmationSLA:    24 * time.Hour,
+			ClaimTTL:           4 * time.Hour,
 		},
 		Evaluation: EvaluationPolicy{SweepInterval: 24 * time.Hour, ShardSize: 500},
 		Tiers:      defaultTiers(),
 		Programs:   defaultPrograms(),
 		Mail:       MailPolicy{GiveUpAfter: 24 * time.Hour},
 		Retention:  RetentionPolicy{Snapshots: 400 * day, SentMailBodies: 90 * day, Sessions: 7 * day, Interval: day},
+		Webhooks:   WebhookPolicy{Timeout: 10 * time.Second, FirstRetry: 5 * time.Second, MaxBackoff: time.Hour, GiveUpAfter: 24 * time.Hour},
 	}
 }
 
@@ -139,11 +166,16 @@ func ParsePolicy(data []byte) (Policy, error) {
 			return eachKey(v, key, func(k string, n *yaml.Node) error { return applyMail(&p.Mail, k, n) })
 		case "retention":
 			return eachKey(v, key, func(k string, n *yaml.Node) error { return applyRetention(&p.Retention, k, n) })
+		case "webhooks":
+			return eachKey(v, key, func(k string, n *yaml.Node) error { return applyWebhooks(&p.Webhooks, k, n) })
 		}
-		return &PolicyError{key, "unknown key (known: metrics, cases, evaluation, tiers, programs, mail, retention)"}
+		return &PolicyError{key, "unknown key (known: metrics, cases, evaluation, tiers, programs, mail, retention, webhooks)"}
 	})
 	if err != nil {
 		return Policy{}, err
+	}
+	if w := p.Webhooks; w.MaxBackoff < w.FirstRetry {
+		return Policy{}, &PolicyError{"webhooks.max_backoff", fmt.Sprintf("%s must not be shorter than webhooks.first_retry (%s)", w.MaxBackoff, w.FirstRetry)}
 	}
 	return p, nil
 }
@@ -237,12 +269,27 @@ func applyCases(c *CasePolicy, key string, v *yaml.Node) error {
 		dst = &c.ReviewSLA
 	case "cases.info_response_window":
 		dst = &c.InfoResponseWindow
+	case "cases.confirmation_sla":
+		dst = &c.ConfirmationSLA
+	case "cases.claim_ttl":
+		dst = &c.ClaimTTL
+	case "cases.confirm_suspension":
+		s, err := scalar(key, v)
+		if err != nil {
+			return err
+		}
+		b, err := strconv.ParseBool(s)
+		if err != nil {
+			return &PolicyError{key, fmt.Sprintf("%q must be true or false", s)}
+		}
+		c.ConfirmSuspension = b
+		return nil
 	case "cases.max_appeals":
 		n, err := integer(key, v, 1, 100) // a case with no appeal at all would be no fairer than the incumbents
 		c.MaxAppeals = int(n)
 		return err
 	default:
-		return &PolicyError{key, "unknown key (known: warning_grace, appeal_window, review_sla, info_response_window, max_appeals)"}
+		return &PolicyError{key, "unknown key (known: warning_grace, appeal_window, review_sla, info_response_window, max_appeals, confirm_suspension, confirmation_sla, claim_ttl)"}
 	}
 	d, err := duration(key, v, false)
 	*dst = d
@@ -294,6 +341,25 @@ func applyRetention(r *RetentionPolicy, key string, v *yaml.Node) error {
 		return &PolicyError{key, "unknown key (known: snapshots, sent_mail_bodies, sessions, interval)"}
 	}
 	d, err := days(key, v)
+	*dst = d
+	return err
+}
+
+func applyWebhooks(w *WebhookPolicy, key string, v *yaml.Node) error {
+	var dst *time.Duration
+	switch key {
+	case "webhooks.timeout":
+		dst = &w.Timeout
+	case "webhooks.first_retry":
+		dst = &w.FirstRetry
+	case "webhooks.max_backoff":
+		dst = &w.MaxBackoff
+	case "webhooks.give_up_after":
+		dst = &w.GiveUpAfter
+	default:
+		return &PolicyError{key, "unknown key (known: timeout, first_retry, max_backoff, give_up_after)"}
+	}
+	d, err := duration(key, v, false)
 	*dst = d
 	return err
 }

@@ -52,6 +52,8 @@ func TestDefaultPolicyMatchesDomainBrief(t *testing.T) {
 		ReviewSLA:          48 * time.Hour,
 		InfoResponseWindow: 14 * 24 * time.Hour,
 		MaxAppeals:         3,
+		ConfirmationSLA:    24 * time.Hour,
+		ClaimTTL:           4 * time.Hour,
 	}
 	if p.Cases != wantCases {
 		t.Errorf("DefaultPolicy Cases = %+v, want %+v", p.Cases, wantCases)
@@ -105,6 +107,10 @@ func TestParsePolicyOneChangeKeepsOtherDefaults(t *testing.T) {
 		{"cases:\n  info_response_window: \"2s\"\n", func(p *health.Policy) { p.Cases.InfoResponseWindow = 2 * time.Second }},
 		{"cases:\n  max_appeals: 1\n", func(p *health.Policy) { p.Cases.MaxAppeals = 1 }},
 		{"cases:\n  max_appeals: 100\n", func(p *health.Policy) { p.Cases.MaxAppeals = 100 }},
+		{"cases:\n  confirm_suspension: true\n  confirmation_sla: 5s\n", func(p *health.Policy) {
+			p.Cases.ConfirmSuspension, p.Cases.ConfirmationSLA = true, 5*time.Second
+		}},
+		{"cases:\n  claim_ttl: 30m\n", func(p *health.Policy) { p.Cases.ClaimTTL = 30 * time.Minute }},
 		{"evaluation:\n  sweep_interval: 0s\n", func(p *health.Policy) { p.Evaluation.SweepInterval = 0 }},
 		{"evaluation:\n  sweep_interval: 5s\n", func(p *health.Policy) { p.Evaluation.SweepInterval = 5 * time.Second }},
 		{"evaluation:\n  shard_size: 1\n", func(p *health.Policy) { p.Evaluation.ShardSize = 1 }},
@@ -173,6 +179,10 @@ func TestParsePolicyErrors(t *testing.T) {
 		{"min_denominator a mapping", `metrics: {odr: {min_denominator: {n: 1}}}`, "metrics.odr.min_denominator", "must be a single value"},
 		{"max_appeals a list", "cases:\n  max_appeals: [3]\n", "cases.max_appeals", "must be a single value"},
 		{"unknown metric", `metrics: {foo: {target: "< 0.5"}}`, "metrics.foo", "unknown metric"},
+		{"webhook timeout zero", `webhooks: {timeout: 0s}`, "webhooks.timeout", "must be positive"},
+		{"webhook retry not a duration", `webhooks: {first_retry: soon}`, "webhooks.first_retry", "not a Go duration"},
+		{"webhook unknown key", `webhooks: {retries: 3}`, "webhooks.retries", "unknown key"},
+		{"webhook backoff below first retry", `webhooks: {first_retry: 10m, max_backoff: 1m}`, "webhooks.max_backoff", "must not be shorter"},
 		{"unknown metric key", `metrics: {odr: {threshold: 0.5}}`, "metrics.odr.threshold", "unknown key"},
 		{"metric not a mapping", `metrics: {odr: "< 0.01"}`, "metrics.odr", "must be a mapping"},
 		{"metric a list", "metrics:\n  odr:\n    - target\n", "metrics.odr", "must be a mapping"},
@@ -185,6 +195,8 @@ func TestParsePolicyErrors(t *testing.T) {
 		{"appeal_window text", "cases:\n  appeal_window: month\n", "cases.appeal_window", "not a Go duration"},
 		{"review_sla zero", "cases:\n  review_sla: 0h\n", "cases.review_sla", "must be positive"},
 		{"info_response_window a mapping", "cases:\n  info_response_window: {h: 1}\n", "cases.info_response_window", "must be a single value"},
+		{"confirm_suspension not a bool", "cases:\n  confirm_suspension: maybe\n", "cases.confirm_suspension", "true or false"},
+		{"confirmation_sla zero", "cases:\n  confirmation_sla: 0s\n", "cases.confirmation_sla", "must be positive"},
 		{"max_appeals text", "cases:\n  max_appeals: three\n", "cases.max_appeals", "whole number from 1 to 100"},
 		{"max_appeals negative", "cases:\n  max_appeals: -1\n", "cases.max_appeals", "whole number"},
 		{"max_appeals too big", "cases:\n  max_appeals: 101\n", "cases.max_appeals", "from 1 to 100"},
@@ -289,5 +301,26 @@ func TestRetentionPolicy(t *testing.T) {
 		if _, err := health.ParsePolicy([]byte(doc)); !errors.As(err, &pe) || pe.Key != key {
 			t.Errorf("%q: %v, want an error naming %s", doc, err, key)
 		}
+	}
+}
+
+func TestWebhookPolicy(t *testing.T) {
+	p, err := health.ParsePolicy([]byte("webhooks: {timeout: 2s, first_retry: 1s, max_backoff: 5s, give_up_after: 1h}"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := p.Webhooks
+	if w.Timeout != 2*time.Second || w.GiveUpAfter != time.Hour {
+		t.Fatalf("parsed %+v", w)
+	}
+	want := []time.Duration{time.Second, 2 * time.Second, 4 * time.Second, 5 * time.Second, 5 * time.Second}
+	for i, d := range want {
+		if got := w.Backoff(i + 1); got != d {
+			t.Errorf("backoff after %d failures = %s, want %s", i+1, got, d)
+		}
+	}
+	d := health.DefaultPolicy().Webhooks
+	if d.Timeout != 10*time.Second || d.FirstRetry != 5*time.Second || d.MaxBackoff != time.Hour || d.GiveUpAfter != 24*time.Hour {
+		t.Fatalf("default %+v", d)
 	}
 }

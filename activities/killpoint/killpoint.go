@@ -32,6 +32,7 @@ const (
 	AppealAfterUpdate    = "appeal.after-update"    // the appeal's update returned to the handler, not yet answered
 	DecisionBeforeUpdate = "decision.before-update" // a decision is valid, its workflow update not yet sent
 	DecisionAfterUpdate  = "decision.after-update"  // the decision's update returned to the handler, not yet answered
+	WebhookAfterSend     = "webhook.after-send"     // an endpoint answered 2xx to a delivery, not yet marked delivered
 )
 
 // All lists every point.
@@ -39,6 +40,7 @@ var All = []string{
 	EventsAfterCommit, EvaluateAfterStore, EvaluateAfterObserve, RecordBeforeCommit, RecordAfterCommit,
 	DeliverBeforeSend, DeliverAfterSend, DeliverAfterMark,
 	AppealBeforeUpdate, AppealAfterUpdate, DecisionBeforeUpdate, DecisionAfterUpdate,
+	WebhookAfterSend, // the chaos test arms it never (it registers no endpoint); the webhook kill test does
 }
 
 // armed holds the points being counted down; nil when nothing is armed.

@@ -45,6 +45,7 @@ type Evaluations interface {
 // Service runs the use cases.
 type Service struct {
 	Store       Store
+	Roster      Roster
 	Evaluations Evaluations
 	Policy      health.Policy
 }
