@@ -159,9 +159,9 @@ func (a *Evaluation) Finish(ctx context.Context, in flow.FinishInput) error {
 	}
 	attrs := []any{"id", e.ID, "trigger", e.Trigger, "sellers", e.SellersEvaluated, "of", e.SellersTotal, "breaches", e.Breaches, "took", took.String()}
 	if e.Error != nil {
-		a.Log.Warn("evaluation failed", append(attrs, "error", *e.Error)...)
+		a.Log.WarnContext(ctx, "evaluation failed", append(attrs, "error", *e.Error)...)
 	} else {
-		a.Log.Info("evaluation completed", attrs...)
+		a.Log.InfoContext(ctx, "evaluation completed", attrs...)
 	}
 	return nil
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/accounthealth/accounthealth/app"
 	"github.com/accounthealth/accounthealth/store"
+	"github.com/accounthealth/accounthealth/telemetry"
 )
 
 // Error is the API's error (the Error schema of api/openapi.yaml): {"error":{"code","message","fields"}}.
@@ -69,12 +70,12 @@ func errorHandler(log *slog.Logger, page func(echo.Context, *Error)) echo.HTTPEr
 			e = fromEcho(he)
 		case unavailable(err):
 			// The database or Temporal is away: the client may ask again shortly.
-			log.Warn("request failed: a dependency is unavailable", "method", c.Request().Method, "path", c.Path(), "err", err)
+			telemetry.Logger(c.Request().Context(), log).Warn("request failed: a dependency is unavailable", "method", c.Request().Method, "path", c.Path(), "err", err)
 			c.Response().Header().Set("Retry-After", retryAfter)
 			e = &Error{Status: http.StatusServiceUnavailable, Code: "unavailable",
 				Message: "the service cannot reach its database or workflow engine just now; try again in a few seconds"}
 		default:
-			log.Error("request failed", "method", c.Request().Method, "path", c.Path(), "err", err)
+			telemetry.Logger(c.Request().Context(), log).Error("request failed", "method", c.Request().Method, "path", c.Path(), "err", err)
 			e = &Error{Status: http.StatusInternalServerError, Code: "internal", Message: "internal error; it has been logged"}
 		}
 		if e.Status == http.StatusUnauthorized {

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/accounthealth/accounthealth/telemetry"
 )
 
 // livez answers that the process serves HTTP, whatever its dependencies: a
@@ -37,16 +39,17 @@ func (r *readiness) healthz(c echo.Context) error {
 	checks := map[string]string{"database": "ok", "temporal": "ok"}
 	status := http.StatusOK
 	// Anyone may ask, so the answer names no hosts or users; the log has the cause.
+	log := telemetry.Logger(ctx, r.log)
 	if err := r.database(ctx); err != nil {
 		checks["database"], status = "unavailable", http.StatusServiceUnavailable
-		r.log.Error("health check: database", "err", err)
+		log.Error("health check: database", "err", err)
 	}
 	if err := r.temporal(ctx); err != nil {
 		checks["temporal"], status = "unavailable", http.StatusServiceUnavailable
-		r.log.Error("health check: temporal", "err", err)
+		log.Error("health check: temporal", "err", err)
 	}
 	if r.smtp.probe != nil {
-		checks["smtp"] = r.smtp.check(ctx, r.log.Warn)
+		checks["smtp"] = r.smtp.check(ctx, log.Warn)
 	}
 	body := map[string]any{"status": "ok", "checks": checks}
 	if status != http.StatusOK {

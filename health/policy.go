@@ -59,6 +59,16 @@ type MailPolicy struct {
 	GiveUpAfter time.Duration `json:"give_up_after"`
 }
 
+// RetentionPolicy holds how long data that is not the record of a case is kept.
+// Case records, timelines, appeals, the rating ledger and processed event ids
+// are kept for good: they are what a decision rests on. 0 keeps a kind for good.
+type RetentionPolicy struct {
+	Snapshots      time.Duration `json:"snapshots"`        // a seller's metrics at each evaluation, after the evaluation
+	SentMailBodies time.Duration `json:"sent_mail_bodies"` // the bodies of sent mail (the row stays), after sending
+	Sessions       time.Duration `json:"sessions"`         // expired sessions, sign-in links and requests, after expiry
+	Interval       time.Duration `json:"interval"`         // how often the schedule prunes; 0 turns it off
+}
+
 // WebhookPolicy holds the timings of deliveries to the marketplace's webhooks.
 type WebhookPolicy struct {
 	Timeout     time.Duration `json:"timeout"`       // one attempt, from dialling to the answer's end
@@ -84,6 +94,7 @@ type Policy struct {
 	Tiers      TierPolicy                `json:"tiers"`
 	Programs   []ProgramPolicy           `json:"programs"`
 	Mail       MailPolicy                `json:"mail"`
+	Retention  RetentionPolicy           `json:"retention"`
 	Webhooks   WebhookPolicy             `json:"webhooks"`
 }
 
@@ -115,6 +126,7 @@ func DefaultPolicy() Policy {
 		Tiers:      defaultTiers(),
 		Programs:   defaultPrograms(),
 		Mail:       MailPolicy{GiveUpAfter: 24 * time.Hour},
+		Retention:  RetentionPolicy{Snapshots: 400 * day, SentMailBodies: 90 * day, Sessions: 7 * day, Interval: day},
 		Webhooks:   WebhookPolicy{Timeout: 10 * time.Second, FirstRetry: 5 * time.Second, MaxBackoff: time.Hour, GiveUpAfter: 24 * time.Hour},
 	}
 }
@@ -152,10 +164,12 @@ func ParsePolicy(data []byte) (Policy, error) {
 			return eachKey(v, key, func(k string, n *yaml.Node) error { return applyPrograms(&p.Programs, k, n) })
 		case "mail":
 			return eachKey(v, key, func(k string, n *yaml.Node) error { return applyMail(&p.Mail, k, n) })
+		case "retention":
+			return eachKey(v, key, func(k string, n *yaml.Node) error { return applyRetention(&p.Retention, k, n) })
 		case "webhooks":
 			return eachKey(v, key, func(k string, n *yaml.Node) error { return applyWebhooks(&p.Webhooks, k, n) })
 		}
-		return &PolicyError{key, "unknown key (known: metrics, cases, evaluation, tiers, programs, mail, webhooks)"}
+		return &PolicyError{key, "unknown key (known: metrics, cases, evaluation, tiers, programs, mail, retention, webhooks)"}
 	})
 	if err != nil {
 		return Policy{}, err
@@ -305,6 +319,32 @@ func applyMail(m *MailPolicy, key string, v *yaml.Node) error {
 	return &PolicyError{key, "unknown key (known: give_up_after)"}
 }
 
+const day = 24 * time.Hour
+
+func applyRetention(r *RetentionPolicy, key string, v *yaml.Node) error {
+	var dst *time.Duration
+	switch key {
+	case "retention.snapshots":
+		dst = &r.Snapshots
+	case "retention.sent_mail_bodies":
+		dst = &r.SentMailBodies
+	case "retention.sessions":
+		dst = &r.Sessions
+	case "retention.interval":
+		d, err := duration(key, v, true)
+		if err == nil && d > 0 && d < time.Minute {
+			return &PolicyError{key, "must be at least 1m (or 0 to turn pruning off)"}
+		}
+		r.Interval = d
+		return err
+	default:
+		return &PolicyError{key, "unknown key (known: snapshots, sent_mail_bodies, sessions, interval)"}
+	}
+	d, err := days(key, v)
+	*dst = d
+	return err
+}
+
 func applyWebhooks(w *WebhookPolicy, key string, v *yaml.Node) error {
 	var dst *time.Duration
 	switch key {
@@ -322,6 +362,26 @@ func applyWebhooks(w *WebhookPolicy, key string, v *yaml.Node) error {
 	d, err := duration(key, v, false)
 	*dst = d
 	return err
+}
+
+// days reads an age such as 400d, or a Go duration such as 72h; 0 keeps for good.
+func days(key string, v *yaml.Node) (time.Duration, error) {
+	s, err := scalar(key, v)
+	if err != nil {
+		return 0, err
+	}
+	if n, ok := strings.CutSuffix(s, "d"); ok {
+		d, err := strconv.Atoi(n)
+		if err != nil || d < 0 || d > 36500 {
+			return 0, &PolicyError{key, fmt.Sprintf("%q must be a number of days from 0 to 36500, such as 90d", s)}
+		}
+		return time.Duration(d) * day, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d < 0 {
+		return 0, &PolicyError{key, fmt.Sprintf("%q is not an age such as 90d or 72h (0 keeps for good)", s)}
+	}
+	return d, nil
 }
 
 func scalar(key string, v *yaml.Node) (string, error) {

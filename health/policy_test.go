@@ -277,6 +277,33 @@ func TestParsePolicyEdges(t *testing.T) {
 	}
 }
 
+func TestRetentionPolicy(t *testing.T) {
+	p, err := health.ParsePolicy([]byte("retention:\n  snapshots: 30d\n  sent_mail_bodies: 0\n  sessions: 72h\n  interval: 6h\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := health.RetentionPolicy{Snapshots: 30 * 24 * time.Hour, SentMailBodies: 0, Sessions: 72 * time.Hour, Interval: 6 * time.Hour}
+	if p.Retention != want {
+		t.Errorf("retention %+v, want %+v", p.Retention, want)
+	}
+	if d := health.DefaultPolicy().Retention; d.Snapshots != 400*24*time.Hour || d.SentMailBodies != 90*24*time.Hour || d.Sessions != 7*24*time.Hour || d.Interval != 24*time.Hour {
+		t.Errorf("default retention %+v", d)
+	}
+	for doc, key := range map[string]string{
+		"retention:\n  snapshots: -1d\n":  "retention.snapshots",
+		"retention:\n  snapshots: soon\n": "retention.snapshots",
+		"retention:\n  sessions: 1w\n":    "retention.sessions",
+		"retention:\n  interval: 1s\n":    "retention.interval",
+		"retention:\n  everything: 1d\n":  "retention.everything",
+		"mail:\n  give_up_after: 0s\n":    "mail.give_up_after",
+	} {
+		var pe *health.PolicyError
+		if _, err := health.ParsePolicy([]byte(doc)); !errors.As(err, &pe) || pe.Key != key {
+			t.Errorf("%q: %v, want an error naming %s", doc, err, key)
+		}
+	}
+}
+
 func TestWebhookPolicy(t *testing.T) {
 	p, err := health.ParsePolicy([]byte("webhooks: {timeout: 2s, first_retry: 1s, max_backoff: 5s, give_up_after: 1h}"))
 	if err != nil {

@@ -36,7 +36,6 @@ const (
 	Outbox                 = "accounthealth_outbox_mail"                   // gauge from the database, by status
 	OutboxOldestPending    = "accounthealth_outbox_oldest_pending_age_seconds"
 	DatabaseScrapeFailures = "accounthealth_database_scrape_errors_total" // reads of the gauges above that failed
-	temporalPrefix         = "temporal"
 )
 
 // Metrics is one process's metrics.
@@ -113,12 +112,12 @@ func (m *Metrics) MailGivenUp() {
 }
 
 // TemporalHandler is the Temporal SDK's metrics handler (client.Options.MetricsHandler),
-// reporting into this registry under "temporal_".
+// reporting into this registry (its names start with "temporal_").
 func (m *Metrics) TemporalHandler(log *slog.Logger) client.MetricsHandler {
 	reporter := tallyprom.NewReporter(tallyprom.Options{Registerer: m.reg,
 		OnRegisterError: func(err error) { log.Warn("temporal metric not registered", "err", err) }})
 	scope, closer := tally.NewRootScope(tally.ScopeOptions{CachedReporter: reporter, Separator: tallyprom.DefaultSeparator,
-		SanitizeOptions: &sdktally.PrometheusSanitizeOptions, Prefix: temporalPrefix}, time.Second)
+		SanitizeOptions: &sdktally.PrometheusSanitizeOptions}, time.Second) // the SDK's names carry "temporal_" already
 	m.closers = append(m.closers, closer)
 	return sdktally.NewMetricsHandler(sdktally.NewPrometheusNamingScope(scope))
 }

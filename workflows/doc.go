@@ -17,5 +17,6 @@ func Register(w worker.WorkflowRegistry) {
 	w.RegisterWorkflowWithOptions(EvaluationWorkflow, workflow.RegisterOptions{Name: flow.EvaluationWorkflowType})
 	w.RegisterWorkflowWithOptions(TierEvaluationWorkflow, workflow.RegisterOptions{Name: flow.TierEvaluationWorkflowType})
 	w.RegisterWorkflowWithOptions(MailWorkflow, workflow.RegisterOptions{Name: flow.MailWorkflowType})
+	w.RegisterWorkflowWithOptions(RetentionWorkflow, workflow.RegisterOptions{Name: flow.RetentionWorkflowType})
 	w.RegisterWorkflowWithOptions(WebhookWorkflow, workflow.RegisterOptions{Name: flow.WebhookWorkflowType})
 }

@@ -17,6 +17,7 @@ import (
 	amail "github.com/accounthealth/accounthealth/activities/mail"
 	"github.com/accounthealth/accounthealth/app"
 	"github.com/accounthealth/accounthealth/store"
+	"github.com/accounthealth/accounthealth/telemetry"
 	"github.com/accounthealth/accounthealth/templates"
 )
 
@@ -90,19 +91,20 @@ func (s *Service) Request(ctx context.Context, email, client string) (string, er
 		return email, &Limited{fmt.Sprintf("Sign-in links for %s were asked for %d times in the last %d minutes, from several places. %s",
 			email, Limits.PerAddress, int(Limits.Window.Minutes()), wait)}
 	}
-	go s.sendLinks(email)
+	go s.sendLinks(context.WithoutCancel(ctx), email) // the request's id and logger go along
 	return email, nil
 }
 
 // sendLinks mails each account with the address its own link, so two accounts
 // sharing an address each get theirs.
-func (s *Service) sendLinks(email string) {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+func (s *Service) sendLinks(ctx context.Context, email string) {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
+	log := telemetry.Logger(ctx, s.Log)
 	now := time.Now().UTC()
 	people, err := s.Store.PeopleByEmail(ctx, email)
 	if err != nil {
-		s.Log.Error("sign-in lookup", "err", err)
+		log.Error("sign-in lookup", "err", err)
 		return
 	}
 	for _, p := range people {
@@ -115,15 +117,15 @@ func (s *Service) sendLinks(email string) {
 			t.ReviewerID = &p.ReviewerID
 		}
 		if err := s.Store.CreateLoginToken(ctx, t); err != nil {
-			s.Log.Error("sign-in token", "err", err)
+			log.Error("sign-in token", "err", err)
 			return
 		}
 		m, err := templates.Render(templates.SignIn, templates.MailData{SellerName: p.Name, CaseURL: s.PublicURL + "/signin/" + token})
 		if err != nil {
-			s.Log.Error("sign-in mail", "err", err)
+			log.Error("sign-in mail", "err", err)
 			return
 		}
-		s.deliver(ctx, store.OutboxMail{Key: "signin/" + t.TokenHash, Template: templates.SignIn, Subject: m.Subject,
+		s.deliver(ctx, log, store.OutboxMail{Key: "signin/" + t.TokenHash, Template: templates.SignIn, Subject: m.Subject,
 			TextBody: m.Text, HTMLBody: m.HTML, CreatedAt: now}, p.Email)
 	}
 }
@@ -131,22 +133,22 @@ func (s *Service) sendLinks(email string) {
 // deliver queues a link in the outbox and sends it at once; a link the relay
 // does not take goes to the outbox's retries like every other mail, and ends
 // failed there, for a reviewer to see, rather than lost.
-func (s *Service) deliver(ctx context.Context, m store.OutboxMail, to string) {
+func (s *Service) deliver(ctx context.Context, log *slog.Logger, m store.OutboxMail, to string) {
 	rcpts, _ := json.Marshal([]string{to})
 	m.Recipients = string(rcpts)
 	if err := s.Store.QueueMail(ctx, m); err != nil {
-		s.Log.Error("queue sign-in mail", "err", err)
+		log.Error("queue sign-in mail", "err", err)
 		return
 	}
 	err := s.Mailer.Send(ctx, amail.Message{Key: m.Key, To: []string{to}, Subject: m.Subject, Text: m.TextBody, HTML: m.HTMLBody,
 		Headers: map[string]string{"X-Accounthealth-Key": m.Key}})
 	if err == nil {
 		if err := s.Store.MarkMailSent(context.WithoutCancel(ctx), m.Key); err != nil {
-			s.Log.Error("sign-in mail sent but not marked sent", "key", m.Key, "err", err)
+			log.Error("sign-in mail sent but not marked sent", "key", m.Key, "err", err)
 		}
 		return
 	}
-	s.Log.Warn("send sign-in mail; it will be retried", "key", m.Key, "err", err)
+	log.Warn("send sign-in mail; it will be retried", "key", m.Key, "err", err)
 	_ = s.Store.MarkMailFailed(ctx, m.Key, err)
 	if s.Deliveries == nil {
 		err = errors.New("no retries configured")
@@ -154,7 +156,7 @@ func (s *Service) deliver(ctx context.Context, m store.OutboxMail, to string) {
 		err = s.Deliveries.DeliverMail(ctx, store.MailID(m.Key), m.Key)
 	}
 	if err != nil {
-		s.Log.Error("sign-in mail not retried; it is failed in the outbox", "key", m.Key, "err", err)
+		log.Error("sign-in mail not retried; it is failed in the outbox", "key", m.Key, "err", err)
 		_, _ = s.Store.MarkMailUndeliverable(context.WithoutCancel(ctx), m.Key, err)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/interceptor"
 	tlog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/worker"
 
@@ -36,8 +37,16 @@ type app struct {
 	closers []func()
 }
 
-func newLogger(w io.Writer) *slog.Logger {
-	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelInfo}))
+// newLogger logs at level and above, as text (key=value, readable in a
+// terminal) or JSON (one object a line, for a log pipeline); a line logged with
+// a request's context names its request id.
+func newLogger(w io.Writer, level slog.Level, format string) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: level}
+	var h slog.Handler = slog.NewTextHandler(w, opts)
+	if format == "json" {
+		h = slog.NewJSONHandler(w, opts)
+	}
+	return slog.New(telemetry.ContextHandler{Handler: h})
 }
 
 // evaluationFinished counts a finished evaluation in the metrics.
@@ -80,6 +89,8 @@ func (a *app) dialTemporal(ctx context.Context, addr string) (client.Client, err
 	opts := a.cfg.temporalOptions(addr)
 	opts.Logger = tlog.NewStructuredLogger(slog.New(levelFilter{logger.Handler(), slog.LevelWarn}))
 	opts.MetricsHandler = a.metrics.TemporalHandler(a.log)
+	// A request's id goes on to the workflows and activities it starts.
+	opts.ContextPropagators = append(opts.ContextPropagators, telemetry.RequestIDPropagator{})
 	c, err := client.DialContext(ctx, opts)
 	if err != nil {
 		return nil, fmt.Errorf("connect to Temporal at %s: %w", addr, err)
@@ -100,12 +111,14 @@ func (a *app) startWorker(c client.Client, st *store.Store, smtpURL string) (*ma
 	}
 	// On SIGTERM the worker stops polling and lets running activities finish
 	// (a mail being sent, a row being written) for up to WorkerStopTimeout.
-	w := worker.New(c, flow.TaskQueue, worker.Options{WorkerStopTimeout: a.cfg.WorkerStopTimeout})
+	w := worker.New(c, flow.TaskQueue, worker.Options{WorkerStopTimeout: a.cfg.WorkerStopTimeout,
+		Interceptors: []interceptor.WorkerInterceptor{&telemetry.LogInterceptor{}}})
 	workflows.Register(w)
 	standing := &activities.Standing{Store: st, Policy: a.cfg.Policy, PublicURL: a.cfg.PublicURL}
 	w.RegisterActivity(&activities.Evaluation{Store: st, Policy: a.cfg.Policy, Log: a.log, Standing: standing,
 		Sink: activities.CaseOpener{Flow: flow.NewClient(c), Store: st, Policy: a.cfg.Policy}, Finished: a.evaluationFinished})
 	w.RegisterActivity(standing)
+	w.RegisterActivity(&activities.Retention{Store: st, Policy: a.cfg.Policy.Retention})
 	w.RegisterActivity(&activities.Cases{Store: st, Policy: a.cfg.Policy, Mailer: sender, PublicURL: a.cfg.PublicURL,
 		MailFailed: a.metrics.MailGivenUp})
 	w.RegisterActivity(&activities.Webhooks{Store: st, Policy: a.cfg.Policy.Webhooks, Log: a.log,
@@ -128,6 +141,9 @@ func (a *app) startWorker(c client.Client, st *store.Store, smtpURL string) (*ma
 		}
 	}
 	if err := flow.NewClient(c).EnsureSweepSchedule(ctx, a.cfg.Policy.Evaluation.SweepInterval); err != nil {
+		return nil, err
+	}
+	if err := flow.NewClient(c).EnsureRetentionSchedule(ctx, a.cfg.Policy.Retention.Interval); err != nil {
 		return nil, err
 	}
 	return sender, flow.NewClient(c).EnsureTierSchedule(ctx)

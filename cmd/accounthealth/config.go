@@ -4,6 +4,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/mail"
 	"net/url"
@@ -46,6 +47,8 @@ type config struct {
 	// finish before it abandons them (Temporal retries them elsewhere).
 	WorkerStopTimeout time.Duration
 	WorkerAddr        string // the worker's own listener: /livez, /healthz, /metrics
+	LogLevel          slog.Level
+	LogFormat         string // "text" (the default) or "json"
 	WebhookReach      webhook.Reach
 }
 
@@ -134,6 +137,13 @@ func loadConfig(mode string, getenv func(string) string) (config, error) {
 		AdminKey:        getenv("AH_ADMIN_KEY"),
 		Policy:          health.DefaultPolicy(),
 		WorkerAddr:      get("AH_WORKER_ADDR", ":8081"),
+	}
+	if err := c.LogLevel.UnmarshalText([]byte(get("AH_LOG_LEVEL", "info"))); err != nil || !slices.Contains([]string{"debug", "info", "warn", "error"}, strings.ToLower(get("AH_LOG_LEVEL", "info"))) {
+		return c, &configError{"AH_LOG_LEVEL", fmt.Sprintf("%q must be one of debug, info, warn, error", getenv("AH_LOG_LEVEL"))}
+	}
+	c.LogFormat = strings.ToLower(get("AH_LOG_FORMAT", "text"))
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		return c, &configError{"AH_LOG_FORMAT", fmt.Sprintf("%q must be text or json", getenv("AH_LOG_FORMAT"))}
 	}
 	c.PublicURL = strings.TrimSuffix(get("AH_PUBLIC_URL", "http://"+c.HTTPAddr), "/")
 	if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {

@@ -139,7 +139,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		fmt.Fprintf(stderr, "accounthealth %s: configuration: %v\n", mode, err)
 		return 2
 	}
-	a := &app{cfg: cfg, mode: mode, out: stdout, errOut: stderr, log: newLogger(stderr), metrics: telemetry.New()}
+	a := &app{cfg: cfg, mode: mode, out: stdout, errOut: stderr, log: newLogger(stderr, cfg.LogLevel, cfg.LogFormat), metrics: telemetry.New()}
 	defer a.close()
 	defer a.metrics.Close()
 	switch mode {

@@ -83,7 +83,7 @@ func TestMetricsAfterAFlow(t *testing.T) {
 		t.Error("the case's mail is not in the outbox gauges")
 	}
 	temporal := 0
-	raw := regexp.MustCompile(`^temporal_`)
+	raw := regexp.MustCompile(`^temporal_[a-z]`)
 	for series := range m {
 		if raw.MatchString(series) {
 			temporal++
@@ -91,6 +91,12 @@ func TestMetricsAfterAFlow(t *testing.T) {
 	}
 	if temporal == 0 {
 		t.Error("no temporal_ metrics: the SDK's metrics handler is not wired")
+	}
+	for series := range m {
+		if strings.HasPrefix(series, "temporal_temporal_") {
+			t.Errorf("the SDK's prefix doubled: %s", series)
+			break
+		}
 	}
 	for series := range m {
 		if strings.Contains(series, "counted") {

@@ -129,6 +129,10 @@ func TestConfigErrorsNameTheVariable(t *testing.T) {
 		{"dev", map[string]string{"AH_ADMIN_KEY": "short"}, "AH_ADMIN_KEY"},
 		{"dev", map[string]string{"AH_PUBLIC_URL": "ftp://x"}, "AH_PUBLIC_URL"},
 		{"dev", map[string]string{"AH_POLICY_FILE": "/nonexistent/policy.yaml"}, "AH_POLICY_FILE"},
+		{"dev", map[string]string{"AH_LOG_LEVEL": "verbose"}, "AH_LOG_LEVEL"},
+		{"dev", map[string]string{"AH_LOG_LEVEL": "info+2"}, "AH_LOG_LEVEL"},
+		{"dev", map[string]string{"AH_LOG_FORMAT": "xml"}, "AH_LOG_FORMAT"},
+		{"worker", map[string]string{"AH_DATABASE_URL": "postgres://x/y", "AH_TEMPORAL_ADDRESS": "t:7233", "AH_SMTP_URL": "smtp://m:25", "AH_WORKER_ADDR": "8081"}, "AH_WORKER_ADDR"},
 		{"bogus", map[string]string{}, "unknown command"},
 	} {
 		var out, errs syncBuffer

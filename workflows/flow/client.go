@@ -227,30 +227,44 @@ func (f *Client) Tell(ctx context.Context, workflowID string, o Observation) err
 // creates it, updates its interval, or (interval 0) deletes it. Several workers
 // starting at once all end with one schedule.
 func (f *Client) EnsureSweepSchedule(ctx context.Context, interval time.Duration) error {
+	return f.ensureIntervalSchedule(ctx, SweepScheduleID, interval, &client.ScheduleWorkflowAction{
+		ID: "sweep", Workflow: EvaluationWorkflowType, Args: []any{EvaluationInput{}}, TaskQueue: TaskQueue,
+	})
+}
+
+// EnsureRetentionSchedule makes the schedule that prunes, every interval, what
+// the retention policy keeps no longer; 0 deletes it.
+func (f *Client) EnsureRetentionSchedule(ctx context.Context, interval time.Duration) error {
+	return f.ensureIntervalSchedule(ctx, RetentionScheduleID, interval, &client.ScheduleWorkflowAction{
+		ID: "retention", Workflow: RetentionWorkflowType, Args: []any{RetentionInput{}}, TaskQueue: TaskQueue,
+	})
+}
+
+// ensureIntervalSchedule makes schedule id run action every interval, or moves
+// an existing one to the interval; 0 deletes it.
+func (f *Client) ensureIntervalSchedule(ctx context.Context, id string, interval time.Duration, action *client.ScheduleWorkflowAction) error {
 	sc := f.c.ScheduleClient()
-	h := sc.GetHandle(ctx, SweepScheduleID)
+	h := sc.GetHandle(ctx, id)
 	if interval <= 0 {
 		err := h.Delete(ctx)
 		var nf *serviceerror.NotFound
 		if err != nil && !errors.As(err, &nf) {
-			return fmt.Errorf("delete sweep schedule: %w", err)
+			return fmt.Errorf("delete %s schedule: %w", id, err)
 		}
 		return nil
 	}
 	spec := client.ScheduleSpec{Intervals: []client.ScheduleIntervalSpec{{Every: interval}}}
 	_, err := sc.Create(ctx, client.ScheduleOptions{
-		ID:      SweepScheduleID,
+		ID:      id,
 		Spec:    spec,
-		Overlap: enums.SCHEDULE_OVERLAP_POLICY_SKIP, // a sweep still running makes the next one wait for the next turn
-		Action: &client.ScheduleWorkflowAction{
-			ID: "sweep", Workflow: EvaluationWorkflowType, Args: []any{EvaluationInput{}}, TaskQueue: TaskQueue,
-		},
+		Overlap: enums.SCHEDULE_OVERLAP_POLICY_SKIP, // a run still going makes the next one wait for the next turn
+		Action:  action,
 	})
 	if err == nil {
 		return nil
 	}
 	if !errors.Is(err, temporal.ErrScheduleAlreadyRunning) {
-		return fmt.Errorf("create sweep schedule: %w", err)
+		return fmt.Errorf("create %s schedule: %w", id, err)
 	}
 	return h.Update(ctx, client.ScheduleUpdateOptions{DoUpdate: func(in client.ScheduleUpdateInput) (*client.ScheduleUpdate, error) {
 		s := in.Description.Schedule
