@@ -292,6 +292,12 @@ func TestWebhooksDeliverSignedEventsInOrder(t *testing.T) {
 	if code := call(t, "POST", d.base+"/v1/webhooks/"+wh.Webhook.ID+"/deliveries/"+bertEvents[0].ID+"/retry", d.adminKey, nil, &e); code != http.StatusConflict {
 		t.Errorf("retry of a delivered one: %d, want 409", code)
 	}
+	// The metrics count deliveries by status and attempts by outcome.
+	if code, m := scrape(t, d.base, d.adminKey); code != http.StatusOK || m[`accounthealth_webhook_deliveries{status="delivered"}`] < 9 ||
+		m[`accounthealth_webhook_attempts_total{outcome="retry"}`] != 3 || m[`accounthealth_webhook_attempts_total{outcome="delivered"}`] < 9 {
+		t.Errorf("metrics: %d, delivered %v, attempts delivered %v retry %v", code, m[`accounthealth_webhook_deliveries{status="delivered"}`],
+			m[`accounthealth_webhook_attempts_total{outcome="delivered"}`], m[`accounthealth_webhook_attempts_total{outcome="retry"}`])
+	}
 	if code := call(t, "DELETE", d.base+"/v1/webhooks/"+wh.Webhook.ID, d.adminKey, nil, nil); code != http.StatusNoContent {
 		t.Errorf("delete: %d", code)
 	}
