@@ -146,6 +146,9 @@ func permanent(err error) error {
 
 // evidenceRow and appealRow map the workflow's payloads to the store's rows.
 func evidenceRow(e flow.Evidence) store.Evidence {
+	if e.OrderIDs == nil { // a metric back on target has none behind it: an empty list, as the API promises
+		e.OrderIDs = []string{}
+	}
 	return store.Evidence{Numerator: e.Numerator, Denominator: e.Denominator, Value: e.Value, Target: e.Target,
 		WindowDays: e.WindowDays, WindowStart: e.WindowStart, WindowEnd: e.WindowEnd, OrderIDs: e.OrderIDs,
 		MessageIDs: e.MessageIDs, Note: e.Note}
@@ -172,15 +175,22 @@ func (a *Cases) mailData(c health.Case, seller store.Seller, ev store.Evidence, 
 	if enforcement == health.NoEnforcement {
 		enforcement = health.EnforcementFor(c.Action) // what a warning leads to
 	}
+	if c.State == health.Withdrawn {
+		enforcement = c.Lifted // what the withdrawal lifted (none for a warning)
+	}
 	d := templates.MailData{
 		CaseID: c.ID, CaseURL: a.PublicURL + "/cases/" + c.ID, AppealURL: a.PublicURL + "/v1/cases/" + c.ID + "/appeals",
 		SellerID: seller.ID, SellerName: seller.Name, Kind: string(c.Kind), State: string(c.State), Enforcement: string(enforcement),
-		Automated: c.Kind == health.MetricBreach, Deadline: c.Deadline,
+		// A confirmed suspension was decided by the reviewer who confirmed it.
+		Automated: c.Kind == health.MetricBreach && in.Type != "confirmed", Deadline: c.Deadline,
 		Metric: string(c.Metric), MetricTitle: def.Title, Rule: def.Numerator + ", of " + def.Denominator,
 		Numerator: ev.Numerator, Denominator: ev.Denominator, Value: ev.Value, TargetOp: string(ev.Target.Op), TargetValue: ev.Target.Value,
 		WindowDays: ev.WindowDays, WindowStart: ev.WindowStart, WindowEnd: ev.WindowEnd, EvidenceIDs: ids, MoreEvidence: more,
 		Recommendations: def.Recommendations, ListingID: c.ListingID, Violation: c.Violation, Note: ev.Note,
 		AppealsUsed: c.AppealsUsed, AppealsLeft: max(0, c.Policy.MaxAppeals-c.AppealsUsed), Message: in.Message, Reviewer: in.Reviewer,
+	}
+	if in.ReasonCode != "" {
+		d.ReasonCode, d.ReasonText = in.ReasonCode, health.ReasonCodes[in.ReasonCode]
 	}
 	if ap := in.Appeal; ap != nil {
 		d.AppealID = ap.ID

@@ -24,6 +24,14 @@ type BreachSink interface {
 	Observe(ctx context.Context, evaluationID string, at time.Time, results []store.SellerMetrics) error
 }
 
+// TellQueuer is a BreachSink that can also queue what a shard found, to be told
+// once every shard's facts are stored: the facts wait for no case, and the cases
+// are told in one stream rather than shard by shard.
+type TellQueuer interface {
+	Queue(ctx context.Context, evaluationID string, at time.Time, results []store.SellerMetrics) error
+	TellQueued(ctx context.Context, evaluationID string) error
+}
+
 // Evaluation holds the evaluation activities.
 type Evaluation struct {
 	Store  *store.Store
@@ -65,7 +73,11 @@ func (a *Evaluation) EvaluateShard(ctx context.Context, in flow.ShardInput) (flo
 		return flow.ShardResult{}, err
 	}
 	killpoint.Hit(killpoint.EvaluateAfterStore)
-	if a.Sink != nil {
+	if q, ok := a.Sink.(TellQueuer); ok && in.QueueNews {
+		if err := q.Queue(ctx, in.EvaluationID, in.AsOf, results); err != nil {
+			return flow.ShardResult{}, fmt.Errorf("queue news for the cases: %w", err)
+		}
+	} else if a.Sink != nil {
 		if err := a.Sink.Observe(ctx, in.EvaluationID, in.AsOf, results); err != nil {
 			return flow.ShardResult{}, fmt.Errorf("act on breaches: %w", err)
 		}
@@ -79,6 +91,20 @@ func (a *Evaluation) EvaluateShard(ctx context.Context, in flow.ShardInput) (flo
 		}
 	}
 	return res, nil
+}
+
+// TellCases tells the cases what the evaluation's shards queued for them (see
+// TellQueuer); with a sink that queues nothing, it has nothing to do.
+func (a *Evaluation) TellCases(ctx context.Context, evaluationID string) error {
+	q, ok := a.Sink.(TellQueuer)
+	if !ok {
+		return nil
+	}
+	defer keepAlive(ctx, ShardHeartbeatEvery)()
+	if err := q.TellQueued(ctx, evaluationID); err != nil {
+		return fmt.Errorf("tell the cases: %w", err)
+	}
+	return nil
 }
 
 // ShardHeartbeatEvery is how often a shard's activity tells the server its worker

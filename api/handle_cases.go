@@ -2,6 +2,9 @@ package api
 
 import (
 	"encoding/json"
+	"errors"
+	"io"
+	"mime"
 	"net/http"
 	"strings"
 	"time"
@@ -17,11 +20,29 @@ import (
 // what its reason code says.
 type AppealJSON struct {
 	store.AppealRow
-	ReasonText string `json:"reason_text,omitempty"`
+	ReasonText string     `json:"reason_text,omitempty"`
+	ClaimedBy  *string    `json:"claimed_by"` // the reviewer holding it, if any
+	ClaimedAt  *time.Time `json:"claimed_at"`
+	// AttachmentIDs are the case's files the plan lists.
+	AttachmentIDs []string `json:"attachment_ids"`
+}
+
+// AttachmentJSON is the Attachment schema of api/openapi.yaml.
+type AttachmentJSON struct {
+	ID          string    `json:"id"`
+	Name        string    `json:"name"`
+	ContentType string    `json:"content_type"`
+	Size        int64     `json:"size"`
+	UploadedBy  string    `json:"uploaded_by"`
+	CreatedAt   time.Time `json:"created_at"`
+}
+
+func attachmentJSON(a store.Attachment) AttachmentJSON {
+	return AttachmentJSON{ID: a.ID, Name: a.Name, ContentType: a.ContentType, Size: a.Size, UploadedBy: a.UploadedBy, CreatedAt: a.CreatedAt}
 }
 
 func appealJSON(a store.AppealRow) AppealJSON {
-	out := AppealJSON{AppealRow: a}
+	out := AppealJSON{AppealRow: a, ClaimedBy: a.ClaimedBy, ClaimedAt: a.ClaimedAt, AttachmentIDs: []string{}}
 	if a.ReasonCode != nil {
 		out.ReasonText = health.ReasonCodes[*a.ReasonCode]
 	}
@@ -58,15 +79,26 @@ type CaseJSON struct {
 	Reasons     health.Statement `json:"statement_of_reasons"`
 	Appeals     []AppealJSON     `json:"appeals"`
 	Timeline    []TimelineEntry  `json:"timeline"`
+	ClaimedBy   *string          `json:"claimed_by"` // the reviewer holding its confirmation, if any
+	ClaimedAt   *time.Time       `json:"claimed_at"`
+	Attachments []AttachmentJSON `json:"attachments"`
 }
 
 func caseJSON(v cases.View) CaseJSON {
 	out := CaseJSON{ID: v.ID, SellerID: v.SellerID, Kind: v.Kind, Metric: v.Metric, ListingID: v.ListingID,
 		Violation: v.Violation, State: v.State, Enforcement: v.Enforcement, OpenedAt: v.OpenedAt, Deadline: v.Deadline,
 		ClosedAt: v.ClosedAt, AppealsUsed: v.AppealsUsed, AppealsLeft: v.AppealsLeft(), Escalated: v.Escalated,
-		Evidence: json.RawMessage(v.CaseRow.Evidence), Reasons: v.Reasons, Appeals: []AppealJSON{}, Timeline: []TimelineEntry{}}
+		Evidence: json.RawMessage(v.CaseRow.Evidence), Reasons: v.Reasons, Appeals: []AppealJSON{}, Timeline: []TimelineEntry{},
+		ClaimedBy: v.ClaimedBy, ClaimedAt: v.ClaimedAt, Attachments: []AttachmentJSON{}}
 	for _, a := range v.Appeals {
-		out.Appeals = append(out.Appeals, appealJSON(a))
+		aj := appealJSON(a)
+		if ids := v.AppealAttachments[a.ID]; ids != nil {
+			aj.AttachmentIDs = ids
+		}
+		out.Appeals = append(out.Appeals, aj)
+	}
+	for _, f := range v.Files {
+		out.Attachments = append(out.Attachments, attachmentJSON(f))
 	}
 	for _, e := range v.Timeline {
 		var d map[string]any
@@ -102,13 +134,15 @@ func (s *Server) getCase(c echo.Context) error {
 }
 
 type appealBody struct {
-	RootCause          string `json:"root_cause" text:"free"`
-	CorrectiveActions  string `json:"corrective_actions" text:"free"`
-	PreventiveMeasures string `json:"preventive_measures" text:"free"`
+	RootCause          string   `json:"root_cause" text:"free"`
+	CorrectiveActions  string   `json:"corrective_actions" text:"free"`
+	PreventiveMeasures string   `json:"preventive_measures" text:"free"`
+	AttachmentIDs      []string `json:"attachment_ids"`
 }
 
 func (b appealBody) plan() cases.Plan {
-	return cases.Plan{RootCause: b.RootCause, CorrectiveActions: b.CorrectiveActions, PreventiveMeasures: b.PreventiveMeasures}
+	return cases.Plan{RootCause: b.RootCause, CorrectiveActions: b.CorrectiveActions, PreventiveMeasures: b.PreventiveMeasures,
+		AttachmentIDs: b.AttachmentIDs}
 }
 
 // submitAppeal takes a seller's Plan of Action; with an Idempotency-Key, a retry
@@ -122,7 +156,11 @@ func (s *Server) submitAppeal(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusCreated, map[string]any{"appeal": appealJSON(ap)})
+	out := appealJSON(ap)
+	if req.AttachmentIDs != nil {
+		out.AttachmentIDs = req.AttachmentIDs
+	}
+	return c.JSON(http.StatusCreated, map[string]any{"appeal": out})
 }
 
 func (s *Server) listAppeals(c echo.Context) error {
@@ -183,4 +221,168 @@ func (s *Server) openPolicyCase(c echo.Context) error {
 		return err
 	}
 	return c.JSON(http.StatusCreated, caseJSON(v))
+}
+
+type reasonBody struct {
+	ReasonCode string `json:"reason_code"`
+	Message    string `json:"message" text:"free"`
+}
+
+// withdrawCase lets a reviewer take back an open case.
+func (s *Server) withdrawCase(c echo.Context) error {
+	var req reasonBody
+	if err := bind(c, &req); err != nil {
+		return err
+	}
+	v, err := s.cases.Withdraw(c.Request().Context(), principal(c), c.Param("id"), cases.Reason{ReasonCode: req.ReasonCode, Message: req.Message})
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, caseJSON(v))
+}
+
+type confirmationBody struct {
+	Decision   health.ConfirmDecision `json:"decision"`
+	ReasonCode string                 `json:"reason_code"`
+	Message    string                 `json:"message" text:"free"`
+}
+
+// confirmCase takes a reviewer's answer to a suspension waiting for confirmation.
+func (s *Server) confirmCase(c echo.Context) error {
+	var req confirmationBody
+	if err := bind(c, &req); err != nil {
+		return err
+	}
+	v, err := s.cases.Confirm(c.Request().Context(), principal(c), c.Param("id"), req.Decision,
+		cases.Reason{ReasonCode: req.ReasonCode, Message: req.Message})
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, caseJSON(v))
+}
+
+type messageBody struct {
+	Body          string   `json:"body" text:"free"`
+	AttachmentIDs []string `json:"attachment_ids"`
+}
+
+// MessageJSON is the CaseMessage schema of api/openapi.yaml.
+type MessageJSON struct {
+	ID            string    `json:"id"`
+	CaseID        string    `json:"case_id"`
+	Author        string    `json:"author"`
+	AuthorName    string    `json:"author_name"`
+	Body          string    `json:"body"`
+	AttachmentIDs []string  `json:"attachment_ids"`
+	At            time.Time `json:"at"`
+}
+
+// postMessage adds a message to a case's conversation, from its seller or a reviewer.
+func (s *Server) postMessage(c echo.Context) error {
+	var req messageBody
+	if err := bind(c, &req); err != nil {
+		return err
+	}
+	m, err := s.cases.PostMessage(c.Request().Context(), principal(c), c.Param("id"), cases.Message{Body: req.Body, AttachmentIDs: req.AttachmentIDs})
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, map[string]any{"message": MessageJSON{ID: m.ID, CaseID: m.CaseID, Author: m.Author,
+		AuthorName: m.AuthorName, Body: m.Body, AttachmentIDs: m.Attachments(), At: m.At}})
+}
+
+// claimAppealAPI gives an appeal to the reviewer asking.
+func (s *Server) claimAppealAPI(c echo.Context) error {
+	ctx, p := c.Request().Context(), principal(c)
+	if err := s.cases.Claim(ctx, p, c.Param("id")); err != nil {
+		return err
+	}
+	ap, err := s.store.Appeal(ctx, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"appeal": appealJSON(ap)})
+}
+
+// claimCase gives a suspension waiting for confirmation to the reviewer asking.
+func (s *Server) claimCase(c echo.Context) error {
+	v, err := s.cases.ClaimConfirmation(c.Request().Context(), principal(c), c.Param("id"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, caseJSON(v))
+}
+
+type assignmentBody struct {
+	ReviewerID string `json:"reviewer_id"`
+}
+
+// reassign lets an admin give an appeal's (or a case's) claim to a reviewer.
+func (s *Server) reassign(kind string) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		var req assignmentBody
+		if err := bind(c, &req); err != nil {
+			return err
+		}
+		ctx, p, id := c.Request().Context(), principal(c), c.Param("id")
+		if err := s.cases.Reassign(ctx, p, kind, id, req.ReviewerID); err != nil {
+			return err
+		}
+		if kind == "appeal" {
+			ap, err := s.store.Appeal(ctx, id)
+			if err != nil {
+				return err
+			}
+			return c.JSON(http.StatusOK, map[string]any{"appeal": appealJSON(ap)})
+		}
+		v, err := s.cases.Case(ctx, p, id)
+		if err != nil {
+			return err
+		}
+		return c.JSON(http.StatusOK, caseJSON(v))
+	}
+}
+
+// uploadAttachment takes a file (multipart field "file") for a case.
+func (s *Server) uploadAttachment(c echo.Context) error {
+	fh, err := c.FormFile("file")
+	var maxErr *http.MaxBytesError
+	switch {
+	case errors.As(err, &maxErr):
+		return &Error{Status: http.StatusRequestEntityTooLarge, Code: "too_large", Message: cases.ErrTooLarge.Error()}
+	case err != nil:
+		return invalid("no file", map[string]string{"file": "is required: send the file as the multipart/form-data field \"file\""})
+	case fh.Size > cases.MaxAttachment:
+		return &Error{Status: http.StatusRequestEntityTooLarge, Code: "too_large", Message: cases.ErrTooLarge.Error()}
+	}
+	f, err := fh.Open()
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, cases.MaxAttachment+1))
+	if err != nil {
+		return err
+	}
+	a, err := s.cases.Attach(c.Request().Context(), principal(c), c.Param("id"), fh.Filename, data)
+	if errors.Is(err, cases.ErrTooLarge) {
+		return &Error{Status: http.StatusRequestEntityTooLarge, Code: "too_large", Message: err.Error()}
+	}
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, map[string]any{"attachment": attachmentJSON(a)})
+}
+
+// downloadAttachment sends a file to those who may see its case, always as a
+// download and never sniffed into something else.
+func (s *Server) downloadAttachment(c echo.Context) error {
+	a, err := s.cases.Download(c.Request().Context(), principal(c), c.Param("id"))
+	if err != nil {
+		return err
+	}
+	h := c.Response().Header()
+	h.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": a.Name}))
+	h.Set("X-Content-Type-Options", "nosniff")
+	return c.Blob(http.StatusOK, a.ContentType, a.Data)
 }

@@ -26,6 +26,7 @@ import (
 	"github.com/accounthealth/accounthealth/activities/mail/capture"
 	"github.com/accounthealth/accounthealth/activities/webhook"
 	"github.com/accounthealth/accounthealth/app/cases"
+	"github.com/accounthealth/accounthealth/app/disputes"
 	"github.com/accounthealth/accounthealth/app/ingest"
 	"github.com/accounthealth/accounthealth/app/mailbox"
 	"github.com/accounthealth/accounthealth/app/sellers"
@@ -106,6 +107,7 @@ type Server struct {
 	mails             *mailbox.Service
 	standing          *standing.Service
 	webhooks          *webhooks.Service
+	disputes          *disputes.Service
 	policy            health.Policy
 	adminKeyHash      string
 	mailbox           *capture.Server
@@ -143,7 +145,8 @@ func New(cfg Config) *Server {
 	}
 	s := &Server{store: cfg.Store, workflows: cfg.Workflows, policy: cfg.Policy, adminKeyHash: cfg.AdminKeyHash,
 		mailbox: cfg.Mailbox, mailer: cfg.Mailer, publicURL: strings.TrimSuffix(cfg.PublicURL, "/"), log: cfg.Logger,
-		cases:       &cases.Service{Store: cfg.Store, Reports: cfg.Store, Flow: cfg.Workflows, Policy: cfg.Policy.Cases},
+		cases: &cases.Service{Store: cfg.Store, Reports: cfg.Store, Messages: cfg.Store, Attachments: cfg.Store, Flow: cfg.Workflows, Mailer: cfg.Mailer,
+			PublicURL: strings.TrimSuffix(cfg.PublicURL, "/"), Policy: cfg.Policy.Cases},
 		ingest:      &ingest.Service{Store: cfg.Store},
 		sellers:     &sellers.Service{Store: cfg.Store, Roster: cfg.Store, Evaluations: cfg.Workflows, Policy: cfg.Policy},
 		signin:      &signin.Service{Store: cfg.Store, Mailer: cfg.Mailer, Deliveries: cfg.Workflows, PublicURL: strings.TrimSuffix(cfg.PublicURL, "/"), Log: cfg.Logger},
@@ -151,6 +154,7 @@ func New(cfg Config) *Server {
 		mails:       &mailbox.Service{Store: cfg.Store, Deliveries: cfg.Workflows},
 		standing:    &standing.Service{Store: cfg.Store, Flow: cfg.Workflows, Policy: cfg.Policy},
 		webhooks:    &webhooks.Service{Store: cfg.Store, Flow: cfg.Workflows, Reach: cfg.WebhookReach, Resolver: cfg.WebhookResolver},
+		disputes:    &disputes.Service{Store: cfg.Store},
 		inFlight:    &inFlight{max: cfg.InFlightPerClient, n: map[string]int{}},
 		bodyTimeout: cfg.BodyTimeout, eventsBodyTimeout: cfg.EventsBodyTimeout}
 	s.ready = &readiness{database: cfg.Store.Ping, temporal: cfg.Workflows.Ping, smtp: &smtpHealth{probe: cfg.SMTPProbe}, log: cfg.Logger}
@@ -191,6 +195,18 @@ func New(cfg Config) *Server {
 	v1.POST("/cases", s.openPolicyCase, allow(store.RoleReviewer))
 	v1.GET("/cases/:id", s.getCase, anyone)
 	v1.POST("/cases/:id/appeals", s.submitAppeal, allow(store.RoleSeller))
+	v1.POST("/cases/:id/withdrawal", s.withdrawCase, allow(store.RoleReviewer))
+	v1.POST("/cases/:id/confirmation", s.confirmCase, allow(store.RoleReviewer))
+	v1.POST("/cases/:id/messages", s.postMessage, allow(store.RoleSeller, store.RoleReviewer))
+	v1.POST("/cases/:id/claim", s.claimCase, allow(store.RoleReviewer))
+	v1.POST("/cases/:id/attachments", s.uploadAttachment, allow(store.RoleSeller, store.RoleReviewer))
+	v1.GET("/attachments/:id", s.downloadAttachment, anyone)
+	v1.POST("/cases/:id/assignment", s.reassign("case"), admin)
+	v1.POST("/appeals/:id/claim", s.claimAppealAPI, allow(store.RoleReviewer))
+	v1.POST("/appeals/:id/assignment", s.reassign("appeal"), admin)
+	v1.POST("/orders/:order_id/disputes", s.openDispute, allow(store.RoleSeller))
+	v1.GET("/disputes", s.listDisputes, staff)
+	v1.POST("/disputes/:id/decision", s.decideDispute, allow(store.RoleReviewer))
 	v1.GET("/appeals", s.listAppeals, staff)
 	v1.POST("/appeals/:id/decision", s.decideAppeal, allow(store.RoleReviewer))
 	v1.GET("/mail", s.listMail, staff)
@@ -365,8 +381,11 @@ func (h *headBuffer) Write(p []byte) (int, error) {
 func (s *Server) limitBody(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		limit, timeout := int64(maxBody), s.bodyTimeout
-		if c.Path() == "/v1/events" {
+		switch c.Path() {
+		case "/v1/events":
 			limit, timeout = MaxEventsBody, s.eventsBodyTimeout
+		case "/v1/cases/:id/attachments": // a file of 10 MiB and its multipart envelope
+			limit = cases.MaxAttachment + 64<<10
 		}
 		r := c.Request()
 		if r.ContentLength > limit {

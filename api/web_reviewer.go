@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"sort"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -20,6 +21,7 @@ import (
 const queueShown = 500
 
 type queueData struct {
+	Pending  []CaseJSON // suspensions waiting for a reviewer's confirmation: first, as nothing is enforced until then
 	Items    []store.QueueItem
 	More     bool // more matched than are shown
 	Metric   string
@@ -42,7 +44,15 @@ func (s *Server) queuePage(c echo.Context) error {
 	if more {
 		items = items[:queueShown]
 	}
-	return s.page(c, http.StatusOK, "queue", "Review queue", queueData{Items: items, More: more, Metric: f.Metric, Status: f.Status,
+	pending, _, err := s.cases.List(c.Request().Context(), principal(c), cases.Filter{State: string(health.PendingConfirmation), Page: store.Page{Limit: 200}})
+	if err != nil {
+		return err
+	}
+	var pendingJSON []CaseJSON
+	for i := len(pending) - 1; i >= 0; i-- { // oldest first
+		pendingJSON = append(pendingJSON, caseJSON(pending[i]))
+	}
+	return s.page(c, http.StatusOK, "queue", "Review queue", queueData{Pending: pendingJSON, Items: items, More: more, Metric: f.Metric, Status: f.Status,
 		Metrics: health.Metrics, Statuses: append(cases.AppealStatuses(), "")}, "", "")
 }
 
@@ -201,4 +211,43 @@ func (s *Server) resendMailForm(c echo.Context) error {
 		return err
 	}
 	return c.Redirect(http.StatusSeeOther, "/review/mail?resent="+url.QueryEscape(m.ID))
+}
+
+// caseAction takes a reviewer's form on the case page: confirm or withdraw a
+// suspension waiting for confirmation, or withdraw an open case.
+func (s *Server) caseAction(c echo.Context) error {
+	ctx, p, id := c.Request().Context(), principal(c), c.Param("id")
+	decision := health.ConfirmDecision(c.FormValue("decision"))
+	r := cases.Reason{ReasonCode: strings.TrimSpace(c.FormValue("reason_code")), Message: c.FormValue("message")}
+	v, err := s.cases.Case(ctx, p, id)
+	if err != nil {
+		return err
+	}
+	if health.CaseState(v.State) == health.PendingConfirmation {
+		_, err = s.cases.Confirm(ctx, p, id, decision, r)
+	} else if decision == health.WithdrawIt {
+		_, err = s.cases.Withdraw(ctx, p, id, r)
+	} else {
+		err = app.Conflict("the case is %s; no suspension is waiting for confirmation", v.State)
+	}
+	var e *app.Error
+	if errors.As(err, &e) && (e.Kind == app.KindInvalid || e.Kind == app.KindConflict) {
+		if v, err = s.cases.Case(ctx, p, id); err != nil {
+			return err
+		}
+		d := caseData(p, v)
+		d.Form = map[string]string{"reason_code": r.ReasonCode, "message": r.Message, "decision": string(decision)}
+		if e.Fields != nil {
+			d.Errors = e.Fields
+		}
+		status := http.StatusBadRequest
+		if e.Kind == app.KindConflict {
+			status = http.StatusConflict
+		}
+		return s.page(c, status, "case", "Case "+v.ID, d, "", "Nothing was changed: "+e.Message)
+	}
+	if err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, "/cases/"+id)
 }

@@ -166,8 +166,12 @@ type casePageData struct {
 	Case      CaseJSON
 	Evidence  evidenceView
 	CanAppeal bool
-	Form      map[string]string
-	Errors    map[string]string
+	// Reviewers: the case takes a withdrawal now; Confirming: it waits for
+	// confirmation of its suspension.
+	CanWithdraw bool
+	Confirming  bool
+	Form        map[string]string
+	Errors      map[string]string
 }
 
 func caseData(p Principal, v cases.View) casePageData {
@@ -180,8 +184,10 @@ func caseData(p Principal, v cases.View) casePageData {
 		Case: caseJSON(v),
 		Evidence: evidenceView{Value: ev.Value, Numerator: ev.Numerator, Denominator: ev.Denominator, TargetOp: string(ev.Target.Op),
 			TargetValue: ev.Target.Value, WindowDays: ev.WindowDays, WindowStart: ev.WindowStart, WindowEnd: ev.WindowEnd, IDs: ids, Note: ev.Note},
-		CanAppeal: p.Role == store.RoleSeller && v.CanAppeal,
-		Form:      map[string]string{}, Errors: map[string]string{},
+		CanAppeal:   p.Role == store.RoleSeller && v.CanAppeal,
+		CanWithdraw: p.Role == store.RoleReviewer && health.CaseState(v.State).Open(),
+		Confirming:  p.Role == store.RoleReviewer && health.CaseState(v.State) == health.PendingConfirmation,
+		Form:        map[string]string{}, Errors: map[string]string{},
 	}
 }
 
@@ -239,4 +245,26 @@ func (s *Server) programAnswer(c echo.Context) error {
 		return err
 	}
 	return c.Redirect(http.StatusSeeOther, "/?program="+url.QueryEscape(program))
+}
+
+// caseMessage takes the message form of the case page, from its seller or a reviewer.
+func (s *Server) caseMessage(c echo.Context) error {
+	ctx, p, id := c.Request().Context(), principal(c), c.Param("id")
+	body := c.FormValue("body")
+	_, err := s.cases.PostMessage(ctx, p, id, cases.Message{Body: body})
+	var e *app.Error
+	if errors.As(err, &e) && e.Kind == app.KindInvalid {
+		v, verr := s.cases.Case(ctx, p, id)
+		if verr != nil {
+			return verr
+		}
+		d := caseData(p, v)
+		d.Form = map[string]string{"body": body}
+		d.Errors = e.Fields
+		return s.page(c, http.StatusBadRequest, "case", "Case "+v.ID, d, "", "Your message was not sent: "+e.Message+".")
+	}
+	if err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, "/cases/"+id+"#conversation")
 }

@@ -42,10 +42,27 @@ type env struct {
 	closers  []func()
 }
 
-// switchSink lets a benchmark turn case opening on (the storm) or off (the sweep).
+// switchSink lets a benchmark turn case opening on (the storm, the cases) or off
+// (the sweep).
 type switchSink struct {
 	on   bool
-	next activities.BreachSink
+	next activities.CaseOpener
+}
+
+var _ activities.TellQueuer = (*switchSink)(nil)
+
+func (s *switchSink) Queue(ctx context.Context, id string, at time.Time, r []store.SellerMetrics) error {
+	if !s.on {
+		return nil
+	}
+	return s.next.Queue(ctx, id, at, r)
+}
+
+func (s *switchSink) TellQueued(ctx context.Context, id string) error {
+	if !s.on {
+		return nil
+	}
+	return s.next.TellQueued(ctx, id)
 }
 
 func (s *switchSink) Observe(ctx context.Context, id string, at time.Time, r []store.SellerMetrics) error {
@@ -79,7 +96,7 @@ func newEnv(ctx context.Context, pgAdmin string) (*env, error) {
 	e.temporal = temporaltest.NewServer(temporaltest.WithBaseClientOptions(client.Options{Logger: quietSDK{}}))
 	e.closers = append(e.closers, e.temporal.Stop)
 	e.client = e.temporal.GetDefaultClient()
-	if _, err := flow.EnsureSearchAttributes(ctx, e.client.OperatorService(), "default"); err != nil {
+	if _, err := flow.EnsureSearchAttributes(ctx, e.client.OperatorService(), e.temporal.GetDefaultNamespace()); err != nil {
 		return e, err
 	}
 	if e.smtp, err = capture.Start("127.0.0.1:0", ""); err != nil {

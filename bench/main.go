@@ -26,7 +26,7 @@ import (
 
 func main() {
 	sizeName := flag.String("size", "smoke", "smoke (a minute or two), quick (10,000 sellers, 1M orders) or full (100,000 sellers, 10M orders)")
-	only := flag.String("only", "ingest,evaluation,tiers,api,storm,webhooks,growth", "which benchmarks to run, comma-separated")
+	only := flag.String("only", "ingest,evaluation,cases,tiers,api,storm,webhooks,growth", "which benchmarks to run, comma-separated (cases-dev, not run unless named, builds the binary and sweeps through `accounthealth dev`)")
 	out := flag.String("out", "bench/out", "folder for the JSON results")
 	stormSellers := flag.Int("storm-sellers", 0, "sellers in breach in the storm and webhooks benchmarks (0: the size's)")
 	flag.Parse()
@@ -122,6 +122,37 @@ func run(ctx context.Context, s size, only []string, stdout, progress io.Writer)
 			}
 			e.close()
 		}
+	}
+	if want["cases"] {
+		e, err := newEnv(ctx, admin)
+		if err != nil {
+			return nil, err
+		}
+		inBreach, healthy := casePopulations(s.Sellers/2, s.Orders/2, now)
+		step("cases: %d sellers (5%% in breach) and %d without breach, %d orders each; sweeps with case opening on", len(inBreach.Sellers), len(healthy.Sellers), len(inBreach.Orders))
+		err = e.load(ctx, inBreach)
+		if err == nil {
+			err = e.load(ctx, healthy)
+		}
+		if err != nil {
+			e.close()
+			return nil, err
+		}
+		rs, err := benchCases(ctx, e, inBreach, healthy)
+		e.close()
+		if err != nil {
+			return nil, fmt.Errorf("cases: %w", err)
+		}
+		results = append(results, rs...)
+	}
+	if want["cases-dev"] {
+		inBreach, healthy := casePopulations(s.Sellers/2, s.Orders/2, now)
+		step("cases-dev: the same with the real binary (accounthealth dev, its SQLite-backed Temporal) driven over HTTP")
+		rs, err := benchCasesDev(ctx, admin, inBreach, healthy)
+		if err != nil {
+			return nil, fmt.Errorf("cases-dev: %w", err)
+		}
+		results = append(results, rs...)
 	}
 	if want["storm"] {
 		e, err := newEnv(ctx, admin)

@@ -21,12 +21,21 @@ const (
 	InfoRequested CaseState = "info_requested"
 	Reinstated    CaseState = "reinstated"
 	Deactivated   CaseState = "deactivated"
+	// Withdrawn: a reviewer took the case back (a mistake, a bad measurement):
+	// nothing it did stands, and its points are given back.
+	Withdrawn CaseState = "withdrawn"
+	// PendingConfirmation: the grace period ended in breach of a suspending
+	// metric and the policy asks a reviewer to confirm before anything is enforced.
+	PendingConfirmation CaseState = "pending_confirmation"
 )
+
+// CaseStates lists every state a case can be in.
+var CaseStates = []CaseState{Warned, Resolved, Enforced, UnderReview, InfoRequested, PendingConfirmation, Reinstated, Deactivated, Withdrawn}
 
 // Open reports whether the case still weighs on the seller.
 func (s CaseState) Open() bool {
 	switch s {
-	case Warned, Enforced, UnderReview, InfoRequested:
+	case Warned, Enforced, UnderReview, InfoRequested, PendingConfirmation:
 		return true
 	}
 	return false
@@ -82,7 +91,7 @@ func StatusOf(cases []CaseStanding) SellerStatus {
 		switch {
 		case c.State == Deactivated && c.Enforcement == AccountSuspension:
 			s = DeactivatedSeller
-		case c.State == Warned:
+		case c.State == Warned || c.State == PendingConfirmation: // nothing enforced until a reviewer confirms
 			s = AtRiskStatus
 		case c.State == Deactivated || c.State.Open():
 			switch c.Enforcement {

@@ -26,6 +26,9 @@ type Case struct {
 	Appeal      string      `json:"appeal,omitempty"` // the appeal under review or awaiting information
 	Escalated   bool        `json:"escalated"`
 	Policy      CasePolicy  `json:"policy"`
+	// Lifted is the enforcement a withdrawal lifted (none for a warning), so the
+	// points it took can be given back; Enforcement is then none.
+	Lifted Enforcement `json:"lifted,omitempty"`
 }
 
 // TransitionError is a request the case does not take in its present state.
@@ -58,9 +61,10 @@ func OpenPolicyCase(id, seller, listing, violation string, p CasePolicy, now tim
 // NotifyOnly reports whether the case only notifies and never enforces.
 func (c *Case) NotifyOnly() bool { return c.Action == Notify }
 
-// Recover closes a warned case whose metric is back on target.
+// Recover closes a warned case (or one waiting for a reviewer to confirm its
+// suspension) whose metric is back on target.
 func (c *Case) Recover() error {
-	if c.State != Warned {
+	if c.State != Warned && c.State != PendingConfirmation {
 		return c.refuse("only a warned case closes when its metric recovers; an enforced one needs an appeal")
 	}
 	c.State = Resolved
@@ -79,12 +83,67 @@ func (c *Case) GraceEnded(now time.Time, inBreach bool) error {
 		c.State = Resolved
 	case c.NotifyOnly():
 		c.Deadline = now.Add(c.Policy.WarningGrace)
+	case c.Action == Suspend && c.Policy.ConfirmSuspension:
+		// Nothing suspends an account on its own: a reviewer confirms or withdraws.
+		c.State, c.Escalated = PendingConfirmation, false
+		c.Deadline = now.Add(c.Policy.ConfirmationSLA)
 	default:
 		c.State = Enforced
 		c.Enforcement = EnforcementFor(c.Action)
 		c.Deadline = now.Add(c.Policy.AppealWindow)
 	}
 	return nil
+}
+
+// CanConfirm says whether a reviewer may confirm the suspension now.
+func (c *Case) CanConfirm() error {
+	if c.State != PendingConfirmation {
+		return c.refuse("no suspension is waiting for confirmation")
+	}
+	return nil
+}
+
+// Confirm applies a reviewer's confirmation: the suspension takes effect and the
+// appeal window opens.
+func (c *Case) Confirm(now time.Time) error {
+	if err := c.CanConfirm(); err != nil {
+		return err
+	}
+	c.State, c.Escalated = Enforced, false
+	c.Enforcement = EnforcementFor(c.Action)
+	c.Deadline = now.Add(c.Policy.AppealWindow)
+	return nil
+}
+
+// ConfirmDecision is a reviewer's answer to a suspension waiting for confirmation.
+type ConfirmDecision string
+
+const (
+	ConfirmIt  ConfirmDecision = "confirm"
+	WithdrawIt ConfirmDecision = "withdraw"
+)
+
+// ValidateConfirmation checks a reviewer's answer: a withdrawal carries its
+// reason, as every withdrawal does; a confirmation may add one.
+func ValidateConfirmation(d ConfirmDecision, code, message string) Problems {
+	switch d {
+	case WithdrawIt:
+		return ValidateWithdrawal(code, message)
+	case ConfirmIt:
+	default:
+		return Problems{"decision": "must be confirm or withdraw"}
+	}
+	p := Problems{}
+	if code != "" && !reasonCode.MatchString(code) {
+		p["reason_code"] = CodeRule
+	}
+	if Length(strings.TrimSpace(message)) > POAMax {
+		p["message"] = fmt.Sprintf("is too long; at most %d characters", POAMax)
+	}
+	if len(p) == 0 {
+		return nil
+	}
+	return p
 }
 
 // CanAppeal says whether a Plan of Action is taken now: an appeal of an enforced
@@ -100,6 +159,8 @@ func (c *Case) CanAppeal() error {
 		return nil
 	case Warned:
 		return c.refuse("nothing is enforced yet; fix the metric within the grace period and the case closes by itself")
+	case PendingConfirmation:
+		return c.refuse("nothing is enforced yet; a reviewer is checking the case before any suspension")
 	case UnderReview:
 		return c.refuse("an appeal is already under review")
 	}
@@ -172,7 +233,7 @@ func (c *Case) DeadlinePassed() (escalate bool, err error) {
 	case Enforced, InfoRequested:
 		c.State = Deactivated
 		return false, nil
-	case UnderReview:
+	case UnderReview, PendingConfirmation:
 		if c.Escalated {
 			return false, c.refuse("the late review was already escalated")
 		}
@@ -180,6 +241,51 @@ func (c *Case) DeadlinePassed() (escalate bool, err error) {
 		return true, nil
 	}
 	return false, c.refuse("no deadline to pass (the grace period has its own re-check)")
+}
+
+// CanWithdraw says whether a reviewer may withdraw the case now: any open case
+// may be withdrawn; a finished one stays as it ended.
+func (c *Case) CanWithdraw() error {
+	if !c.State.Open() {
+		return c.refuse("the case is finished; only an open case can be withdrawn")
+	}
+	return nil
+}
+
+// Withdraw takes the case back: its enforcement is lifted and an appeal under
+// review (or awaiting information) is withdrawn with it. It answers that appeal's
+// id, if any.
+func (c *Case) Withdraw() (appealID string, err error) {
+	if err := c.CanWithdraw(); err != nil {
+		return "", err
+	}
+	if c.State == UnderReview || c.State == InfoRequested {
+		appealID = c.Appeal
+	}
+	c.State, c.Lifted, c.Enforcement, c.Appeal = Withdrawn, c.Enforcement, NoEnforcement, ""
+	return appealID, nil
+}
+
+// ValidateWithdrawal checks a reviewer's withdrawal: the seller is told why, with
+// a reason code and a written message.
+func ValidateWithdrawal(code, message string) Problems {
+	p := Problems{}
+	switch {
+	case code == "":
+		p["reason_code"] = "is required: say why the case is withdrawn (e.g. measurement_error)"
+	case !reasonCode.MatchString(code):
+		p["reason_code"] = CodeRule
+	}
+	switch n := Length(strings.TrimSpace(message)); {
+	case n == 0:
+		p["message"] = "is required: tell the seller why the case is withdrawn, in your own words"
+	case n > POAMax:
+		p["message"] = fmt.Sprintf("is too long; at most %d characters", POAMax)
+	}
+	if len(p) == 0 {
+		return nil
+	}
+	return p
 }
 
 // Plan of Action limits.
@@ -221,6 +327,8 @@ var ReasonCodes = map[string]string{
 	"evidence_missing":     "Evidence supporting the plan is missing.",
 	"metric_not_recovered": "The metric has not recovered yet.",
 	"plan_accepted":        "The plan addresses the problem.",
+	"measurement_error":    "The metric was measured wrongly; the case should not have been opened.",
+	"opened_in_error":      "The case was opened in error.",
 	"other":                "See the reviewer's message.",
 }
 

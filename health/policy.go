@@ -38,6 +38,12 @@ type CasePolicy struct {
 	ReviewSLA          time.Duration `json:"review_sla"`
 	InfoResponseWindow time.Duration `json:"info_response_window"`
 	MaxAppeals         int           `json:"max_appeals"`
+	// ConfirmSuspension asks a reviewer to confirm an account suspension before it
+	// takes effect; ConfirmationSLA is how long they have before it is escalated.
+	ConfirmSuspension bool          `json:"confirm_suspension,omitempty"`
+	ConfirmationSLA   time.Duration `json:"confirmation_sla,omitempty"`
+	// ClaimTTL is how long a reviewer's claim on an appeal or a confirmation holds.
+	ClaimTTL time.Duration `json:"claim_ttl,omitempty"`
 }
 
 // EvaluationPolicy holds how sellers are swept.
@@ -102,6 +108,8 @@ func DefaultPolicy() Policy {
 			ReviewSLA:          48 * time.Hour,
 			InfoResponseWindow: 14 * 24 * time.Hour,
 			MaxAppeals:         3,
+			ConfirmationSLA:    24 * time.Hour,
+			ClaimTTL:           4 * time.Hour,
 		},
 		Evaluation: EvaluationPolicy{SweepInterval: 24 * time.Hour, ShardSize: 500},
 		Tiers:      defaultTiers(),
@@ -247,12 +255,27 @@ func applyCases(c *CasePolicy, key string, v *yaml.Node) error {
 		dst = &c.ReviewSLA
 	case "cases.info_response_window":
 		dst = &c.InfoResponseWindow
+	case "cases.confirmation_sla":
+		dst = &c.ConfirmationSLA
+	case "cases.claim_ttl":
+		dst = &c.ClaimTTL
+	case "cases.confirm_suspension":
+		s, err := scalar(key, v)
+		if err != nil {
+			return err
+		}
+		b, err := strconv.ParseBool(s)
+		if err != nil {
+			return &PolicyError{key, fmt.Sprintf("%q must be true or false", s)}
+		}
+		c.ConfirmSuspension = b
+		return nil
 	case "cases.max_appeals":
 		n, err := integer(key, v, 1, 100) // a case with no appeal at all would be no fairer than the incumbents
 		c.MaxAppeals = int(n)
 		return err
 	default:
-		return &PolicyError{key, "unknown key (known: warning_grace, appeal_window, review_sla, info_response_window, max_appeals)"}
+		return &PolicyError{key, "unknown key (known: warning_grace, appeal_window, review_sla, info_response_window, max_appeals, confirm_suspension, confirmation_sla, claim_ttl)"}
 	}
 	d, err := duration(key, v, false)
 	*dst = d

@@ -52,6 +52,8 @@ func TestDefaultPolicyMatchesDomainBrief(t *testing.T) {
 		ReviewSLA:          48 * time.Hour,
 		InfoResponseWindow: 14 * 24 * time.Hour,
 		MaxAppeals:         3,
+		ConfirmationSLA:    24 * time.Hour,
+		ClaimTTL:           4 * time.Hour,
 	}
 	if p.Cases != wantCases {
 		t.Errorf("DefaultPolicy Cases = %+v, want %+v", p.Cases, wantCases)
@@ -105,6 +107,10 @@ func TestParsePolicyOneChangeKeepsOtherDefaults(t *testing.T) {
 		{"cases:\n  info_response_window: \"2s\"\n", func(p *health.Policy) { p.Cases.InfoResponseWindow = 2 * time.Second }},
 		{"cases:\n  max_appeals: 1\n", func(p *health.Policy) { p.Cases.MaxAppeals = 1 }},
 		{"cases:\n  max_appeals: 100\n", func(p *health.Policy) { p.Cases.MaxAppeals = 100 }},
+		{"cases:\n  confirm_suspension: true\n  confirmation_sla: 5s\n", func(p *health.Policy) {
+			p.Cases.ConfirmSuspension, p.Cases.ConfirmationSLA = true, 5*time.Second
+		}},
+		{"cases:\n  claim_ttl: 30m\n", func(p *health.Policy) { p.Cases.ClaimTTL = 30 * time.Minute }},
 		{"evaluation:\n  sweep_interval: 0s\n", func(p *health.Policy) { p.Evaluation.SweepInterval = 0 }},
 		{"evaluation:\n  sweep_interval: 5s\n", func(p *health.Policy) { p.Evaluation.SweepInterval = 5 * time.Second }},
 		{"evaluation:\n  shard_size: 1\n", func(p *health.Policy) { p.Evaluation.ShardSize = 1 }},
@@ -189,6 +195,8 @@ func TestParsePolicyErrors(t *testing.T) {
 		{"appeal_window text", "cases:\n  appeal_window: month\n", "cases.appeal_window", "not a Go duration"},
 		{"review_sla zero", "cases:\n  review_sla: 0h\n", "cases.review_sla", "must be positive"},
 		{"info_response_window a mapping", "cases:\n  info_response_window: {h: 1}\n", "cases.info_response_window", "must be a single value"},
+		{"confirm_suspension not a bool", "cases:\n  confirm_suspension: maybe\n", "cases.confirm_suspension", "true or false"},
+		{"confirmation_sla zero", "cases:\n  confirmation_sla: 0s\n", "cases.confirmation_sla", "must be positive"},
 		{"max_appeals text", "cases:\n  max_appeals: three\n", "cases.max_appeals", "whole number from 1 to 100"},
 		{"max_appeals negative", "cases:\n  max_appeals: -1\n", "cases.max_appeals", "whole number"},
 		{"max_appeals too big", "cases:\n  max_appeals: 101\n", "cases.max_appeals", "from 1 to 100"},

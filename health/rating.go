@@ -78,7 +78,7 @@ func Score(defectFreeShipped int64, penalties int) int {
 func Penalties(cases []CaseStanding, since time.Time) int {
 	p := 0
 	for _, c := range cases {
-		if c.OpenedAt.Before(since) || c.State == Reinstated {
+		if c.OpenedAt.Before(since) || c.State == Reinstated || c.State == Withdrawn {
 			continue
 		}
 		p += Severity(c.Enforcement)
@@ -109,8 +109,12 @@ func CaseRatingChange(c Case, from CaseState) (RatingChange, bool) {
 			what = c.Violation
 		}
 		return RatingChange{key + "opened", -notice, fmt.Sprintf("case %s opened: %s missed its target", c.ID, what)}, true
-	case from == Warned && c.State == Enforced:
+	case (from == Warned || from == PendingConfirmation) && c.State == Enforced:
 		return RatingChange{key + "enforced", notice - Severity(c.Enforcement), fmt.Sprintf("case %s enforced: %s", c.ID, enforcement)}, true
+	case from != Withdrawn && c.State == Withdrawn:
+		// What the case took so far: a notice's points while warned, its
+		// enforcement's once enforced (Lifted is none for a warning).
+		return RatingChange{key + "withdrawn", Severity(c.Lifted), fmt.Sprintf("case %s withdrawn by a reviewer, points given back", c.ID)}, true
 	case from != Reinstated && c.State == Reinstated:
 		return RatingChange{key + "reinstated", Severity(c.Enforcement), fmt.Sprintf("case %s: appeal approved, points given back", c.ID)}, true
 	}
@@ -121,4 +125,10 @@ func CaseRatingChange(c Case, from CaseState) (RatingChange, bool) {
 func BonusCause(defectFreeShipped int64, bonus int) string {
 	return fmt.Sprintf("%d orders shipped without a defect in the last 180 days: +%d for every %d, now +%d",
 		defectFreeShipped, RatingStep, RatingOrdersPerStep, bonus)
+}
+
+// ExpiredPenaltyCause says why a case's points came back: it was opened before
+// the rating's lookback, so it no longer counts.
+func ExpiredPenaltyCause(caseID string, points int) string {
+	return fmt.Sprintf("case %s opened more than %d days ago: its %d points no longer count", caseID, int(RatingLookback.Hours()/24), points)
 }

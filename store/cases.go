@@ -34,6 +34,10 @@ type CaseRow struct {
 	Escalated   bool
 	Evidence    string    // JSON of Evidence
 	UpdatedAt   time.Time `gorm:"serializer:unixms;autoUpdateTime:false"`
+	// A reviewer's claim on the confirmation, written only by ClaimCase and
+	// AssignCase, never by the workflow's records.
+	ClaimedBy *string    `gorm:"->"`
+	ClaimedAt *time.Time `gorm:"serializer:unixms;->"`
 }
 
 func (CaseRow) TableName() string { return "cases" }
@@ -138,6 +142,7 @@ const (
 	AppealApproved      = "approved"
 	AppealRejected      = "rejected"
 	AppealInfoRequested = "info_requested"
+	AppealWithdrawn     = "withdrawn"
 )
 
 // LedgerEntry is one change of a seller's rating.
@@ -293,7 +298,12 @@ func (s *Store) Appeals(ctx context.Context, status string, p Page) ([]AppealRow
 // OpenCases returns the open metric cases of the given sellers, keyed by seller and metric.
 func (s *Store) OpenCases(ctx context.Context, sellerIDs []string) (map[string]map[health.MetricID]CaseRow, error) {
 	out := map[string]map[health.MetricID]CaseRow{}
-	open := []string{string(health.Warned), string(health.Enforced), string(health.UnderReview), string(health.InfoRequested)}
+	var open []string
+	for _, st := range health.CaseStates {
+		if st.Open() {
+			open = append(open, string(st))
+		}
+	}
 	for _, c := range chunks(len(sellerIDs), maxParams(s.dialect)-10) {
 		var rows []CaseRow
 		err := s.read.WithContext(ctx).Where("seller_id IN ? AND kind = ? AND state IN ?", sellerIDs[c.from:c.from+c.n], string(health.MetricBreach), open).

@@ -256,3 +256,56 @@ func docOf(t *testing.T, h store.Health, m health.MetricID) store.MetricDoc {
 	t.Fatalf("no %s in %s", m, h.MetricsJSON)
 	return store.MetricDoc{}
 }
+
+// TestExpiredCasePenaltyIsOnTheLedger: a case opened before the rating's
+// lookback stops counting, and the evaluation that sees it says so on the ledger,
+// once, so the ledger's changes add up to the score.
+func TestExpiredCasePenaltyIsOnTheLedger(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		if _, err := st.CreateSeller(ctx, store.Seller{ID: "s1", Name: "One", Email: "one@example.com"}, "h1"); err != nil {
+			t.Fatal(err)
+		}
+		record := func(id string, opened time.Time, seq int, state string, ledger ...int) {
+			cid := id
+			rec := store.CaseRecord{
+				Case: store.CaseRow{ID: id, WorkflowID: "case/s1/" + id, RunID: "r-" + id, SellerID: "s1", Kind: "metric_breach", Action: "suspend",
+					State: state, Enforcement: "account_suspension", OpenedAt: opened, MaxAppeals: 3, Evidence: `{"order_ids":[]}`},
+				Event: store.CaseEvent{CaseID: id, Seq: seq, At: opened, Type: state, Actor: "system", ToState: state, Detail: "{}"},
+			}
+			for i, d := range ledger {
+				rec.Ledger = append(rec.Ledger, store.LedgerEntry{SellerID: "s1", Key: fmt.Sprintf("case/%s/%d/%d", id, seq, i), At: opened, Delta: d, CaseID: &cid})
+			}
+			if err := st.RecordCase(ctx, rec); err != nil {
+				t.Fatal(err)
+			}
+		}
+		record("C-OLD", now.Add(-200*day), 1, "warned", -20)
+		record("C-OLD", now.Add(-200*day), 2, "enforced", -180)
+		record("C-NEW", now.Add(-10*day), 1, "warned", -20)
+		record("C-BACK", now.Add(-300*day), 1, "warned", -20)
+		record("C-BACK", now.Add(-300*day), 2, "withdrawn", 20) // given back already: nothing more
+		for _, id := range []string{"ev1", "ev2"} {
+			if _, err := st.CreateEvaluation(ctx, id, "test", nil); err != nil {
+				t.Fatal(err)
+			}
+			res, err := st.ComputeMetrics(ctx, store.Shard{IDs: []string{"s1"}}, now, health.DefaultPolicy())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := st.SaveShard(ctx, id, now, res); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var n, sum int
+		if err := st.DB().QueryRow(`SELECT COUNT(*), COALESCE(SUM(delta), 0) FROM rating_ledger WHERE key = 'case/C-OLD/expired' AND delta = 200`).Scan(&n, &sum); err != nil || n != 1 {
+			t.Errorf("%d expiry entries of +200 for the old case (%v)", n, err)
+		}
+		if err := st.DB().QueryRow(`SELECT COUNT(*) FROM rating_ledger WHERE key LIKE '%/expired'`).Scan(&n); err != nil || n != 1 {
+			t.Errorf("%d expiry entries in all, want only the old case's (%v)", n, err)
+		}
+		if err := st.DB().QueryRow(`SELECT SUM(delta) FROM rating_ledger WHERE seller_id = 's1'`).Scan(&sum); err != nil || sum != -20 {
+			t.Errorf("the ledger adds up to %d, want -20 (only the recent case counts) (%v)", sum, err)
+		}
+	})
+}

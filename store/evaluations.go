@@ -22,18 +22,19 @@ const (
 
 // Evaluation is one run of the metrics over some or all sellers.
 type Evaluation struct {
-	ID               string     `gorm:"primaryKey" json:"id"`
-	Status           string     `json:"status"`
-	Trigger          string     `json:"trigger"`
-	SellerIDs        *string    `json:"-"`
-	AsOf             *int64     `json:"-"`
-	AsOfTime         *time.Time `gorm:"-" json:"as_of,omitempty"` // the instant the metrics were computed at
-	SellersTotal     int        `json:"sellers_total"`
-	SellersEvaluated int        `json:"sellers_evaluated"`
-	Breaches         int        `json:"breaches"`
-	Error            *string    `json:"error,omitempty"`
-	StartedAt        time.Time  `gorm:"serializer:unixms" json:"started_at"`
-	FinishedAt       *time.Time `gorm:"serializer:unixms" json:"finished_at,omitempty"`
+	ID               string      `gorm:"primaryKey" json:"id"`
+	Status           string      `json:"status"`
+	Trigger          string      `json:"trigger"`
+	SellerIDs        *string     `json:"-"`
+	AsOf             *int64      `json:"-"`
+	AsOfTime         *time.Time  `gorm:"-" json:"as_of,omitempty"` // the instant the metrics were computed at
+	SellersTotal     int         `json:"sellers_total"`
+	SellersEvaluated int         `json:"sellers_evaluated"`
+	Breaches         int         `json:"breaches"`
+	Error            *string     `json:"error,omitempty"`
+	StartedAt        time.Time   `gorm:"serializer:unixms" json:"started_at"`
+	FinishedAt       *time.Time  `gorm:"serializer:unixms" json:"finished_at,omitempty"`
+	Cases            *TellCounts `gorm:"-" json:"cases,omitempty"` // what its cases are to be told, and were
 }
 
 // CreateEvaluation records an evaluation as running.
@@ -220,6 +221,9 @@ func (s *Store) SaveShard(ctx context.Context, evaluationID string, at time.Time
 		if err := bonusLedger(tx, evaluationID, at, latest, sellers); err != nil {
 			return err
 		}
+		if err := expiredPenaltyLedger(tx, at, sellers); err != nil {
+			return err
+		}
 		{
 			// insertRows, not GORM's batch create: that costs more than the sweep's SQL.
 			err := insertRows(tx, s.dialect, "seller_snapshots", []string{"evaluation_id text", "seller_id text", "evaluated_at bigint", "metrics text"},
@@ -286,6 +290,38 @@ func bonusLedger(tx *gorm.DB, evaluationID string, at time.Time, latest []Seller
 	}
 	if len(entries) == 0 {
 		return nil
+	}
+	return tx.Clauses(clause.OnConflict{DoNothing: true}).CreateInBatches(entries, 1000).Error
+}
+
+// expiredPenaltyLedger records, for each case of these sellers opened before the
+// rating's lookback, that its points no longer count: an entry giving back what
+// the case's own entries still take, so the changes listed always add up to the
+// score. Once recorded, the case's entries add up to nothing and it is not
+// written again.
+func expiredPenaltyLedger(tx *gorm.DB, at time.Time, sellers []string) error {
+	if len(sellers) == 0 {
+		return nil
+	}
+	var rows []struct {
+		CaseID   string
+		SellerID string
+		Taken    int
+	}
+	err := tx.Raw(`SELECT l.case_id, l.seller_id, SUM(l.delta) AS taken FROM rating_ledger l JOIN cases c ON c.id = l.case_id
+		WHERE c.seller_id IN ? AND c.opened_at < ? GROUP BY l.case_id, l.seller_id HAVING SUM(l.delta) <> 0`,
+		sellers, ms(at.Add(-health.RatingLookback))).Scan(&rows).Error
+	if err != nil {
+		return fmt.Errorf("expired case penalties: %w", err)
+	}
+	if len(rows) == 0 {
+		return nil
+	}
+	entries := make([]LedgerEntry, len(rows))
+	for i, r := range rows {
+		caseID := r.CaseID
+		entries[i] = LedgerEntry{SellerID: r.SellerID, Key: "case/" + r.CaseID + "/expired", At: at.UTC(), Delta: -r.Taken,
+			Cause: health.ExpiredPenaltyCause(r.CaseID, -r.Taken), CaseID: &caseID}
 	}
 	return tx.Clauses(clause.OnConflict{DoNothing: true}).CreateInBatches(entries, 1000).Error
 }

@@ -14,12 +14,17 @@ import (
 // The conditions behind each metric, written once and used both to count (for
 // every seller of a shard in one pass over their orders) and to list the evidence.
 // Named parameters: @now and @<metric>_from, the start of the metric's window.
+//
+// A defect removed by an upheld dispute is not counted: o.excused_defects holds
+// the bits of health.Defect.Bit (negative_feedback 1, a_to_z_claim 2,
+// chargeback 4, late_shipment 8, invalid_tracking 16, late_delivery 32,
+// cancellation 64, return 128, refund 256; TestDefectBitsMatchTheSQL holds them).
 const (
 	// The three defects of ODR, NULL-safe on purpose: defect is also used under
 	// NOT, where a NULL would drop the row.
-	negativeFeedback = `COALESCE(o.feedback_rating, 0) IN (1, 2)`
-	claimNotDenied   = `COALESCE(o.claim_outcome, 'denied') <> 'denied'`
-	chargedBack      = `o.chargeback_at IS NOT NULL`
+	negativeFeedback = `(COALESCE(o.feedback_rating, 0) IN (1, 2) AND (o.excused_defects & 1) = 0)`
+	claimNotDenied   = `(COALESCE(o.claim_outcome, 'denied') <> 'denied' AND (o.excused_defects & 2) = 0)`
+	chargedBack      = `(o.chargeback_at IS NOT NULL AND (o.excused_defects & 4) = 0)`
 	defect           = `(` + negativeFeedback + ` OR ` + claimNotDenied + ` OR ` + chargedBack + `)`
 
 	cancelledBeforeShipping = `(o.cancelled_at IS NOT NULL AND o.cancelled_at < @now AND (o.shipped_at IS NULL OR o.cancelled_at < o.shipped_at))`
@@ -29,25 +34,25 @@ const (
 
 	// An expired order (never confirmed by the seller) is the seller's cancellation.
 	cancelDen = `(o.placed_at >= @cancel_rate_from AND o.placed_at < @now)`
-	cancelNum = cancelDen + ` AND o.cancelled_by IN ('seller', 'expired') AND ` + cancelledBeforeShipping
+	cancelNum = cancelDen + ` AND o.cancelled_by IN ('seller', 'expired') AND ` + cancelledBeforeShipping + ` AND (o.excused_defects & 64) = 0`
 
 	lateDen = `(o.ship_by >= @late_shipment_rate_from AND o.ship_by < @now AND NOT ` + cancelledBeforeShipping + `)`
-	lateNum = lateDen + ` AND (o.shipped_at IS NULL OR o.shipped_at > o.ship_by OR o.shipped_at >= @now)`
+	lateNum = lateDen + ` AND (o.shipped_at IS NULL OR o.shipped_at > o.ship_by OR o.shipped_at >= @now) AND (o.excused_defects & 8) = 0`
 
 	trackDen = `(o.shipped_at >= @valid_tracking_rate_from AND o.shipped_at < @now)`
-	trackNum = trackDen + ` AND o.tracking_number IS NOT NULL AND o.tracking_number <> '' AND o.first_scan_at IS NOT NULL AND o.first_scan_at < @now`
+	trackNum = trackDen + ` AND ((o.tracking_number IS NOT NULL AND o.tracking_number <> '' AND o.first_scan_at IS NOT NULL AND o.first_scan_at < @now) OR (o.excused_defects & 16) <> 0)`
 
 	otdDen = `(o.first_scan_at IS NOT NULL AND o.first_scan_at < @now AND o.deliver_by >= @on_time_delivery_rate_from AND o.deliver_by < @now)`
-	otdNum = otdDen + ` AND o.delivered_at IS NOT NULL AND o.delivered_at <= o.deliver_by AND o.delivered_at < @now`
+	otdNum = otdDen + ` AND ((o.delivered_at IS NOT NULL AND o.delivered_at <= o.deliver_by AND o.delivered_at < @now) OR (o.excused_defects & 32) <> 0)`
 
 	// A return counts once the order's delivery is known: an undelivered order
 	// is in neither count.
 	returnDen = `(o.delivered_at >= @return_rate_from AND o.delivered_at < @now)`
-	returnNum = returnDen + ` AND o.returned_at < @now`
+	returnNum = returnDen + ` AND o.returned_at < @now AND (o.excused_defects & 128) = 0`
 
 	// Only the seller's refunds count; the marketplace's are kept apart.
 	refundDen = `(o.placed_at >= @refund_rate_from AND o.placed_at < @now)`
-	refundNum = refundDen + ` AND o.seller_refund_at < @now`
+	refundNum = refundDen + ` AND o.seller_refund_at < @now AND (o.excused_defects & 256) = 0`
 
 	// The latest feedback counts, as in ODR, by order date.
 	negFeedbackDen = `(o.placed_at >= @negative_feedback_rate_from AND o.placed_at < @now AND o.feedback_at IS NOT NULL)`
@@ -55,7 +60,7 @@ const (
 
 	// Expired orders of the last health.ExpiredWindow, shown apart; each is also
 	// in cancel_rate's numerator when placed in its window.
-	expiredOrders = `(o.placed_at >= @expired_from AND o.placed_at < @now AND o.cancelled_by = 'expired' AND ` + cancelledBeforeShipping + `)`
+	expiredOrders = `(o.placed_at >= @expired_from AND o.placed_at < @now AND o.cancelled_by = 'expired' AND ` + cancelledBeforeShipping + ` AND (o.excused_defects & 64) = 0)`
 
 	// Defect-free orders shipped in the rating's lookback earn rating points.
 	ratingShipped = `(o.shipped_at >= @rating_from AND o.shipped_at < @now AND NOT ` + defect + `)`

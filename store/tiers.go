@@ -17,21 +17,22 @@ import (
 // [@from, @to), each judged as of @to: facts recorded at or after @to are not yet
 // known, so a window evaluated again reads the same.
 const (
-	windowDefect = `((COALESCE(o.feedback_rating, 0) IN (1, 2) AND o.feedback_at < @to)
-   OR (COALESCE(o.claim_outcome, 'denied') <> 'denied' AND o.claim_at < @to)
-   OR o.chargeback_at < @to)`
+	// Defects removed by upheld disputes are not counted (bits as in metrics.go).
+	windowDefect = `((COALESCE(o.feedback_rating, 0) IN (1, 2) AND o.feedback_at < @to AND (o.excused_defects & 1) = 0)
+   OR (COALESCE(o.claim_outcome, 'denied') <> 'denied' AND o.claim_at < @to AND (o.excused_defects & 2) = 0)
+   OR (o.chargeback_at < @to AND (o.excused_defects & 4) = 0))`
 	// NULL-safe on purpose: it is also used under NOT, where a NULL would drop the row.
 	windowCancelledBeforeShipping = `(o.cancelled_at IS NOT NULL AND o.cancelled_at < @to AND (o.shipped_at IS NULL OR o.cancelled_at < o.shipped_at))`
 )
 
 var windowCountsSQL = `SELECT o.seller_id, COUNT(*),
   COUNT(CASE WHEN ` + windowDefect + ` THEN 1 END),
-  COUNT(CASE WHEN o.cancelled_by IN ('seller', 'expired') AND ` + windowCancelledBeforeShipping + ` THEN 1 END),
-  COUNT(CASE WHEN NOT ` + windowCancelledBeforeShipping + ` AND o.ship_by < @to AND NOT (o.shipped_at IS NOT NULL AND o.shipped_at <= o.ship_by) THEN 1 END),
+  COUNT(CASE WHEN o.cancelled_by IN ('seller', 'expired') AND ` + windowCancelledBeforeShipping + ` AND (o.excused_defects & 64) = 0 THEN 1 END),
+  COUNT(CASE WHEN NOT ` + windowCancelledBeforeShipping + ` AND o.ship_by < @to AND NOT (o.shipped_at IS NOT NULL AND o.shipped_at <= o.ship_by) AND (o.excused_defects & 8) = 0 THEN 1 END),
   COUNT(CASE WHEN NOT ` + windowCancelledBeforeShipping + ` THEN 1 END),
-  COUNT(CASE WHEN o.shipped_at < @to AND o.tracking_number IS NOT NULL AND o.tracking_number <> '' AND o.first_scan_at < @to THEN 1 END),
+  COUNT(CASE WHEN o.shipped_at < @to AND ((o.tracking_number IS NOT NULL AND o.tracking_number <> '' AND o.first_scan_at < @to) OR (o.excused_defects & 16) <> 0) THEN 1 END),
   COUNT(CASE WHEN o.shipped_at < @to THEN 1 END),
-  COUNT(CASE WHEN o.delivered_at < @to AND o.returned_at < @to THEN 1 END),
+  COUNT(CASE WHEN o.delivered_at < @to AND o.returned_at < @to AND (o.excused_defects & 128) = 0 THEN 1 END),
   COUNT(CASE WHEN o.delivered_at < @to THEN 1 END)
 FROM orders o
 WHERE %s AND o.placed_at >= @from AND o.placed_at < @to

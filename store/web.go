@@ -167,21 +167,50 @@ func (s *Store) DeleteSession(ctx context.Context, hash string) error {
 	return s.db.WithContext(ctx).Where("id_hash = ?", hash).Delete(&Session{}).Error
 }
 
-// ClaimAppeal gives an undecided appeal to a reviewer. ErrConflict when another
-// reviewer has it already.
-func (s *Store) ClaimAppeal(ctx context.Context, appealID, reviewerID string) error {
-	// Raw SQL: the model marks the claim columns read-only so the workflow's
+// ClaimAppeal gives an undecided appeal to a reviewer: unclaimed, already theirs,
+// or claimed before expiredBefore (a claim lapses). ErrConflict when another
+// reviewer's claim holds.
+func (s *Store) ClaimAppeal(ctx context.Context, appealID, reviewerID string, expiredBefore time.Time) error {
+	return s.claim(ctx, "appeals", appealID, reviewerID, expiredBefore, false)
+}
+
+// ClaimCase gives a case's confirmation to a reviewer, as ClaimAppeal.
+func (s *Store) ClaimCase(ctx context.Context, caseID, reviewerID string, expiredBefore time.Time) error {
+	return s.claim(ctx, "cases", caseID, reviewerID, expiredBefore, false)
+}
+
+// AssignAppeal and AssignCase give the claim to a reviewer whoever held it (an
+// admin's reassignment).
+func (s *Store) AssignAppeal(ctx context.Context, appealID, reviewerID string) error {
+	return s.claim(ctx, "appeals", appealID, reviewerID, time.Time{}, true)
+}
+
+func (s *Store) AssignCase(ctx context.Context, caseID, reviewerID string) error {
+	return s.claim(ctx, "cases", caseID, reviewerID, time.Time{}, true)
+}
+
+func (s *Store) claim(ctx context.Context, table, id, reviewerID string, expiredBefore time.Time, force bool) error {
+	// Raw SQL: the models mark the claim columns read-only so the workflow's
 	// records never overwrite a claim.
-	res := s.db.WithContext(ctx).Exec(`UPDATE appeals SET claimed_by = ?, claimed_at = ?
-		WHERE id = ? AND (claimed_by IS NULL OR claimed_by = ?)`, reviewerID, ms(time.Now()), appealID, reviewerID)
+	q := `UPDATE ` + table + ` SET claimed_by = ?, claimed_at = ? WHERE id = ?`
+	args := []any{reviewerID, ms(time.Now()), id}
+	if !force {
+		q += ` AND (claimed_by IS NULL OR claimed_by = ? OR claimed_at < ?)`
+		args = append(args, reviewerID, ms(expiredBefore))
+	}
+	res := s.db.WithContext(ctx).Exec(q, args...)
 	if res.Error != nil {
-		return fmt.Errorf("claim %s: %w", appealID, res.Error)
+		return fmt.Errorf("claim %s: %w", id, res.Error)
 	}
 	if res.RowsAffected == 0 {
-		if _, err := s.Appeal(ctx, appealID); err != nil {
+		var n int64
+		if err := s.read.WithContext(ctx).Table(table).Where("id = ?", id).Count(&n).Error; err != nil {
 			return err
 		}
-		return fmt.Errorf("appeal %s is claimed by another reviewer: %w", appealID, ErrConflict)
+		if n == 0 {
+			return fmt.Errorf("%s %s: %w", table, id, ErrNotFound)
+		}
+		return fmt.Errorf("%s is claimed by another reviewer: %w", id, ErrConflict)
 	}
 	return nil
 }

@@ -29,7 +29,12 @@ const (
 	InfoRequested  = "info_requested"
 	Deactivated    = "deactivated"
 	Escalation     = "escalation"
-	SignIn         = "signin" // not about a case: CaseURL carries the link
+	Withdrawn      = "withdrawn"
+	// A suspension waiting for a reviewer, and its overdue confirmation.
+	PendingConfirmation    = "pending_confirmation"
+	ConfirmationEscalation = "confirmation_escalation"
+	CaseMessage            = "case_message" // a message on a case, to the other side
+	SignIn                 = "signin"       // not about a case: CaseURL carries the link
 
 	// About a seller's standing, not a case.
 	TierChanged    = "tier_changed"
@@ -41,7 +46,7 @@ const (
 var Standing = []string{TierChanged, ProgramInvited, ProgramRevoked}
 
 // Names lists every mail about a case.
-var Names = []string{Warning, Notice, Enforcement, Resolved, AppealReceived, Reinstated, Rejected, InfoRequested, Deactivated, Escalation}
+var Names = []string{Warning, Notice, Enforcement, Resolved, AppealReceived, Reinstated, Rejected, InfoRequested, Deactivated, Escalation, Withdrawn, PendingConfirmation, ConfirmationEscalation, CaseMessage}
 
 var funcs = map[string]any{
 	"date": func(t time.Time) string { return t.UTC().Format("Mon 2 Jan 2006 15:04 MST") },

@@ -26,6 +26,11 @@ const (
 	// changeSearchAttributes keeps the case's search attributes (flow.Search*) up to
 	// date. Runs recorded before it upsert none: their histories have no such commands.
 	changeSearchAttributes = "search-attributes"
+	// changeWithdrawal lets a reviewer withdraw a case (the withdraw update).
+	changeWithdrawal = "withdrawal"
+	// changeConfirmation holds a suspension for a reviewer's confirmation when the
+	// case's policy asks it (cases.confirm_suspension).
+	changeConfirmation = "confirm-suspension"
 )
 
 // maxObservationsPerRun bounds a run's history: a notify-only case that stays in
@@ -189,7 +194,7 @@ func (r *caseRun) run(ctx workflow.Context) (health.Case, error) {
 		if r.retryAt.After(r.c.Deadline) {
 			wait = r.retryAt.Sub(workflow.Now(ctx))
 		}
-		if r.c.State == health.UnderReview && r.c.Escalated {
+		if (r.c.State == health.UnderReview || r.c.State == health.PendingConfirmation) && r.c.Escalated {
 			if err := workflow.Await(ctx, woken); err != nil { // escalated once; now only a decision moves it
 				return r.c, err
 			}
@@ -279,7 +284,7 @@ func (r *caseRun) observe(ctx workflow.Context) {
 		}
 		_ = r.transition(ctx, func() (*recordSpec, error) {
 			switch {
-			case o.Status == health.Good && r.c.State == health.Warned:
+			case o.Status == health.Good && (r.c.State == health.Warned || r.c.State == health.PendingConfirmation):
 				from := r.c.State
 				if err := r.c.Recover(); err != nil {
 					return nil, err
@@ -310,13 +315,18 @@ func (r *caseRun) deadlinePassed(ctx workflow.Context) error {
 	return r.transition(ctx, func() (*recordSpec, error) {
 		from := r.c.State
 		switch from {
-		case health.Enforced, health.InfoRequested, health.UnderReview:
+		case health.Enforced, health.InfoRequested, health.UnderReview, health.PendingConfirmation:
 		default:
 			return nil, fmt.Errorf("case %s: no deadline handling for state %s", r.c.ID, from)
 		}
 		escalate, err := r.c.DeadlinePassed()
 		if err != nil {
 			return nil, err
+		}
+		if escalate && from == health.PendingConfirmation {
+			return &recordSpec{typ: "confirmation_escalated", actor: "system", from: from,
+				detail: map[string]any{"message": "the suspension waited past its confirmation SLA; escalated to every reviewer (nothing is enforced until one confirms)"},
+				mail:   []flow.MailSpec{{Template: "confirmation_escalation", To: flow.ToReviewers}}}, nil
 		}
 		if escalate {
 			spec := &recordSpec{typ: "escalated", actor: "system", from: from,
@@ -342,10 +352,19 @@ func (r *caseRun) graceEnded(ctx workflow.Context, o flow.Observation) (*recordS
 	if from != health.Warned {
 		return nil, nil // moved while re-checking
 	}
+	if r.c.Policy.ConfirmSuspension && r.c.Action == health.Suspend &&
+		workflow.GetVersion(ctx, changeConfirmation, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		r.c.Policy.ConfirmSuspension = false // a run recorded before confirmations enforces as it did
+	}
 	if err := r.c.GraceEnded(workflow.Now(ctx).UTC(), o.Status == health.Bad); err != nil {
 		return nil, err
 	}
 	switch r.c.State {
+	case health.PendingConfirmation:
+		return &recordSpec{typ: "pending_confirmation", actor: "system", from: from, evidence: &o.Evidence,
+			detail: observationDetail("re-checked at the end of the grace period: still missing its target; "+
+				"a reviewer confirms before any suspension takes effect", o),
+			mail: []flow.MailSpec{{Template: "pending_confirmation", To: flow.ToSeller}}}, nil
 	case health.Resolved:
 		return &recordSpec{typ: "recovered", actor: "system", from: from, evidence: &o.Evidence,
 			detail: observationDetail("re-checked at the end of the grace period: back on target; the case is closed", o),
@@ -389,6 +408,38 @@ func (r *caseRun) registerHandlers(ctx workflow.Context) error {
 				return temporal.NewApplicationError("the decision is incomplete", flow.ErrInvalidDecision, map[string]string(p))
 			}
 			return refusal(r.c.CanDecide(req.AppealID))
+		}})
+	if err != nil {
+		return err
+	}
+	err = workflow.SetUpdateHandlerWithOptions(ctx, flow.UpdateWithdraw,
+		func(ctx workflow.Context, req flow.WithdrawalRequest) (health.Case, error) {
+			return r.withdraw(ctx, req)
+		},
+		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, req flow.WithdrawalRequest) error {
+			if err := r.addressed(req.CaseID); err != nil {
+				return err
+			}
+			if p := health.ValidateWithdrawal(req.ReasonCode, req.Message); p != nil {
+				return temporal.NewApplicationError("the withdrawal is incomplete", flow.ErrInvalidRequest, map[string]string(p))
+			}
+			return refusal(r.c.CanWithdraw())
+		}})
+	if err != nil {
+		return err
+	}
+	err = workflow.SetUpdateHandlerWithOptions(ctx, flow.UpdateConfirm,
+		func(ctx workflow.Context, req flow.ConfirmationRequest) (health.Case, error) {
+			return r.confirm(ctx, req)
+		},
+		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, req flow.ConfirmationRequest) error {
+			if err := r.addressed(req.CaseID); err != nil {
+				return err
+			}
+			if p := health.ValidateConfirmation(req.Decision, req.ReasonCode, req.Message); p != nil {
+				return temporal.NewApplicationError("the confirmation is incomplete", flow.ErrInvalidRequest, map[string]string(p))
+			}
+			return refusal(r.c.CanConfirm())
 		}})
 	if err != nil {
 		return err
@@ -476,6 +527,75 @@ func (r *caseRun) decide(ctx workflow.Context, req flow.DecisionRequest) (flow.A
 	return out, err
 }
 
+// withdraw takes the case back at a reviewer's request: enforcement lifted, the
+// appeal under review withdrawn with it, the points given back (by the record's
+// ledger entry) and the seller told why.
+func (r *caseRun) withdraw(ctx workflow.Context, req flow.WithdrawalRequest) (health.Case, error) {
+	// Runs recorded before withdrawals never reach here; the marker keeps later
+	// changes of this path apart from the first.
+	workflow.GetVersion(ctx, changeWithdrawal, workflow.DefaultVersion, 1)
+	return r.withdrawIf(ctx, req, nil)
+}
+
+// withdrawIf withdraws the case if check (when given) still allows it once the
+// transition holds the case: validators of racing requests all run first.
+func (r *caseRun) withdrawIf(ctx workflow.Context, req flow.WithdrawalRequest, check func() error) (health.Case, error) {
+	err := r.transition(ctx, func() (*recordSpec, error) {
+		now := workflow.Now(ctx).UTC()
+		from := r.c.State
+		if check != nil {
+			if err := check(); err != nil {
+				return nil, refusal(err)
+			}
+		}
+		appealID, err := r.c.Withdraw()
+		if err != nil {
+			return nil, refusal(err)
+		}
+		spec := &recordSpec{typ: "withdrawn", actor: "reviewer:" + req.ReviewerID, from: from, reviewer: req.ReviewerName,
+			message: req.Message, reasonCode: req.ReasonCode,
+			detail: map[string]any{"message": req.Message, "reason_code": req.ReasonCode, "lifted": string(r.c.Lifted)},
+			mail:   []flow.MailSpec{{Template: "withdrawn", To: flow.ToSeller}}}
+		if ap, ok := r.appeals[appealID]; ok {
+			ap.Status, ap.DecidedAt, ap.DecidedBy = flow.AppealWithdrawn, &now, &req.ReviewerID
+			ap.ReasonCode, ap.Message = optional(req.ReasonCode), optional(req.Message)
+			spec.appeal = &ap
+			spec.detail["appeal_id"] = ap.ID
+		}
+		return spec, nil
+	})
+	return r.c, err
+}
+
+// confirm applies a reviewer's answer to a suspension waiting for confirmation:
+// confirmed, it takes effect with the reviewer named; withdrawn, the case is
+// withdrawn as any withdrawal.
+func (r *caseRun) confirm(ctx workflow.Context, req flow.ConfirmationRequest) (health.Case, error) {
+	workflow.GetVersion(ctx, changeConfirmation, workflow.DefaultVersion, 1)
+	if req.Decision == health.WithdrawIt {
+		return r.withdrawIf(ctx, flow.WithdrawalRequest{CaseID: req.CaseID, ReviewerID: req.ReviewerID, ReviewerName: req.ReviewerName,
+			ReasonCode: req.ReasonCode, Message: req.Message}, r.c.CanConfirm)
+	}
+	err := r.transition(ctx, func() (*recordSpec, error) {
+		from := r.c.State
+		if err := r.c.Confirm(workflow.Now(ctx).UTC()); err != nil {
+			return nil, refusal(err)
+		}
+		detail := map[string]any{"message": "a reviewer confirmed the " + string(r.c.Enforcement), "reviewer_id": req.ReviewerID,
+			"reviewer": req.ReviewerName}
+		if req.ReasonCode != "" {
+			detail["reason_code"] = req.ReasonCode
+		}
+		if req.Message != "" {
+			detail["reviewer_message"] = req.Message
+		}
+		return &recordSpec{typ: "confirmed", actor: "reviewer:" + req.ReviewerID, from: from, reviewer: req.ReviewerName,
+			message: req.Message, reasonCode: req.ReasonCode, detail: detail,
+			mail: []flow.MailSpec{{Template: "enforcement", To: flow.ToSeller}}}, nil
+	})
+	return r.c, err
+}
+
 // refusal turns a refused transition into the error callers map to 409.
 func refusal(err error) error {
 	var te *health.TransitionError
@@ -494,6 +614,7 @@ type recordSpec struct {
 	mail       []flow.MailSpec
 	message    string
 	reviewer   string
+	reasonCode string
 }
 
 // transition makes one change to the case, one at a time: apply decides it with
@@ -580,6 +701,7 @@ func (r *caseRun) record(ctx workflow.Context, s recordSpec) error {
 		Case: r.c, WorkflowID: info.WorkflowExecution.ID, RunID: info.WorkflowExecution.RunID,
 		Seq: r.seq, At: workflow.Now(ctx).UTC(), Type: s.typ, Actor: s.actor, From: s.from, Detail: s.detail,
 		Evidence: s.evidence, Appeal: s.appeal, Mail: s.mail, Message: s.message, Reviewer: s.reviewer,
+		ReasonCode: s.reasonCode,
 	}
 	var keys []string
 	if err := workflow.ExecuteActivity(ctx, caseActivities.Record, in).Get(ctx, &keys); err != nil {

@@ -22,6 +22,7 @@ import (
 const (
 	EventsAfterCommit    = "events.after-commit"    // POST /v1/events stored its batch, not yet answered
 	EvaluateAfterStore   = "evaluate.after-store"   // a shard's snapshots and progress are stored, its breaches not yet signalled
+	EvaluateAfterTell    = "evaluate.after-tell"    // a shard's cases were told, what they were told not yet recorded
 	EvaluateAfterObserve = "evaluate.after-observe" // a shard's breaches were signalled to their cases, the activity not yet returned
 	RecordBeforeCommit   = "record.before-commit"   // a transition's mail is rendered, nothing written yet
 	RecordAfterCommit    = "record.after-commit"    // a transition's record committed, the activity not yet returned
@@ -37,7 +38,7 @@ const (
 
 // All lists every point.
 var All = []string{
-	EventsAfterCommit, EvaluateAfterStore, EvaluateAfterObserve, RecordBeforeCommit, RecordAfterCommit,
+	EventsAfterCommit, EvaluateAfterStore, EvaluateAfterTell, EvaluateAfterObserve, RecordBeforeCommit, RecordAfterCommit,
 	DeliverBeforeSend, DeliverAfterSend, DeliverAfterMark,
 	AppealBeforeUpdate, AppealAfterUpdate, DecisionBeforeUpdate, DecisionAfterUpdate,
 	WebhookAfterSend, // the chaos test arms it never (it registers no endpoint); the webhook kill test does

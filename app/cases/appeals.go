@@ -23,6 +23,7 @@ type Plan struct {
 	RootCause          string
 	CorrectiveActions  string
 	PreventiveMeasures string
+	AttachmentIDs      []string // files of this case the plan refers to
 }
 
 // MaxIdempotencyKey bounds an Idempotency-Key.
@@ -37,7 +38,14 @@ func (s *Service) SubmitAppeal(ctx context.Context, p app.Principal, caseID, key
 	if err != nil {
 		return store.AppealRow{}, err
 	}
-	if problems := health.ValidatePOA(plan.RootCause, plan.CorrectiveActions, plan.PreventiveMeasures); problems != nil {
+	problems := health.ValidatePOA(plan.RootCause, plan.CorrectiveActions, plan.PreventiveMeasures)
+	if field, problem := s.checkAttachments(ctx, row.ID, plan.AttachmentIDs); field != "" {
+		if problems == nil {
+			problems = health.Problems{}
+		}
+		problems[field] = problem
+	}
+	if problems != nil {
 		return store.AppealRow{}, app.Invalid("the Plan of Action is incomplete", problems)
 	}
 	who := p.Actor()
@@ -88,6 +96,11 @@ func (s *Service) SubmitAppeal(ctx context.Context, p app.Principal, caseID, key
 	ap, err := s.Store.Appeal(ctx, sent.ID) // written before the case answered
 	if err != nil {
 		return ap, err
+	}
+	if len(plan.AttachmentIDs) > 0 && s.Attachments != nil {
+		if err := s.Attachments.LinkAppealAttachments(ctx, ap.ID, plan.AttachmentIDs); err != nil {
+			return ap, err
+		}
 	}
 	if claimed {
 		body, err := json.Marshal(ap)
@@ -162,6 +175,9 @@ func (s *Service) Decide(ctx context.Context, p app.Principal, appealID string, 
 	if ap.Status != store.AppealSubmitted {
 		return ap, View{}, app.Conflict("appeal %s was already decided: %s", ap.ID, ap.Status)
 	}
+	if err := s.heldByAnother(ctx, p, ap.ClaimedBy, ap.ClaimedAt, "appeal "+ap.ID); err != nil {
+		return ap, View{}, err
+	}
 	row, err := s.Store.Case(ctx, ap.CaseID)
 	if err != nil {
 		return ap, View{}, err
@@ -189,20 +205,7 @@ func (s *Service) Decide(ctx context.Context, p app.Principal, appealID string, 
 	return ap, v, err
 }
 
-// Claim gives an undecided appeal to the reviewer asking; another reviewer's
-// claim stands.
-func (s *Service) Claim(ctx context.Context, p app.Principal, appealID string) error {
-	err := s.Store.ClaimAppeal(ctx, appealID, p.ReviewerID)
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		return app.NotFound("appeal")
-	case errors.Is(err, store.ErrConflict):
-		return app.Conflict("another reviewer has already claimed this appeal")
-	}
-	return err
-}
-
-var appealStatuses = []string{store.AppealSubmitted, store.AppealApproved, store.AppealRejected, store.AppealInfoRequested}
+var appealStatuses = []string{store.AppealSubmitted, store.AppealApproved, store.AppealRejected, store.AppealInfoRequested, store.AppealWithdrawn}
 
 func checkAppealStatus(status string) error {
 	if status == "" {

@@ -35,6 +35,7 @@ type Store interface {
 	ClaimIdempotencyKey(ctx context.Context, k store.IdempotencyKey) (store.IdempotencyKey, bool, error)
 	CompleteIdempotencyKey(ctx context.Context, principal, key, body string) error
 	ReleaseIdempotencyKey(ctx context.Context, principal, key string) error
+	CaseTellCounts(ctx context.Context, evaluationID string) (store.TellCounts, error)
 }
 
 // Evaluations is what the use cases ask of the evaluation workflow.
@@ -273,5 +274,10 @@ func (s *Service) Evaluation(ctx context.Context, id string) (store.Evaluation, 
 	if errors.Is(err, store.ErrNotFound) {
 		return e, app.NotFound("evaluation")
 	}
+	if err != nil {
+		return e, err
+	}
+	n, err := s.Store.CaseTellCounts(ctx, id)
+	e.Cases = &n
 	return e, err
 }

@@ -120,6 +120,19 @@ func (f *Client) Decide(ctx context.Context, workflowID, updateID string, req De
 	return out, f.update(ctx, workflowID, updateID, UpdateDecision, req, &out)
 }
 
+// Withdraw asks the running case to withdraw itself, and answers the case as it then stands.
+func (f *Client) Withdraw(ctx context.Context, workflowID string, req WithdrawalRequest) (health.Case, error) {
+	var out health.Case
+	return out, f.update(ctx, workflowID, "", UpdateWithdraw, req, &out)
+}
+
+// Confirm sends a reviewer's answer to a suspension waiting for confirmation, and
+// answers the case as it then stands.
+func (f *Client) Confirm(ctx context.Context, workflowID string, req ConfirmationRequest) (health.Case, error) {
+	var out health.Case
+	return out, f.update(ctx, workflowID, "", UpdateConfirm, req, &out)
+}
+
 // update sends an update to the workflow's current run: a case that continued as
 // new has a new run, and the request names its case so another case under the
 // same workflow id refuses it.
@@ -146,7 +159,7 @@ func caseError(err error) error {
 		return ErrCaseClosed
 	case errors.As(err, &appErr):
 		switch appErr.Type() {
-		case ErrTransition, ErrInvalidPlan, ErrInvalidDecision:
+		case ErrTransition, ErrInvalidPlan, ErrInvalidDecision, ErrInvalidRequest:
 			r := &RefusedError{Message: appErr.Message()}
 			if appErr.HasDetails() {
 				_ = appErr.Details(&r.Fields)

@@ -27,6 +27,8 @@ const (
 	SignalObservation = "observation"   // an evaluation saw the case's metric (Observation)
 	UpdateAppeal      = "submit-appeal" // a seller's Plan of Action (AppealRequest → Appeal)
 	UpdateDecision    = "decide"        // a reviewer's decision (DecisionRequest → Appeal)
+	UpdateWithdraw    = "withdraw"      // a reviewer withdraws the case (WithdrawalRequest → health.Case)
+	UpdateConfirm     = "confirm"       // a reviewer confirms or withdraws a pending suspension (ConfirmationRequest → health.Case)
 	UpdateOpened      = "opened"        // waits until the case is opened and recorded (→ health.Case)
 	QueryCase         = "case"          // the case's state (health.Case)
 )
@@ -39,6 +41,7 @@ const (
 	// ErrInvalidPlan and ErrInvalidDecision: the request itself is incomplete.
 	ErrInvalidPlan     = "InvalidPlan"
 	ErrInvalidDecision = "InvalidDecision"
+	ErrInvalidRequest  = "InvalidRequest" // any other request with fields missing or wrong
 	// ErrNotRecorded: the transition could not be written for a reason retrying
 	// cannot fix; the case was left as it was and the failure is on its timeline.
 	ErrNotRecorded = "NotRecorded"

@@ -79,6 +79,25 @@ type DecisionRequest struct {
 	Message      string
 }
 
+// WithdrawalRequest is a reviewer withdrawing a case.
+type WithdrawalRequest struct {
+	CaseID       string `json:",omitempty"`
+	ReviewerID   string
+	ReviewerName string
+	ReasonCode   string
+	Message      string
+}
+
+// ConfirmationRequest is a reviewer's answer to a suspension waiting for confirmation.
+type ConfirmationRequest struct {
+	CaseID       string `json:",omitempty"`
+	ReviewerID   string
+	ReviewerName string
+	Decision     health.ConfirmDecision
+	ReasonCode   string
+	Message      string
+}
+
 // Appeal is a Plan of Action and its decision, as the case holds it.
 type Appeal struct {
 	ID                 string
@@ -102,6 +121,7 @@ const (
 	AppealApproved      = "approved"
 	AppealRejected      = "rejected"
 	AppealInfoRequested = "info_requested"
+	AppealWithdrawn     = "withdrawn" // its case was withdrawn before a decision
 )
 
 // Mail recipients.
@@ -132,6 +152,7 @@ type RecordInput struct {
 	Mail       []MailSpec
 	Message    string // extra words for the mail (e.g. why a case became final)
 	Reviewer   string // the reviewer's name, for decisions
+	ReasonCode string `json:",omitempty"` // a reviewer's reason, when no appeal carries it (a withdrawal)
 }
 
 // RecheckInput names a case's metric.
@@ -173,6 +194,10 @@ type ShardInput struct {
 	EvaluationID string
 	Shard        Shard
 	AsOf         time.Time
+	// QueueNews: the shard queues what its cases are to be told, and the
+	// evaluation tells them once every shard's facts are stored (TellCases).
+	// Evaluations recorded before leave it false: each shard tells its own.
+	QueueNews bool `json:",omitempty"`
 }
 
 // ShardResult is what a shard found.

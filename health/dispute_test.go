@@ -1,0 +1,79 @@
+package health
+
+import (
+	"testing"
+	"time"
+)
+
+func TestDefectsOfAndDisputeProblem(t *testing.T) {
+	now := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
+	at := func(days int) *time.Time { v := now.Add(time.Duration(days) * 24 * time.Hour); return &v }
+	placed := now.Add(-10 * 24 * time.Hour)
+	base := Order{ID: "o1", SellerID: "s", PlacedAt: placed, ShipBy: placed.Add(24 * time.Hour), DeliverBy: placed.Add(4 * 24 * time.Hour)}
+	tests := []struct {
+		name   string
+		facts  OrderFacts
+		want   []Defect
+		defect Defect
+		field  string
+	}{
+		{"unshipped past ship_by", OrderFacts{}, []Defect{DefectLateShipment}, DefectLateShipment, ""},
+		{"shipped on time, scanned, delivered late", OrderFacts{ShippedAt: at(-10), TrackingNumber: "T", FirstScanAt: at(-9), DeliveredAt: at(-2)},
+			[]Defect{DefectLateDelivery}, DefectLateDelivery, ""},
+		{"no tracking", OrderFacts{ShippedAt: at(-10), DeliveredAt: at(-8)}, []Defect{DefectInvalidTracking}, DefectNegativeFeedback, "defect"},
+		{"4-star feedback is no defect", OrderFacts{ShippedAt: at(-10), TrackingNumber: "T", FirstScanAt: at(-9), DeliveredAt: at(-8), FeedbackAt: at(-7), FeedbackRating: 4},
+			nil, "", "order_id"},
+		{"denied claim is no defect, chargeback and refund are",
+			OrderFacts{ShippedAt: at(-10), TrackingNumber: "T", FirstScanAt: at(-9), DeliveredAt: at(-8), ClaimAt: at(-5), ClaimOutcome: "denied", ChargebackAt: at(-4), SellerRefundAt: at(-3)},
+			[]Defect{DefectChargeback, DefectRefund}, DefectAToZClaim, "defect"},
+		{"seller cancellation before shipping", OrderFacts{CancelledAt: at(-10), CancelledBy: "seller"}, []Defect{DefectCancellation}, DefectCancellation, ""},
+		{"buyer cancellation is no defect", OrderFacts{CancelledAt: at(-10), CancelledBy: "buyer"}, nil, DefectCancellation, "defect"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			o := base
+			o.OrderFacts = tt.facts
+			has := DefectsOf(o, now)
+			if len(has) != len(tt.want) {
+				t.Fatalf("defects %v, want %v", has, tt.want)
+			}
+			for _, d := range tt.want {
+				if _, ok := has[d]; !ok {
+					t.Errorf("lacks %s: %v", d, has)
+				}
+			}
+			_, field, problem := DisputeProblem(o, tt.defect, now)
+			if field != tt.field {
+				t.Errorf("dispute of %q: field %q (%s), want %q", tt.defect, field, problem, tt.field)
+			}
+		})
+	}
+	t.Run("older than 90 days", func(t *testing.T) {
+		o := base
+		o.FeedbackAt, o.FeedbackRating = at(-91), 1
+		if _, field, _ := DisputeProblem(o, DefectNegativeFeedback, now); field != "defect" {
+			t.Errorf("a 91-day-old feedback disputed: field %q", field)
+		}
+		o.FeedbackAt = at(-89)
+		o.ShippedAt, o.TrackingNumber, o.FirstScanAt, o.DeliveredAt = at(-10), "T", at(-9), at(-8)
+		covers, field, _ := DisputeProblem(o, "", now)
+		if field != "" || len(covers) != 1 || covers[0] != DefectNegativeFeedback {
+			t.Errorf("every defect: %v %q", covers, field)
+		}
+		o.Excused = DefectNegativeFeedback.Bit()
+		if _, field, _ := DisputeProblem(o, DefectNegativeFeedback, now); field != "defect" {
+			t.Errorf("an excused defect disputed again: field %q", field)
+		}
+	})
+}
+
+func TestPendingConfirmationIsAtRiskAndWithdrawnWeighsNothing(t *testing.T) {
+	now := time.Now()
+	cs := []CaseStanding{{State: PendingConfirmation, Enforcement: NoEnforcement, OpenedAt: now}, {State: Withdrawn, Enforcement: NoEnforcement, OpenedAt: now}}
+	if got := StatusOf(cs); got != AtRiskStatus {
+		t.Errorf("status %s, want at_risk", got)
+	}
+	if p := Penalties(cs[1:], now.Add(-time.Hour)); p != 0 {
+		t.Errorf("a withdrawn case takes %d points", p)
+	}
+}
