@@ -102,14 +102,16 @@ func (r *receiver) serve(w http.ResponseWriter, req *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
-// of is what arrived for a seller: the types in arrival order, and the events.
+// of is what arrived for a seller: the types in order of first arrival, and the events.
 func (r *receiver) of(seller string) ([]string, []received) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	var types []string
 	var evs []received
+	seen := map[string]bool{} // an event sent again (after a kill) counts where it first arrived
 	for _, e := range r.got {
-		if e.Seller == seller {
+		if e.Seller == seller && !seen[e.ID] {
+			seen[e.ID] = true
 			types = append(types, e.Type)
 			evs = append(evs, e)
 		}
