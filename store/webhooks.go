@@ -402,6 +402,23 @@ func (s *Store) RecordAttempt(ctx context.Context, d WebhookDelivery, a Attempt)
 		Where("webhook_id = ? AND event_seq = ? AND status = ?", d.WebhookID, d.EventSeq, DeliveryPending).Updates(set).Error
 }
 
+// WebhookDeliveryCounts counts the deliveries by status, for the metrics; every
+// status is there, 0 when none.
+func (s *Store) WebhookDeliveryCounts(ctx context.Context) (map[string]int64, error) {
+	var rows []struct {
+		Status string
+		N      int64
+	}
+	if err := s.read.WithContext(ctx).Raw("SELECT status, COUNT(*) AS n FROM webhook_deliveries GROUP BY status").Scan(&rows).Error; err != nil {
+		return nil, err
+	}
+	out := map[string]int64{DeliveryPending: 0, DeliveryDelivered: 0, DeliveryFailed: 0}
+	for _, r := range rows {
+		out[r.Status] = r.N
+	}
+	return out, nil
+}
+
 // EventsAfter lists the events after seq, oldest first (tests and tools).
 func (s *Store) EventsAfter(ctx context.Context, seq int64, limit int) ([]WebhookEvent, error) {
 	var out []WebhookEvent

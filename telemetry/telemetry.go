@@ -35,6 +35,8 @@ const (
 	Cases                  = "accounthealth_cases"                         // gauge from the database, by state
 	Outbox                 = "accounthealth_outbox_mail"                   // gauge from the database, by status
 	OutboxOldestPending    = "accounthealth_outbox_oldest_pending_age_seconds"
+	WebhookDeliveries      = "accounthealth_webhook_deliveries"           // gauge from the database, by status (pending, delivered, failed)
+	WebhookAttempts        = "accounthealth_webhook_attempts_total"       // attempts made by this process, by outcome (delivered, retry, failed)
 	DatabaseScrapeFailures = "accounthealth_database_scrape_errors_total" // reads of the gauges above that failed
 )
 
@@ -48,6 +50,7 @@ type Metrics struct {
 	evalSellers  prometheus.Counter
 	evalBreaches prometheus.Counter
 	mailFailed   prometheus.Counter
+	hookAttempts *prometheus.CounterVec
 	closers      []io.Closer
 }
 
@@ -70,8 +73,10 @@ func New() *Metrics {
 		evalBreaches: prometheus.NewCounter(prometheus.CounterOpts{Name: EvaluationBreaches, Help: "Breaches found by finished evaluations."}),
 		mailFailed: prometheus.NewCounter(prometheus.CounterOpts{Name: MailFailed,
 			Help: "Mails given up on (relay refusal, or not delivered within mail.give_up_after); each waits in the outbox as failed."}),
+		hookAttempts: prometheus.NewCounterVec(prometheus.CounterOpts{Name: WebhookAttempts,
+			Help: "Webhook delivery attempts, by outcome: delivered (2xx), retry (failed, tried again later), failed (given up)."}, []string{"outcome"}),
 	}
-	reg.MustRegister(m.httpRequests, m.httpDuration, m.evaluations, m.evalDuration, m.evalSellers, m.evalBreaches, m.mailFailed,
+	reg.MustRegister(m.httpRequests, m.httpDuration, m.evaluations, m.evalDuration, m.evalSellers, m.evalBreaches, m.mailFailed, m.hookAttempts,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -111,6 +116,13 @@ func (m *Metrics) MailGivenUp() {
 	}
 }
 
+// WebhookAttempt counts one attempt at a webhook delivery by its outcome.
+func (m *Metrics) WebhookAttempt(outcome string) {
+	if m != nil {
+		m.hookAttempts.WithLabelValues(outcome).Inc()
+	}
+}
+
 // TemporalHandler is the Temporal SDK's metrics handler (client.Options.MetricsHandler),
 // reporting into this registry (its names start with "temporal_").
 func (m *Metrics) TemporalHandler(log *slog.Logger) client.MetricsHandler {
@@ -141,6 +153,7 @@ func statusText(code int) string {
 type Source interface {
 	CaseCounts(ctx context.Context) (map[string]int64, error)
 	OutboxCounts(ctx context.Context) (byStatus map[string]int64, oldestPending *time.Time, err error)
+	WebhookDeliveryCounts(ctx context.Context) (map[string]int64, error)
 }
 
 // dbTTL is how long a read of the database gauges is reused: scrapes come every
@@ -155,6 +168,7 @@ func (m *Metrics) WatchDatabase(src Source, log *slog.Logger) {
 		cases:  prometheus.NewDesc(Cases, "Cases by state, read from the database.", []string{"state"}, nil),
 		outbox: prometheus.NewDesc(Outbox, "Mails in the outbox by status (pending, sent, failed), read from the database.", []string{"status"}, nil),
 		oldest: prometheus.NewDesc(OutboxOldestPending, "Age of the oldest mail still being tried (0 when none), read from the database.", nil, nil),
+		hooks:  prometheus.NewDesc(WebhookDeliveries, "Webhook deliveries by status (pending, delivered, failed), read from the database.", []string{"status"}, nil),
 		errs:   prometheus.NewCounter(prometheus.CounterOpts{Name: DatabaseScrapeFailures, Help: "Reads of the database gauges that failed."}),
 	}
 	if err := m.reg.Register(c); err != nil { // a second store of one process: the first one's gauges stand
@@ -166,6 +180,7 @@ type dbCollector struct {
 	src                   Source
 	log                   *slog.Logger
 	cases, outbox, oldest *prometheus.Desc
+	hooks                 *prometheus.Desc
 	errs                  prometheus.Counter
 
 	mu     sync.Mutex
@@ -177,6 +192,7 @@ func (c *dbCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- c.cases
 	ch <- c.outbox
 	ch <- c.oldest
+	ch <- c.hooks
 	c.errs.Describe(ch)
 }
 
@@ -197,6 +213,14 @@ func (c *dbCollector) read() []prometheus.Metric {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	var out []prometheus.Metric
+	hooks, err := c.src.WebhookDeliveryCounts(ctx)
+	if err != nil {
+		c.errs.Inc()
+		c.log.Warn("metrics: count webhook deliveries", "err", err)
+	}
+	for status, n := range hooks {
+		out = append(out, prometheus.MustNewConstMetric(c.hooks, prometheus.GaugeValue, float64(n), status))
+	}
 	cases, err := c.src.CaseCounts(ctx)
 	if err != nil {
 		c.errs.Inc()

@@ -122,7 +122,7 @@ func (a *app) startWorker(c client.Client, st *store.Store, smtpURL string) (*ma
 	w.RegisterActivity(&activities.Cases{Store: st, Policy: a.cfg.Policy, Mailer: sender, PublicURL: a.cfg.PublicURL,
 		MailFailed: a.metrics.MailGivenUp})
 	w.RegisterActivity(&activities.Webhooks{Store: st, Policy: a.cfg.Policy.Webhooks, Log: a.log,
-		Sender: webhook.NewSender(a.cfg.WebhookReach, a.cfg.Policy.Webhooks.Timeout)})
+		Sender: webhook.NewSender(a.cfg.WebhookReach, a.cfg.Policy.Webhooks.Timeout), Observe: a.metrics.WebhookAttempt})
 	if err := w.Start(); err != nil {
 		return nil, fmt.Errorf("start worker: %w", err)
 	}

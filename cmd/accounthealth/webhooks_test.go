@@ -102,14 +102,16 @@ func (r *receiver) serve(w http.ResponseWriter, req *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
-// of is what arrived for a seller: the types in arrival order, and the events.
+// of is what arrived for a seller: the types in order of first arrival, and the events.
 func (r *receiver) of(seller string) ([]string, []received) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	var types []string
 	var evs []received
+	seen := map[string]bool{} // an event sent again (after a kill) counts where it first arrived
 	for _, e := range r.got {
-		if e.Seller == seller {
+		if e.Seller == seller && !seen[e.ID] {
+			seen[e.ID] = true
 			types = append(types, e.Type)
 			evs = append(evs, e)
 		}
@@ -291,6 +293,12 @@ func TestWebhooksDeliverSignedEventsInOrder(t *testing.T) {
 	}
 	if code := call(t, "POST", d.base+"/v1/webhooks/"+wh.Webhook.ID+"/deliveries/"+bertEvents[0].ID+"/retry", d.adminKey, nil, &e); code != http.StatusConflict {
 		t.Errorf("retry of a delivered one: %d, want 409", code)
+	}
+	// The metrics count deliveries by status and attempts by outcome.
+	if code, m := scrape(t, d.base, d.adminKey); code != http.StatusOK || m[`accounthealth_webhook_deliveries{status="delivered"}`] < 9 ||
+		m[`accounthealth_webhook_attempts_total{outcome="retry"}`] != 3 || m[`accounthealth_webhook_attempts_total{outcome="delivered"}`] < 9 {
+		t.Errorf("metrics: %d, delivered %v, attempts delivered %v retry %v", code, m[`accounthealth_webhook_deliveries{status="delivered"}`],
+			m[`accounthealth_webhook_attempts_total{outcome="delivered"}`], m[`accounthealth_webhook_attempts_total{outcome="retry"}`])
 	}
 	if code := call(t, "DELETE", d.base+"/v1/webhooks/"+wh.Webhook.ID, d.adminKey, nil, nil); code != http.StatusNoContent {
 		t.Errorf("delete: %d", code)
