@@ -31,6 +31,8 @@ type Cases struct {
 	Policy    health.Policy
 	Mailer    Mailer
 	PublicURL string // where people reach the API and pages, e.g. http://127.0.0.1:8080
+	// MailFailed, when set, is told of every mail given up on (a metric counts them).
+	MailFailed func()
 }
 
 // Record writes the transition, its timeline entry, the appeal, the rating ledger
@@ -216,11 +218,19 @@ func (a *Cases) Deliver(ctx context.Context, key string) error {
 	err = a.Mailer.Send(ctx, mail.Message{Key: key, To: m.To(), Subject: m.Subject, Text: m.TextBody, HTML: m.HTMLBody,
 		Headers: map[string]string{"X-Accounthealth-Key": key}})
 	if err != nil {
-		_ = a.Store.MarkMailFailed(ctx, key, err)
-		var smtpErr *textproto.Error
-		if errors.As(err, &smtpErr) && smtpErr.Code >= 500 { // refused for good: retrying sends nothing
+		if why := a.givingUp(ctx, err); why != "" {
+			// Never dropped: the mail ends failed, with its error, until a reviewer sends it again.
+			failed, merr := a.Store.MarkMailUndeliverable(context.WithoutCancel(ctx), key, err)
+			if merr != nil {
+				return fmt.Errorf("deliver %s: %w (and marking it failed: %v)", key, err, merr)
+			}
+			if failed && a.MailFailed != nil {
+				a.MailFailed()
+			}
+			activity.GetLogger(ctx).Error("mail not delivered; it is failed in the outbox until someone sends it again", "key", key, "why", why, "error", err)
 			return temporal.NewNonRetryableApplicationError(fmt.Sprintf("deliver %s: %v", key, err), "MailRefused", err)
 		}
+		_ = a.Store.MarkMailFailed(ctx, key, err)
 		return fmt.Errorf("deliver %s: %w", key, err)
 	}
 	killpoint.Hit(killpoint.DeliverAfterSend)
@@ -235,6 +245,28 @@ func (a *Cases) Deliver(ctx context.Context, key string) error {
 	}
 	activity.GetLogger(ctx).Error("mail sent but not marked sent", "key", key, "error", err)
 	return nil
+}
+
+// givingUp says why a failed send is the last one of a mail, or "" to try again:
+// the relay refused it for good (5xx, and retrying sends nothing), this is the last
+// attempt the retry policy allows, or the mail has been tried for the policy's
+// mail.give_up_after since its delivery was scheduled.
+func (a *Cases) givingUp(ctx context.Context, err error) string {
+	var smtpErr *textproto.Error
+	if errors.As(err, &smtpErr) && smtpErr.Code >= 500 {
+		return "refused by the relay"
+	}
+	if !activity.IsActivity(ctx) {
+		return ""
+	}
+	info := activity.GetInfo(ctx)
+	if rp := info.RetryPolicy; rp != nil && rp.MaximumAttempts > 0 && info.Attempt >= rp.MaximumAttempts {
+		return "last attempt"
+	}
+	if g := a.Policy.Mail.GiveUpAfter; g > 0 && !info.ScheduledTime.IsZero() && time.Since(info.ScheduledTime) >= g {
+		return "tried for " + g.String()
+	}
+	return ""
 }
 
 // DeliverAll sends queued mails one after another, for work that queues many at

@@ -2,10 +2,15 @@ package activities
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
 	"time"
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/accounthealth/accounthealth/activities/killpoint"
 	"github.com/accounthealth/accounthealth/health"
 	"github.com/accounthealth/accounthealth/store"
 	"github.com/accounthealth/accounthealth/workflows/flow"
@@ -20,28 +25,46 @@ type CaseOpener struct {
 	Policy health.Policy
 }
 
-// tellAtOnce bounds how many cases a shard tells at once: each is a round trip to
-// Temporal, and one after another they made a shard with many breaches wait.
+// tellAtOnce bounds how many cases are told at once: each is a round trip to
+// Temporal, and one after another they made a sweep with many breaches wait.
 const tellAtOnce = 16
 
-var _ BreachSink = CaseOpener{}
+var (
+	_ BreachSink = CaseOpener{}
+	_ TellQueuer = CaseOpener{}
+)
 
-// Observe tells every case what the shard's evaluation found.
-func (o CaseOpener) Observe(ctx context.Context, evaluationID string, at time.Time, results []store.SellerMetrics) error {
+// news is what one case is to be told: with no workflow id, a breach that opens it.
+type news struct {
+	sellerID   string
+	metric     health.MetricID
+	workflowID string
+	obs        flow.Observation
+}
+
+// news decides what the shard's evaluation found that the cases do not know yet:
+// a new breach (signal-with-start opens its case), a recovery of a warned case,
+// new figures of an open case's breach. A breach found again at the figures its
+// open case was last told is no news: no round trip to Temporal, no timeline
+// entry; the sweep's snapshots keep that it was still in breach.
+func (o CaseOpener) news(ctx context.Context, evaluationID string, at time.Time, results []store.SellerMetrics) ([]news, error) {
 	ids := make([]string, len(results))
 	for i, sm := range results {
 		ids[i] = sm.SellerID
 	}
 	open, err := o.Store.OpenCases(ctx, ids)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	final, err := o.Store.FinalCases(ctx, ids)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(tellAtOnce)
+	told, err := o.Store.ToldCases(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	var out []news
 	for _, sm := range results {
 		for _, r := range sm.Metrics {
 			obs := flow.Observation{EvaluationID: evaluationID, At: at, Status: r.Status, Evidence: EvidenceOf(r)}
@@ -50,20 +73,117 @@ func (o CaseOpener) Observe(ctx context.Context, evaluationID string, at time.Ti
 				// The case has its evidence; the ids would only swell its history.
 				obs.Evidence.OrderIDs, obs.Evidence.MessageIDs = nil, nil
 			}
+			last, wasTold := told[sm.SellerID][r.Metric]
 			switch {
 			case r.Status == health.Bad && !isOpen && final.Closes(sm.SellerID, r.Metric):
 				// a final decision stands: no new warning for what it already decided
-			case r.Status == health.Bad:
-				rule := o.Policy.Metrics[r.Metric]
-				in := flow.CaseInput{SellerID: sm.SellerID, Kind: health.MetricBreach, Metric: r.Metric,
-					Action: rule.OnBreach, Policy: o.Policy.Cases, Rule: rule}
-				g.Go(func() error { return o.Flow.Observe(gctx, in, obs) })
-			case isOpen:
-				g.Go(func() error { return o.Flow.Tell(gctx, c.WorkflowID, obs) })
+			case r.Status == health.Bad && !isOpen:
+				out = append(out, news{sellerID: sm.SellerID, metric: r.Metric, obs: obs})
+			case !isOpen:
+				// no case, no breach: nothing to tell
+			case wasTold && last.Same(r.Status, r.Numerator, r.Denominator):
+				// the open case knows these figures already
+			case r.Status != health.Bad && c.State != string(health.Warned):
+				// only a warned case closes on recovery; an enforced one waits for its appeal
+			default:
+				out = append(out, news{sellerID: sm.SellerID, metric: r.Metric, workflowID: c.WorkflowID, obs: obs})
 			}
 		}
 	}
-	// A retried shard tells again; a case recognises an evaluation it has seen.
+	return out, nil
+}
+
+// tell gives one piece of news to its case.
+func (o CaseOpener) tell(ctx context.Context, n news) error {
+	if n.workflowID != "" {
+		return o.Flow.Tell(ctx, n.workflowID, n.obs)
+	}
+	rule := o.Policy.Metrics[n.metric]
+	in := flow.CaseInput{SellerID: n.sellerID, Kind: health.MetricBreach, Metric: n.metric,
+		Action: rule.OnBreach, Policy: o.Policy.Cases, Rule: rule}
+	return o.Flow.Observe(ctx, in, n.obs)
+}
+
+// told is what a case knows once Temporal took the news.
+func (n news) told() store.Told {
+	return store.Told{SellerID: n.sellerID, Metric: n.metric, EvaluationID: n.obs.EvaluationID, Status: n.obs.Status,
+		Numerator: n.obs.Evidence.Numerator, Denominator: n.obs.Evidence.Denominator, ToldAt: time.Now()}
+}
+
+// Observe tells the cases at once what the shard found that they do not know
+// (evaluations recorded before the news was queued). What was told is recorded
+// once Temporal has taken it, so a retried shard tells at most again what the
+// case recognises (by the evaluation's id) and drops.
+func (o CaseOpener) Observe(ctx context.Context, evaluationID string, at time.Time, results []store.SellerMetrics) error {
+	ns, err := o.news(ctx, evaluationID, at, results)
+	if err != nil {
+		return err
+	}
+	var (
+		mu   sync.Mutex
+		done []store.Told
+	)
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(tellAtOnce)
+	for _, n := range ns {
+		g.Go(func() error {
+			if err := o.tell(gctx, n); err != nil {
+				return err
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			done = append(done, n.told())
+			return nil
+		})
+	}
+	// What was told is kept even when some tell failed, so the retry repeats less.
+	err = g.Wait()
+	killpoint.Hit(killpoint.EvaluateAfterTell)
+	return errors.Join(err, o.Store.SaveTold(ctx, done))
+}
+
+// Queue stores what the shard found that the cases do not know, to be told once
+// every shard's facts are stored (TellQueued).
+func (o CaseOpener) Queue(ctx context.Context, evaluationID string, at time.Time, results []store.SellerMetrics) error {
+	ns, err := o.news(ctx, evaluationID, at, results)
+	if err != nil {
+		return err
+	}
+	rows := make([]store.CaseTell, len(ns))
+	for i, n := range ns {
+		obs, err := json.Marshal(n.obs)
+		if err != nil {
+			return fmt.Errorf("news for %s/%s: %w", n.sellerID, n.metric, err)
+		}
+		rows[i] = store.CaseTell{EvaluationID: evaluationID, SellerID: n.sellerID, Metric: n.metric, WorkflowID: n.workflowID, Observation: string(obs)}
+	}
+	return o.Store.QueueTells(ctx, rows)
+}
+
+// TellQueued tells the cases what an evaluation queued and has not told yet,
+// tellAtOnce at a time, each marked told (with what its case now knows) as soon as
+// Temporal took it: a retry, after a worker died, tells only what is left, and a
+// case recognises the evaluation of a tell it took but was not marked.
+func (o CaseOpener) TellQueued(ctx context.Context, evaluationID string) error {
+	rows, err := o.Store.UntoldTells(ctx, evaluationID)
+	if err != nil {
+		return err
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(tellAtOnce)
+	for _, row := range rows {
+		n := news{sellerID: row.SellerID, metric: row.Metric, workflowID: row.WorkflowID}
+		if err := json.Unmarshal([]byte(row.Observation), &n.obs); err != nil {
+			return fmt.Errorf("news for %s/%s: %w", row.SellerID, row.Metric, err)
+		}
+		g.Go(func() error {
+			if err := o.tell(gctx, n); err != nil {
+				return err
+			}
+			killpoint.Hit(killpoint.EvaluateAfterTell)
+			return o.Store.MarkTold(gctx, n.told())
+		})
+	}
 	return g.Wait()
 }
 

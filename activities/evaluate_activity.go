@@ -24,6 +24,14 @@ type BreachSink interface {
 	Observe(ctx context.Context, evaluationID string, at time.Time, results []store.SellerMetrics) error
 }
 
+// TellQueuer is a BreachSink that can also queue what a shard found, to be told
+// once every shard's facts are stored: the facts wait for no case, and the cases
+// are told in one stream rather than shard by shard.
+type TellQueuer interface {
+	Queue(ctx context.Context, evaluationID string, at time.Time, results []store.SellerMetrics) error
+	TellQueued(ctx context.Context, evaluationID string) error
+}
+
 // Evaluation holds the evaluation activities.
 type Evaluation struct {
 	Store  *store.Store
@@ -32,6 +40,8 @@ type Evaluation struct {
 	// Standing invites the newly eligible to programs; nil: no invitations.
 	Standing *Standing
 	Log      *slog.Logger // nil: no summary is logged
+	// Finished, when set, is told of every finished evaluation (the metrics).
+	Finished func(e store.Evaluation)
 }
 
 // Plan cuts the sellers into shards; for a scheduled sweep it first records the
@@ -63,7 +73,11 @@ func (a *Evaluation) EvaluateShard(ctx context.Context, in flow.ShardInput) (flo
 		return flow.ShardResult{}, err
 	}
 	killpoint.Hit(killpoint.EvaluateAfterStore)
-	if a.Sink != nil {
+	if q, ok := a.Sink.(TellQueuer); ok && in.QueueNews {
+		if err := q.Queue(ctx, in.EvaluationID, in.AsOf, results); err != nil {
+			return flow.ShardResult{}, fmt.Errorf("queue news for the cases: %w", err)
+		}
+	} else if a.Sink != nil {
 		if err := a.Sink.Observe(ctx, in.EvaluationID, in.AsOf, results); err != nil {
 			return flow.ShardResult{}, fmt.Errorf("act on breaches: %w", err)
 		}
@@ -77,6 +91,20 @@ func (a *Evaluation) EvaluateShard(ctx context.Context, in flow.ShardInput) (flo
 		}
 	}
 	return res, nil
+}
+
+// TellCases tells the cases what the evaluation's shards queued for them (see
+// TellQueuer); with a sink that queues nothing, it has nothing to do.
+func (a *Evaluation) TellCases(ctx context.Context, evaluationID string) error {
+	q, ok := a.Sink.(TellQueuer)
+	if !ok {
+		return nil
+	}
+	defer keepAlive(ctx, ShardHeartbeatEvery)()
+	if err := q.TellQueued(ctx, evaluationID); err != nil {
+		return fmt.Errorf("tell the cases: %w", err)
+	}
+	return nil
 }
 
 // ShardHeartbeatEvery is how often a shard's activity tells the server its worker
@@ -111,13 +139,19 @@ func (a *Evaluation) Finish(ctx context.Context, in flow.FinishInput) error {
 	if err := a.Store.FinishEvaluation(ctx, in.EvaluationID, in.Failure); err != nil {
 		return err
 	}
-	if a.Log == nil {
+	if a.Log == nil && a.Finished == nil {
 		return nil
 	}
 	// A summary a person can read in the worker's log: what ran, over how many, what it found.
 	e, err := a.Store.Evaluation(ctx, in.EvaluationID)
 	if err != nil {
 		return fmt.Errorf("summarise evaluation %s: %w", in.EvaluationID, err)
+	}
+	if a.Finished != nil {
+		a.Finished(e)
+	}
+	if a.Log == nil {
+		return nil
 	}
 	took := time.Duration(0)
 	if e.FinishedAt != nil {

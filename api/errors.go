@@ -7,8 +7,10 @@ import (
 	"net/http"
 
 	"github.com/labstack/echo/v4"
+	"go.temporal.io/api/serviceerror"
 
 	"github.com/accounthealth/accounthealth/app"
+	"github.com/accounthealth/accounthealth/store"
 )
 
 // Error is the API's error (the Error schema of api/openapi.yaml): {"error":{"code","message","fields"}}.
@@ -38,6 +40,18 @@ var (
 	errForbidden    = &Error{Status: http.StatusForbidden, Code: "forbidden", Message: "this key's role may not do this"}
 )
 
+// retryAfter is the Retry-After (seconds) of a 503: long enough for a database
+// fail-over or a restart to show, short enough that a client does not give up.
+const retryAfter = "5"
+
+// unavailable reports whether err is a dependency being away rather than a
+// failure of the request: the database down or out of reach, Temporal's
+// frontend not answering.
+func unavailable(err error) bool {
+	var tu *serviceerror.Unavailable
+	return store.Unavailable(err) || errors.As(err, &tu)
+}
+
 // errorHandler is the one place where errors become answers.
 func errorHandler(log *slog.Logger, page func(echo.Context, *Error)) echo.HTTPErrorHandler {
 	return func(err error, c echo.Context) {
@@ -53,9 +67,18 @@ func errorHandler(log *slog.Logger, page func(echo.Context, *Error)) echo.HTTPEr
 			e = fromApp(ae)
 		case errors.As(err, &he):
 			e = fromEcho(he)
+		case unavailable(err):
+			// The database or Temporal is away: the client may ask again shortly.
+			log.Warn("request failed: a dependency is unavailable", "method", c.Request().Method, "path", c.Path(), "err", err)
+			c.Response().Header().Set("Retry-After", retryAfter)
+			e = &Error{Status: http.StatusServiceUnavailable, Code: "unavailable",
+				Message: "the service cannot reach its database or workflow engine just now; try again in a few seconds"}
 		default:
 			log.Error("request failed", "method", c.Request().Method, "path", c.Path(), "err", err)
 			e = &Error{Status: http.StatusInternalServerError, Code: "internal", Message: "internal error; it has been logged"}
+		}
+		if e.Status == http.StatusUnauthorized {
+			c.Response().Header().Set(echo.HeaderWWWAuthenticate, "Bearer")
 		}
 		if !isAPI(c.Request().URL.Path) {
 			page(c, e)

@@ -24,7 +24,7 @@ func (s *Server) startEvaluation(c echo.Context) error {
 			ids = []string{} // "seller_ids": [] names nobody, which is refused
 		}
 	}
-	e, err := s.sellers.StartEvaluation(c.Request().Context(), ids)
+	e, err := s.sellers.StartEvaluation(c.Request().Context(), principal(c).Actor(), c.Request().Header.Get("Idempotency-Key"), ids)
 	if err != nil {
 		return err
 	}

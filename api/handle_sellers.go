@@ -93,3 +93,36 @@ func (s *Server) sellerHealth(c echo.Context) error {
 		Rating:  ratingJSON{Score: h.Score, Band: h.Band, Changes: ledgerOf(h.Changes)},
 		Metrics: h.MetricsJSON, EvaluatedAt: h.EvaluatedAt, ExpiredOrders: h.ExpiredOrders})
 }
+
+// sellerSummaryJSON is the SellerSummary schema of api/openapi.yaml.
+type sellerSummaryJSON struct {
+	ID        string    `json:"id"`
+	Name      string    `json:"name"`
+	Status    string    `json:"status"`
+	Rating    scoreJSON `json:"rating"`
+	Tier      string    `json:"tier"`
+	OpenCases int       `json:"open_cases"`
+}
+
+type scoreJSON struct {
+	Score int         `json:"score"`
+	Band  health.Band `json:"band"`
+}
+
+func (s *Server) listSellers(c echo.Context) error {
+	page, err := pageOf(c, 100)
+	if err != nil {
+		return err
+	}
+	list, next, err := s.sellers.List(c.Request().Context(), principal(c),
+		sellers.ListFilter{Status: c.QueryParam("status"), Band: c.QueryParam("band"), Tier: c.QueryParam("tier")}, page)
+	if err != nil {
+		return err
+	}
+	out := make([]sellerSummaryJSON, len(list))
+	for i, sm := range list {
+		out[i] = sellerSummaryJSON{ID: sm.ID, Name: sm.Name, Status: string(sm.Status), Rating: scoreJSON{sm.Score, sm.Band},
+			Tier: sm.Tier, OpenCases: sm.OpenCases}
+	}
+	return c.JSON(http.StatusOK, map[string]any{"sellers": out, "next_cursor": nextCursor(next)})
+}

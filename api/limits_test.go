@@ -63,7 +63,7 @@ func TestWrongMethodIs405(t *testing.T) {
 		method, path, allow string
 		page                bool
 	}{
-		{"GET", "/v1/sellers", "POST", false},
+		{"DELETE", "/v1/sellers", "GET, POST", false},
 		{"DELETE", "/v1/cases/c1", "GET", false},
 		{"PUT", "/v1/cases", "GET, POST", false},
 		{"POST", "/healthz", "GET", false},

@@ -16,6 +16,7 @@ import (
 	"github.com/accounthealth/accounthealth/api/apitest"
 	"github.com/accounthealth/accounthealth/health"
 	"github.com/accounthealth/accounthealth/store/storetest"
+	"github.com/accounthealth/accounthealth/telemetry"
 	"github.com/accounthealth/accounthealth/workflows/flow"
 )
 
@@ -25,6 +26,8 @@ type idleWorkflows struct{ api.Workflows }
 
 func (idleWorkflows) StartEvaluation(context.Context, flow.EvaluationInput) error { return nil }
 func (idleWorkflows) Ping(context.Context) error                                  { return nil }
+func (idleWorkflows) StartWebhook(context.Context, string) error                  { return nil }
+func (idleWorkflows) StopWebhook(context.Context, string) error                   { return nil }
 
 const adminKey = "admin-key-for-the-openapi-test"
 
@@ -35,7 +38,7 @@ func newServer(t *testing.T) *api.Server {
 	}
 	t.Cleanup(func() { _ = mailbox.Close() })
 	return api.New(api.Config{Store: storetest.NewSQLite(t), Workflows: idleWorkflows{}, Policy: health.DefaultPolicy(),
-		AdminKeyHash: api.HashKey(adminKey), Mailbox: mailbox})
+		AdminKeyHash: api.HashKey(adminKey), Mailbox: mailbox, Metrics: telemetry.New()})
 }
 
 // documented reads the method and path of every operation in openapi.yaml.

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"reflect"
@@ -23,14 +24,18 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 
 	"github.com/accounthealth/accounthealth/activities/mail/capture"
+	"github.com/accounthealth/accounthealth/activities/webhook"
 	"github.com/accounthealth/accounthealth/app/cases"
 	"github.com/accounthealth/accounthealth/app/disputes"
 	"github.com/accounthealth/accounthealth/app/ingest"
+	"github.com/accounthealth/accounthealth/app/mailbox"
 	"github.com/accounthealth/accounthealth/app/sellers"
 	"github.com/accounthealth/accounthealth/app/signin"
 	"github.com/accounthealth/accounthealth/app/standing"
+	"github.com/accounthealth/accounthealth/app/webhooks"
 	"github.com/accounthealth/accounthealth/health"
 	"github.com/accounthealth/accounthealth/store"
+	"github.com/accounthealth/accounthealth/telemetry"
 )
 
 // Workflows is what the server's use cases ask of Temporal (flow.Client).
@@ -38,6 +43,8 @@ type Workflows interface {
 	cases.Flow
 	sellers.Evaluations
 	standing.Flow
+	signin.Deliveries
+	webhooks.Flow
 	Ping(ctx context.Context) error
 }
 
@@ -51,10 +58,23 @@ type Config struct {
 	Mailer       Mailer          // sends sign-in links
 	PublicURL    string          // the base of links in mail, e.g. https://health.example.com
 	Logger       *slog.Logger
+	// Metrics, when set, counts requests and is served at /metrics (admin only).
+	Metrics *telemetry.Metrics
+	// SMTPProbe, when set, checks that the mail relay answers, for /healthz.
+	SMTPProbe func(context.Context) error
+	// WebhookReach is which addresses an endpoint may have (public only, unless
+	// dev or AH_WEBHOOK_ALLOW_PRIVATE); WebhookResolver resolves their hosts
+	// (nil: the system's resolver).
+	WebhookReach    webhook.Reach
+	WebhookResolver webhook.Resolver
 
 	// InFlightPerClient is how many requests one client (IP address) may have
 	// in flight at once; more get 429. 0 means DefaultInFlightPerClient.
 	InFlightPerClient int
+	// TrustedProxies are the networks of the reverse proxies in front of the
+	// server: their X-Forwarded-For names the client. Empty, the peer address is
+	// the client and X-Forwarded-For is ignored (a client could forge it).
+	TrustedProxies []*net.IPNet
 	// BodyTimeout and EventsBodyTimeout bound how long a request's body may take
 	// to arrive; 0 means the defaults below.
 	BodyTimeout, EventsBodyTimeout time.Duration
@@ -84,7 +104,9 @@ type Server struct {
 	ingest            *ingest.Service
 	sellers           *sellers.Service
 	signin            *signin.Service
+	mails             *mailbox.Service
 	standing          *standing.Service
+	webhooks          *webhooks.Service
 	disputes          *disputes.Service
 	policy            health.Policy
 	adminKeyHash      string
@@ -92,6 +114,8 @@ type Server struct {
 	mailer            Mailer
 	publicURL         string
 	log               *slog.Logger
+	ready             *readiness
+	metrics           *telemetry.Metrics
 	echo              *echo.Echo
 	routes            map[string]bool // "METHOD path" of every registered route
 	inFlight          *inFlight
@@ -107,6 +131,9 @@ func New(cfg Config) *Server {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
+	if cfg.WebhookResolver == nil {
+		cfg.WebhookResolver = net.DefaultResolver
+	}
 	if cfg.InFlightPerClient == 0 {
 		cfg.InFlightPerClient = DefaultInFlightPerClient
 	}
@@ -118,21 +145,24 @@ func New(cfg Config) *Server {
 	}
 	s := &Server{store: cfg.Store, workflows: cfg.Workflows, policy: cfg.Policy, adminKeyHash: cfg.AdminKeyHash,
 		mailbox: cfg.Mailbox, mailer: cfg.Mailer, publicURL: strings.TrimSuffix(cfg.PublicURL, "/"), log: cfg.Logger,
-		cases: &cases.Service{Store: cfg.Store, Messages: cfg.Store, Attachments: cfg.Store, Flow: cfg.Workflows, Mailer: cfg.Mailer,
+		cases: &cases.Service{Store: cfg.Store, Reports: cfg.Store, Messages: cfg.Store, Attachments: cfg.Store, Flow: cfg.Workflows, Mailer: cfg.Mailer,
 			PublicURL: strings.TrimSuffix(cfg.PublicURL, "/"), Policy: cfg.Policy.Cases},
 		ingest:      &ingest.Service{Store: cfg.Store},
-		sellers:     &sellers.Service{Store: cfg.Store, Evaluations: cfg.Workflows, Policy: cfg.Policy},
-		signin:      &signin.Service{Store: cfg.Store, Mailer: cfg.Mailer, PublicURL: strings.TrimSuffix(cfg.PublicURL, "/"), Log: cfg.Logger},
+		sellers:     &sellers.Service{Store: cfg.Store, Roster: cfg.Store, Evaluations: cfg.Workflows, Policy: cfg.Policy},
+		signin:      &signin.Service{Store: cfg.Store, Mailer: cfg.Mailer, Deliveries: cfg.Workflows, PublicURL: strings.TrimSuffix(cfg.PublicURL, "/"), Log: cfg.Logger},
+		metrics:     cfg.Metrics,
+		mails:       &mailbox.Service{Store: cfg.Store, Deliveries: cfg.Workflows},
 		standing:    &standing.Service{Store: cfg.Store, Flow: cfg.Workflows, Policy: cfg.Policy},
+		webhooks:    &webhooks.Service{Store: cfg.Store, Flow: cfg.Workflows, Reach: cfg.WebhookReach, Resolver: cfg.WebhookResolver},
 		disputes:    &disputes.Service{Store: cfg.Store},
 		inFlight:    &inFlight{max: cfg.InFlightPerClient, n: map[string]int{}},
 		bodyTimeout: cfg.BodyTimeout, eventsBodyTimeout: cfg.EventsBodyTimeout}
+	s.ready = &readiness{database: cfg.Store.Ping, temporal: cfg.Workflows.Ping, smtp: &smtpHealth{probe: cfg.SMTPProbe}, log: cfg.Logger}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
-	// Rate limits key on the peer address: client-sent X-Forwarded-For is not trusted.
-	// Behind a proxy, configure echo.ExtractIPFromXFFHeader with its address instead.
-	e.IPExtractor = echo.ExtractIPDirect()
+	e.IPExtractor = clientAddress(cfg.TrustedProxies)
 	e.HTTPErrorHandler = errorHandler(cfg.Logger, s.errorPage)
+	e.Use(s.observe)
 	e.Use(middleware.Recover())
 	e.Use(middleware.SecureWithConfig(middleware.SecureConfig{
 		XSSProtection: "0", ContentTypeNosniff: "nosniff", XFrameOptions: "DENY",
@@ -140,6 +170,7 @@ func New(cfg Config) *Server {
 	}))
 	e.Use(s.inFlight.limit, s.allowedMethods, s.limitBody, checkInput)
 
+	e.GET("/livez", livez)
 	e.GET("/healthz", s.healthz)
 	e.GET("/openapi.yaml", s.openAPI)
 
@@ -152,6 +183,7 @@ func New(cfg Config) *Server {
 	v1.GET("/evaluations/:id", s.getEvaluation, admin)
 	anyone := allow(store.RoleAdmin, store.RoleReviewer, store.RoleSeller)
 	staff := allow(store.RoleAdmin, store.RoleReviewer)
+	v1.GET("/sellers", s.listSellers, staff)
 	v1.GET("/sellers/:id/health", s.sellerHealth, anyone)
 	v1.GET("/sellers/:id/tier", s.sellerTier, anyone)
 	v1.GET("/sellers/:id/programs", s.sellerPrograms, anyone)
@@ -177,8 +209,23 @@ func New(cfg Config) *Server {
 	v1.POST("/disputes/:id/decision", s.decideDispute, allow(store.RoleReviewer))
 	v1.GET("/appeals", s.listAppeals, staff)
 	v1.POST("/appeals/:id/decision", s.decideAppeal, allow(store.RoleReviewer))
+	v1.GET("/mail", s.listMail, staff)
+	v1.POST("/mail/:id/resend", s.resendMail, staff)
+	v1.POST("/reports", s.createReport, admin)
+	v1.GET("/reports", s.listReports, staff)
+	v1.POST("/reports/:id/decision", s.decideReport, allow(store.RoleReviewer))
+	v1.POST("/webhooks", s.createWebhook, admin)
+	v1.GET("/webhooks", s.listWebhooks, admin)
+	v1.DELETE("/webhooks/:id", s.deleteWebhook, admin)
+	v1.GET("/webhooks/:id/deliveries", s.listDeliveries, admin)
+	v1.POST("/webhooks/:id/deliveries/:delivery/retry", s.retryDelivery, admin)
 	if s.mailbox != nil {
 		e.GET("/dev/mail", s.devMail, s.authenticate, admin)
+	}
+	if s.metrics != nil {
+		// The API listener is public: its metrics (routes, volumes) are the
+		// admin's; the worker serves its own on its internal port, unauthenticated.
+		e.GET("/metrics", echo.WrapHandler(s.metrics.Handler()), s.authenticate, admin)
 	}
 	s.registerWeb(e)
 	s.echo = e
@@ -216,27 +263,6 @@ func (s *Server) FormRoutes() []Route {
 		}
 	}
 	return out
-}
-
-func (s *Server) healthz(c echo.Context) error {
-	ctx, cancel := context.WithTimeout(c.Request().Context(), 3*time.Second)
-	defer cancel()
-	checks := map[string]string{"database": "ok", "temporal": "ok"}
-	status := http.StatusOK
-	// Anyone may ask, so the answer names no hosts or users; the log has the cause.
-	if err := s.store.Ping(ctx); err != nil {
-		checks["database"], status = "unavailable", http.StatusServiceUnavailable
-		s.log.Error("health check: database", "err", err)
-	}
-	if err := s.workflows.Ping(ctx); err != nil {
-		checks["temporal"], status = "unavailable", http.StatusServiceUnavailable
-		s.log.Error("health check: temporal", "err", err)
-	}
-	body := map[string]any{"status": "ok", "checks": checks}
-	if status != http.StatusOK {
-		body["status"] = "unavailable"
-	}
-	return c.JSON(status, body)
 }
 
 // bind decodes a JSON body strictly: unknown fields and wrong types are named,
@@ -385,11 +411,32 @@ type timedBody struct {
 
 func (b *timedBody) Read(p []byte) (int, error) {
 	n, err := b.ReadCloser.Read(p)
-	if errors.Is(err, os.ErrDeadlineExceeded) {
+	var maxErr *http.MaxBytesError
+	switch {
+	case err == nil || err == io.EOF || errors.As(err, &maxErr):
+	case errors.Is(err, os.ErrDeadlineExceeded):
 		err = &Error{Status: http.StatusRequestTimeout, Code: "timeout",
 			Message: fmt.Sprintf("the body did not arrive within %s", b.timeout)}
+	default:
+		// The client's fault (a body cut short), never a dependency's.
+		err = invalid("the body could not be read: "+err.Error(), nil)
 	}
 	return n, err
+}
+
+// clientAddress says whose request it is, for the rate limits: the peer, or
+// behind trusted proxies the nearest address in X-Forwarded-For they did not
+// add. Echo's defaults also trust every loopback and private address; those
+// are turned off, so only the configured networks are believed.
+func clientAddress(trusted []*net.IPNet) echo.IPExtractor {
+	if len(trusted) == 0 {
+		return echo.ExtractIPDirect()
+	}
+	opts := []echo.TrustOption{echo.TrustLoopback(false), echo.TrustLinkLocal(false), echo.TrustPrivateNet(false)}
+	for _, n := range trusted {
+		opts = append(opts, echo.TrustIPRange(n))
+	}
+	return echo.ExtractIPFromXFFHeader(opts...)
 }
 
 // inFlight caps the requests one client has in flight, so one client cannot

@@ -77,11 +77,17 @@ func (s *Server) registerWeb(e *echo.Echo) {
 	web.GET("/review/disputes/:id", s.disputePage, s.signedIn, reviewer)
 	web.POST("/review/disputes/:id/decision", s.disputeDecision, s.signedIn, reviewer)
 	web.POST("/review/appeals/:id/decision", s.reviewDecision, s.signedIn, reviewer)
+	web.GET("/review/mail", s.failedMailPage, s.signedIn, reviewer)
+	web.POST("/review/mail/:id/resend", s.resendMailForm, s.signedIn, reviewer)
+	web.GET("/review/sellers", s.sellersPage, s.signedIn, reviewer)
+	web.GET("/review/sellers/:id", s.sellerPage, s.signedIn, reviewer)
+	web.GET("/review/reports", s.reportsPage, s.signedIn, reviewer)
+	web.POST("/review/reports/:id/decision", s.reportDecisionForm, s.signedIn, reviewer)
 }
 
 // isAPI tells the JSON API's paths from the pages'.
 func isAPI(path string) bool {
-	for _, p := range []string{"/v1/", "/dev/", "/healthz", "/openapi.yaml"} {
+	for _, p := range []string{"/v1/", "/dev/", "/healthz", "/livez", "/metrics", "/openapi.yaml"} {
 		if strings.HasPrefix(path, p) {
 			return true
 		}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"net/url"
 	"sort"
 	"strings"
 
@@ -177,6 +178,39 @@ func (s *Server) reviewDecision(c echo.Context) error {
 		return err
 	}
 	return c.Redirect(http.StatusSeeOther, "/review/appeals/"+id+"?decided=1")
+}
+
+// failedMailShown is how many failed mails the page shows at once.
+const failedMailShown = 200
+
+type failedMailData struct {
+	Mail []MailJSON
+	More bool
+}
+
+// failedMailPage lists the mail given up on, each with a button to send it again.
+func (s *Server) failedMailPage(c echo.Context) error {
+	rows, next, err := s.mails.List(c.Request().Context(), store.MailFailed, store.Page{Limit: failedMailShown})
+	if err != nil {
+		return err
+	}
+	d := failedMailData{Mail: make([]MailJSON, len(rows)), More: next != nil}
+	for i, m := range rows {
+		d.Mail[i] = mailJSON(m)
+	}
+	flash := ""
+	if id := c.QueryParam("resent"); id != "" {
+		flash = "Mail " + id + " is being sent again."
+	}
+	return s.page(c, http.StatusOK, "failed_mail", "Failed mail", d, flash, "")
+}
+
+func (s *Server) resendMailForm(c echo.Context) error {
+	m, err := s.mails.Resend(c.Request().Context(), c.Param("id"))
+	if err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, "/review/mail?resent="+url.QueryEscape(m.ID))
 }
 
 // caseAction takes a reviewer's form on the case page: confirm or withdraw a

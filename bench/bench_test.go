@@ -11,7 +11,7 @@ import (
 // It checks that each one ran and measured something; it asserts no timing.
 func TestSmoke(t *testing.T) {
 	var out, progress bytes.Buffer
-	results, err := run(context.Background(), sizes["smoke"], []string{"ingest", "evaluation", "tiers", "api", "storm", "growth"}, &out, &progress)
+	results, err := run(context.Background(), sizes["smoke"], []string{"ingest", "evaluation", "cases", "tiers", "api", "storm", "webhooks", "growth"}, &out, &progress)
 	if err != nil {
 		t.Fatalf("%v\n%s", err, progress.String())
 	}
@@ -25,7 +25,7 @@ func TestSmoke(t *testing.T) {
 			t.Errorf("%s: %d requests failed while it ran (%s)", r.Name, r.Failed, r.Note)
 		}
 	}
-	for name, n := range map[string]int{"ingest": 2, "evaluation": 1, "tiers": 1, "api": 3, "storm": 1, "growth": 3} {
+	for name, n := range map[string]int{"ingest": 2, "evaluation": 1, "cases-temporaltest": 2 * casesRuns, "tiers": 1, "api": 3, "storm": 1, "webhooks": 1, "growth": 3} {
 		if seen[name] != n {
 			t.Errorf("%d %s results, want %d", seen[name], name, n)
 		}

@@ -16,6 +16,7 @@ import (
 	"github.com/accounthealth/accounthealth/activities"
 	"github.com/accounthealth/accounthealth/activities/mail"
 	"github.com/accounthealth/accounthealth/activities/mail/capture"
+	"github.com/accounthealth/accounthealth/activities/webhook"
 	"github.com/accounthealth/accounthealth/api"
 	"github.com/accounthealth/accounthealth/health"
 	"github.com/accounthealth/accounthealth/store"
@@ -41,10 +42,27 @@ type env struct {
 	closers  []func()
 }
 
-// switchSink lets a benchmark turn case opening on (the storm) or off (the sweep).
+// switchSink lets a benchmark turn case opening on (the storm, the cases) or off
+// (the sweep).
 type switchSink struct {
 	on   bool
-	next activities.BreachSink
+	next activities.CaseOpener
+}
+
+var _ activities.TellQueuer = (*switchSink)(nil)
+
+func (s *switchSink) Queue(ctx context.Context, id string, at time.Time, r []store.SellerMetrics) error {
+	if !s.on {
+		return nil
+	}
+	return s.next.Queue(ctx, id, at, r)
+}
+
+func (s *switchSink) TellQueued(ctx context.Context, id string) error {
+	if !s.on {
+		return nil
+	}
+	return s.next.TellQueued(ctx, id)
 }
 
 func (s *switchSink) Observe(ctx context.Context, id string, at time.Time, r []store.SellerMetrics) error {
@@ -78,6 +96,9 @@ func newEnv(ctx context.Context, pgAdmin string) (*env, error) {
 	e.temporal = temporaltest.NewServer(temporaltest.WithBaseClientOptions(client.Options{Logger: quietSDK{}}))
 	e.closers = append(e.closers, e.temporal.Stop)
 	e.client = e.temporal.GetDefaultClient()
+	if _, err := flow.EnsureSearchAttributes(ctx, e.client.OperatorService(), e.temporal.GetDefaultNamespace()); err != nil {
+		return e, err
+	}
 	if e.smtp, err = capture.Start("127.0.0.1:0", ""); err != nil {
 		return e, err
 	}
@@ -94,13 +115,16 @@ func newEnv(ctx context.Context, pgAdmin string) (*env, error) {
 	w.RegisterActivity(&activities.Evaluation{Store: e.store, Policy: e.policy, Sink: e.sink, Standing: standing})
 	w.RegisterActivity(standing)
 	w.RegisterActivity(&activities.Cases{Store: e.store, Policy: e.policy, Mailer: sender, PublicURL: "http://bench"})
+	w.RegisterActivity(&activities.Webhooks{Store: e.store, Policy: e.policy.Webhooks, Log: quiet,
+		Sender: webhook.NewSender(webhook.Any, e.policy.Webhooks.Timeout)})
 	if err := w.Start(); err != nil {
 		return e, err
 	}
 	e.closers = append(e.closers, w.Stop)
 	srv := api.New(api.Config{Store: e.store, Workflows: flow.NewClient(e.client), Policy: e.policy,
 		AdminKeyHash: api.HashKey(adminKey), Mailer: sender, PublicURL: "http://bench", Logger: quiet,
-		InFlightPerClient: 1000}) // the benchmark's 64 clients share one address
+		InFlightPerClient: 1000,         // the benchmark's 64 clients share one address
+		WebhookReach:      webhook.Any}) // the receiver is on loopback
 	e.api = httptest.NewServer(srv.Handler())
 	e.closers = append(e.closers, e.api.Close)
 	return e, nil

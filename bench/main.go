@@ -26,7 +26,7 @@ import (
 
 func main() {
 	sizeName := flag.String("size", "smoke", "smoke (a minute or two), quick (10,000 sellers, 1M orders) or full (100,000 sellers, 10M orders)")
-	only := flag.String("only", "ingest,evaluation,tiers,api,storm,growth", "which benchmarks to run, comma-separated")
+	only := flag.String("only", "ingest,evaluation,cases,tiers,api,storm,webhooks,growth", "which benchmarks to run, comma-separated (cases-dev, not run unless named, builds the binary and sweeps through `accounthealth dev`)")
 	out := flag.String("out", "bench/out", "folder for the JSON results")
 	flag.Parse()
 	s, ok := sizes[*sizeName]
@@ -119,6 +119,37 @@ func run(ctx context.Context, s size, only []string, stdout, progress io.Writer)
 			e.close()
 		}
 	}
+	if want["cases"] {
+		e, err := newEnv(ctx, admin)
+		if err != nil {
+			return nil, err
+		}
+		inBreach, healthy := casePopulations(s.Sellers/2, s.Orders/2, now)
+		step("cases: %d sellers (5%% in breach) and %d without breach, %d orders each; sweeps with case opening on", len(inBreach.Sellers), len(healthy.Sellers), len(inBreach.Orders))
+		err = e.load(ctx, inBreach)
+		if err == nil {
+			err = e.load(ctx, healthy)
+		}
+		if err != nil {
+			e.close()
+			return nil, err
+		}
+		rs, err := benchCases(ctx, e, inBreach, healthy)
+		e.close()
+		if err != nil {
+			return nil, fmt.Errorf("cases: %w", err)
+		}
+		results = append(results, rs...)
+	}
+	if want["cases-dev"] {
+		inBreach, healthy := casePopulations(s.Sellers/2, s.Orders/2, now)
+		step("cases-dev: the same with the real binary (accounthealth dev, its SQLite-backed Temporal) driven over HTTP")
+		rs, err := benchCasesDev(ctx, admin, inBreach, healthy)
+		if err != nil {
+			return nil, fmt.Errorf("cases-dev: %w", err)
+		}
+		results = append(results, rs...)
+	}
 	if want["storm"] {
 		e, err := newEnv(ctx, admin)
 		if err != nil {
@@ -134,6 +165,31 @@ func run(ctx context.Context, s size, only []string, stdout, progress io.Writer)
 		e.close()
 		if err != nil {
 			return nil, fmt.Errorf("storm: %w", err)
+		}
+		results = append(results, r)
+	}
+	if want["webhooks"] {
+		step("webhooks: %d sellers in breach at once, without and with a webhook", s.StormSellers)
+		d := generate(2, s.StormSellers, s.StormSellers*20, 1, now)
+		var envs []*env
+		for range 2 {
+			e, err := newEnv(ctx, admin)
+			if err == nil {
+				envs = append(envs, e)
+				err = e.load(ctx, d)
+			}
+			if err != nil {
+				for _, e := range envs {
+					e.close()
+				}
+				return nil, err
+			}
+		}
+		r, err := benchWebhooks(ctx, envs[0], envs[1], d.Breaches)
+		envs[0].close()
+		envs[1].close()
+		if err != nil {
+			return nil, fmt.Errorf("webhooks: %w", err)
 		}
 		results = append(results, r)
 	}

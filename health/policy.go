@@ -52,6 +52,30 @@ type EvaluationPolicy struct {
 	ShardSize     int           `json:"shard_size"`     // sellers per evaluation activity
 }
 
+// MailPolicy holds how long mail is tried.
+type MailPolicy struct {
+	// GiveUpAfter is how long a mail is retried (from when its delivery began)
+	// before it ends failed, for a reviewer to send again.
+	GiveUpAfter time.Duration `json:"give_up_after"`
+}
+
+// WebhookPolicy holds the timings of deliveries to the marketplace's webhooks.
+type WebhookPolicy struct {
+	Timeout     time.Duration `json:"timeout"`       // one attempt, from dialling to the answer's end
+	FirstRetry  time.Duration `json:"first_retry"`   // the wait after the first failure; it doubles after each
+	MaxBackoff  time.Duration `json:"max_backoff"`   // the longest wait between two attempts
+	GiveUpAfter time.Duration `json:"give_up_after"` // a delivery still failing this long after its first attempt is failed
+}
+
+// Backoff is the wait after the n-th failed attempt (n from 1).
+func (w WebhookPolicy) Backoff(n int) time.Duration {
+	d := w.FirstRetry
+	for i := 1; i < n && d < w.MaxBackoff; i++ {
+		d *= 2
+	}
+	return min(d, w.MaxBackoff)
+}
+
 // Policy is every setting of the rules. DefaultPolicy holds the defaults the README lists.
 type Policy struct {
 	Metrics    map[MetricID]MetricPolicy `json:"metrics"`
@@ -59,6 +83,8 @@ type Policy struct {
 	Evaluation EvaluationPolicy          `json:"evaluation"`
 	Tiers      TierPolicy                `json:"tiers"`
 	Programs   []ProgramPolicy           `json:"programs"`
+	Mail       MailPolicy                `json:"mail"`
+	Webhooks   WebhookPolicy             `json:"webhooks"`
 }
 
 // DefaultPolicy returns the built-in policy.
@@ -88,6 +114,8 @@ func DefaultPolicy() Policy {
 		Evaluation: EvaluationPolicy{SweepInterval: 24 * time.Hour, ShardSize: 500},
 		Tiers:      defaultTiers(),
 		Programs:   defaultPrograms(),
+		Mail:       MailPolicy{GiveUpAfter: 24 * time.Hour},
+		Webhooks:   WebhookPolicy{Timeout: 10 * time.Second, FirstRetry: 5 * time.Second, MaxBackoff: time.Hour, GiveUpAfter: 24 * time.Hour},
 	}
 }
 
@@ -122,11 +150,18 @@ func ParsePolicy(data []byte) (Policy, error) {
 			return eachKey(v, key, func(k string, n *yaml.Node) error { return applyTiers(&p.Tiers, k, n) })
 		case "programs":
 			return eachKey(v, key, func(k string, n *yaml.Node) error { return applyPrograms(&p.Programs, k, n) })
+		case "mail":
+			return eachKey(v, key, func(k string, n *yaml.Node) error { return applyMail(&p.Mail, k, n) })
+		case "webhooks":
+			return eachKey(v, key, func(k string, n *yaml.Node) error { return applyWebhooks(&p.Webhooks, k, n) })
 		}
-		return &PolicyError{key, "unknown key (known: metrics, cases, evaluation, tiers, programs)"}
+		return &PolicyError{key, "unknown key (known: metrics, cases, evaluation, tiers, programs, mail, webhooks)"}
 	})
 	if err != nil {
 		return Policy{}, err
+	}
+	if w := p.Webhooks; w.MaxBackoff < w.FirstRetry {
+		return Policy{}, &PolicyError{"webhooks.max_backoff", fmt.Sprintf("%s must not be shorter than webhooks.first_retry (%s)", w.MaxBackoff, w.FirstRetry)}
 	}
 	return p, nil
 }
@@ -259,6 +294,34 @@ func applyEvaluation(e *EvaluationPolicy, key string, v *yaml.Node) error {
 		return err
 	}
 	return &PolicyError{key, "unknown key (known: sweep_interval, shard_size)"}
+}
+
+func applyMail(m *MailPolicy, key string, v *yaml.Node) error {
+	if key == "mail.give_up_after" {
+		d, err := duration(key, v, false)
+		m.GiveUpAfter = d
+		return err
+	}
+	return &PolicyError{key, "unknown key (known: give_up_after)"}
+}
+
+func applyWebhooks(w *WebhookPolicy, key string, v *yaml.Node) error {
+	var dst *time.Duration
+	switch key {
+	case "webhooks.timeout":
+		dst = &w.Timeout
+	case "webhooks.first_retry":
+		dst = &w.FirstRetry
+	case "webhooks.max_backoff":
+		dst = &w.MaxBackoff
+	case "webhooks.give_up_after":
+		dst = &w.GiveUpAfter
+	default:
+		return &PolicyError{key, "unknown key (known: timeout, first_retry, max_backoff, give_up_after)"}
+	}
+	d, err := duration(key, v, false)
+	*dst = d
+	return err
 }
 
 func scalar(key string, v *yaml.Node) (string, error) {

@@ -179,6 +179,10 @@ func TestParsePolicyErrors(t *testing.T) {
 		{"min_denominator a mapping", `metrics: {odr: {min_denominator: {n: 1}}}`, "metrics.odr.min_denominator", "must be a single value"},
 		{"max_appeals a list", "cases:\n  max_appeals: [3]\n", "cases.max_appeals", "must be a single value"},
 		{"unknown metric", `metrics: {foo: {target: "< 0.5"}}`, "metrics.foo", "unknown metric"},
+		{"webhook timeout zero", `webhooks: {timeout: 0s}`, "webhooks.timeout", "must be positive"},
+		{"webhook retry not a duration", `webhooks: {first_retry: soon}`, "webhooks.first_retry", "not a Go duration"},
+		{"webhook unknown key", `webhooks: {retries: 3}`, "webhooks.retries", "unknown key"},
+		{"webhook backoff below first retry", `webhooks: {first_retry: 10m, max_backoff: 1m}`, "webhooks.max_backoff", "must not be shorter"},
 		{"unknown metric key", `metrics: {odr: {threshold: 0.5}}`, "metrics.odr.threshold", "unknown key"},
 		{"metric not a mapping", `metrics: {odr: "< 0.01"}`, "metrics.odr", "must be a mapping"},
 		{"metric a list", "metrics:\n  odr:\n    - target\n", "metrics.odr", "must be a mapping"},
@@ -270,5 +274,26 @@ func TestParsePolicyEdges(t *testing.T) {
 	var pe *health.PolicyError
 	if !errors.As(err, &pe) || pe.Key != "cases.max_appeals" || !strings.Contains(pe.Problem, "twice") {
 		t.Errorf("a key given twice: %v, want a PolicyError naming cases.max_appeals", err)
+	}
+}
+
+func TestWebhookPolicy(t *testing.T) {
+	p, err := health.ParsePolicy([]byte("webhooks: {timeout: 2s, first_retry: 1s, max_backoff: 5s, give_up_after: 1h}"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := p.Webhooks
+	if w.Timeout != 2*time.Second || w.GiveUpAfter != time.Hour {
+		t.Fatalf("parsed %+v", w)
+	}
+	want := []time.Duration{time.Second, 2 * time.Second, 4 * time.Second, 5 * time.Second, 5 * time.Second}
+	for i, d := range want {
+		if got := w.Backoff(i + 1); got != d {
+			t.Errorf("backoff after %d failures = %s, want %s", i+1, got, d)
+		}
+	}
+	d := health.DefaultPolicy().Webhooks
+	if d.Timeout != 10*time.Second || d.FirstRetry != 5*time.Second || d.MaxBackoff != time.Hour || d.GiveUpAfter != 24*time.Hour {
+		t.Fatalf("default %+v", d)
 	}
 }

@@ -145,30 +145,6 @@ const (
 	AppealWithdrawn     = "withdrawn"
 )
 
-// OutboxMail is a rendered message waiting to be sent, or sent.
-type OutboxMail struct {
-	Key        string `gorm:"primaryKey"`
-	CaseID     *string
-	Template   string
-	Recipients string // JSON array
-	Subject    string
-	TextBody   string
-	HTMLBody   string
-	CreatedAt  time.Time  `gorm:"serializer:unixms;autoCreateTime:false"`
-	SentAt     *time.Time `gorm:"serializer:unixms"`
-	Attempts   int
-	LastError  *string
-}
-
-func (OutboxMail) TableName() string { return "outbox" }
-
-// To is the list of recipients.
-func (m OutboxMail) To() []string {
-	var to []string
-	_ = json.Unmarshal([]byte(m.Recipients), &to)
-	return to
-}
-
 // LedgerEntry is one change of a seller's rating.
 type LedgerEntry struct {
 	SellerID string    `gorm:"primaryKey"`
@@ -190,7 +166,8 @@ type CaseRecord struct {
 	Mail   []OutboxMail
 }
 
-// RecordCase writes a transition in one transaction. It is idempotent on the
+// RecordCase writes a transition in one transaction, with the events it tells
+// the marketplace (the case's new state, the seller's status). It is idempotent on the
 // event's (case, seq): a retried activity finds it done and changes nothing.
 func (s *Store) RecordCase(ctx context.Context, r CaseRecord) error {
 	return s.tx(ctx, func(tx *gorm.DB) error {
@@ -200,6 +177,10 @@ func (s *Store) RecordCase(ctx context.Context, r CaseRecord) error {
 		}
 		if n > 0 {
 			return nil
+		}
+		before, err := s.sellerCasesLocked(tx, r.Case.SellerID)
+		if err != nil {
+			return err
 		}
 		r.Case.UpdatedAt = time.Now().UTC()
 		if err := tx.Clauses(clause.OnConflict{UpdateAll: true}).Create(&r.Case).Error; err != nil {
@@ -223,7 +204,11 @@ func (s *Store) RecordCase(ctx context.Context, r CaseRecord) error {
 				return fmt.Errorf("queue mail %s: %w", m.Key, err)
 			}
 		}
-		return nil
+		changes, err := caseChanges(tx, r, before)
+		if err != nil {
+			return err
+		}
+		return writeChanges(tx, changes)
 	})
 }
 
@@ -371,28 +356,6 @@ func (s *Store) FinalCases(ctx context.Context, sellerIDs []string) (Final, erro
 		}
 	}
 	return f, nil
-}
-
-// Mail reads one outbox message.
-func (s *Store) Mail(ctx context.Context, key string) (OutboxMail, error) {
-	var m OutboxMail
-	err := s.read.WithContext(ctx).Where("key = ?", key).Take(&m).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return m, fmt.Errorf("mail %s: %w", key, ErrNotFound)
-	}
-	return m, err
-}
-
-// MarkMailSent records that the SMTP server accepted a message.
-func (s *Store) MarkMailSent(ctx context.Context, key string) error {
-	return s.db.WithContext(ctx).Model(&OutboxMail{}).Where("key = ?", key).
-		Updates(map[string]any{"sent_at": ms(time.Now()), "attempts": gorm.Expr("attempts + 1"), "last_error": nil}).Error
-}
-
-// MarkMailFailed records a failed attempt.
-func (s *Store) MarkMailFailed(ctx context.Context, key string, cause error) error {
-	return s.db.WithContext(ctx).Model(&OutboxMail{}).Where("key = ?", key).
-		Updates(map[string]any{"attempts": gorm.Expr("attempts + 1"), "last_error": cause.Error()}).Error
 }
 
 // ReviewerEmails lists every reviewer's address.

@@ -22,18 +22,19 @@ const (
 
 // Evaluation is one run of the metrics over some or all sellers.
 type Evaluation struct {
-	ID               string     `gorm:"primaryKey" json:"id"`
-	Status           string     `json:"status"`
-	Trigger          string     `json:"trigger"`
-	SellerIDs        *string    `json:"-"`
-	AsOf             *int64     `json:"-"`
-	AsOfTime         *time.Time `gorm:"-" json:"as_of,omitempty"` // the instant the metrics were computed at
-	SellersTotal     int        `json:"sellers_total"`
-	SellersEvaluated int        `json:"sellers_evaluated"`
-	Breaches         int        `json:"breaches"`
-	Error            *string    `json:"error,omitempty"`
-	StartedAt        time.Time  `gorm:"serializer:unixms" json:"started_at"`
-	FinishedAt       *time.Time `gorm:"serializer:unixms" json:"finished_at,omitempty"`
+	ID               string      `gorm:"primaryKey" json:"id"`
+	Status           string      `json:"status"`
+	Trigger          string      `json:"trigger"`
+	SellerIDs        *string     `json:"-"`
+	AsOf             *int64      `json:"-"`
+	AsOfTime         *time.Time  `gorm:"-" json:"as_of,omitempty"` // the instant the metrics were computed at
+	SellersTotal     int         `json:"sellers_total"`
+	SellersEvaluated int         `json:"sellers_evaluated"`
+	Breaches         int         `json:"breaches"`
+	Error            *string     `json:"error,omitempty"`
+	StartedAt        time.Time   `gorm:"serializer:unixms" json:"started_at"`
+	FinishedAt       *time.Time  `gorm:"serializer:unixms" json:"finished_at,omitempty"`
+	Cases            *TellCounts `gorm:"-" json:"cases,omitempty"` // what its cases are to be told, and were
 }
 
 // CreateEvaluation records an evaluation as running.

@@ -230,6 +230,9 @@ func (s *Store) SaveTierShard(ctx context.Context, evaluationID string, tiers []
 		if err := saveProgramChanges(tx, programs, &mail); err != nil {
 			return err
 		}
+		if err := writeChanges(tx, tierChanges(tiers)); err != nil {
+			return err
+		}
 		return tx.Model(&TierEvaluation{}).Where("id = ?", evaluationID).Updates(map[string]any{
 			"sellers_evaluated": gorm.Expr("sellers_evaluated + ?", len(tiers)),
 			"changed":           gorm.Expr("changed + ?", changed),
@@ -307,7 +310,7 @@ func saveProgramChanges(tx *gorm.DB, changes []ProgramChange, queued *[]string) 
 			}
 		}
 	}
-	return nil
+	return writeChanges(tx, programChanges(changes))
 }
 
 // SaveProgramChanges writes invitations or revocations with their mail, and

@@ -23,6 +23,9 @@ const (
 	// Runs recorded before it register them after the opening (registering yields,
 	// which orders that run's commands) and never continue as new.
 	changeHandlersFirst = "handlers-first"
+	// changeSearchAttributes keeps the case's search attributes (flow.Search*) up to
+	// date. Runs recorded before it upsert none: their histories have no such commands.
+	changeSearchAttributes = "search-attributes"
 	// changeWithdrawal lets a reviewer withdraw a case (the withdraw update).
 	changeWithdrawal = "withdrawal"
 	// changeConfirmation holds a suspension for a reviewer's confirmation when the
@@ -49,9 +52,11 @@ type caseRun struct {
 	observed int      // observations applied in this run
 	appeals  map[string]flow.Appeal
 
-	current  bool // this run registers handlers first and may continue as new (changeHandlersFirst)
-	openDone bool // the opening is recorded, or failed
-	openErr  error
+	current    bool   // this run registers handlers first and may continue as new (changeHandlersFirst)
+	searchable bool   // this run keeps its search attributes up to date (changeSearchAttributes)
+	published  string // the id and state last published, so an entry that changes neither adds nothing
+	openDone   bool   // the opening is recorded, or failed
+	openErr    error
 
 	deliveries int       // mail deliveries still running
 	retryAt    time.Time // after a deadline's transition failed for good: when to try again
@@ -108,6 +113,10 @@ func setup(ctx workflow.Context, in flow.CaseInput) (*caseRun, error) {
 		r.in.Resume, r.openDone = nil, true
 	}
 	r.current = workflow.GetVersion(ctx, changeHandlersFirst, workflow.DefaultVersion, 1) == 1
+	r.searchable = workflow.GetVersion(ctx, changeSearchAttributes, workflow.DefaultVersion, 1) == 1
+	if err := r.publish(ctx); err != nil {
+		return r, err
+	}
 	sig := workflow.GetSignalChannel(ctx, flow.SignalObservation)
 	workflow.Go(ctx, func(ctx workflow.Context) {
 		for {
@@ -633,7 +642,7 @@ func (r *caseRun) transition(ctx workflow.Context, apply func() (*recordSpec, er
 		if spec.appeal != nil {
 			r.appeals[spec.appeal.ID] = *spec.appeal
 		}
-		return nil
+		return r.publish(ctx)
 	case errors.As(err, &appErr) && appErr.Type() == flow.ErrPermanent:
 		r.c = before
 		r.recordFailure(ctx, *spec, appErr.Message())
@@ -657,6 +666,30 @@ func (r *caseRun) recordFailure(ctx workflow.Context, failed recordSpec, cause s
 		r.seq--
 		workflow.GetLogger(ctx).Error("a failed transition could not be recorded either", "case", r.c.ID, "failed", failed.typ, "error", err)
 	}
+}
+
+// publish sets the case's search attributes to what the run knows of it: the
+// seller, kind and metric from the start, its id and state once it has opened.
+func (r *caseRun) publish(ctx workflow.Context) error {
+	if !r.searchable || r.published == r.c.ID+"/"+string(r.c.State) {
+		return nil
+	}
+	r.published = r.c.ID + "/" + string(r.c.State)
+	kind, metric := r.in.Kind, string(r.in.Metric)
+	if kind == "" {
+		kind = health.MetricBreach
+	}
+	if kind == health.PolicyViolation {
+		metric = r.in.Violation
+	}
+	set := []temporal.SearchAttributeUpdate{flow.SearchSellerID.ValueSet(r.in.SellerID), flow.SearchCaseKind.ValueSet(string(kind))}
+	if metric != "" {
+		set = append(set, flow.SearchCaseMetric.ValueSet(metric))
+	}
+	if r.c.ID != "" {
+		set = append(set, flow.SearchCaseID.ValueSet(r.c.ID), flow.SearchCaseState.ValueSet(string(r.c.State)))
+	}
+	return workflow.UpsertTypedSearchAttributes(ctx, set...)
 }
 
 // record writes one transition and starts delivering its mail.

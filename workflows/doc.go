@@ -16,4 +16,6 @@ func Register(w worker.WorkflowRegistry) {
 	w.RegisterWorkflowWithOptions(CaseWorkflow, workflow.RegisterOptions{Name: flow.CaseWorkflowType})
 	w.RegisterWorkflowWithOptions(EvaluationWorkflow, workflow.RegisterOptions{Name: flow.EvaluationWorkflowType})
 	w.RegisterWorkflowWithOptions(TierEvaluationWorkflow, workflow.RegisterOptions{Name: flow.TierEvaluationWorkflowType})
+	w.RegisterWorkflowWithOptions(MailWorkflow, workflow.RegisterOptions{Name: flow.MailWorkflowType})
+	w.RegisterWorkflowWithOptions(WebhookWorkflow, workflow.RegisterOptions{Name: flow.WebhookWorkflowType})
 }

@@ -49,8 +49,10 @@ func EvaluationWorkflow(ctx workflow.Context, in flow.EvaluationInput) (res flow
 		return res, err
 	}
 	mail := &mailer{}
+	queueNews := workflow.GetVersion(ctx, changeQueuedNews, workflow.DefaultVersion, 1) == 1
 	err = fanOut(ctx, shards, func(sh flow.Shard) workflow.Future {
-		return workflow.ExecuteActivity(ctx, evaluationActivities.EvaluateShard, flow.ShardInput{EvaluationID: in.EvaluationID, Shard: sh, AsOf: asOf})
+		return workflow.ExecuteActivity(ctx, evaluationActivities.EvaluateShard,
+			flow.ShardInput{EvaluationID: in.EvaluationID, Shard: sh, AsOf: asOf, QueueNews: queueNews})
 	}, func(f workflow.Future) error {
 		var r flow.ShardResult
 		if err := f.Get(ctx, &r); err != nil {
@@ -61,11 +63,20 @@ func EvaluationWorkflow(ctx workflow.Context, in flow.EvaluationInput) (res flow
 		mail.send(ctx, r.Mail)
 		return nil
 	})
+	if err == nil && queueNews {
+		// Every shard's facts are stored; now the cases hear what changed.
+		err = workflow.ExecuteActivity(ctx, evaluationActivities.TellCases, in.EvaluationID).Get(ctx, nil)
+	}
 	if werr := mail.wait(ctx); err == nil {
 		err = werr
 	}
 	return res, err
 }
+
+// changeQueuedNews makes the shards queue what their cases are to be told, and
+// tells them once every shard's facts are stored; evaluations recorded before it
+// told each shard's cases inside the shard.
+const changeQueuedNews = "queued-news"
 
 // fanOut runs one activity per item, at most MaxParallelShards at once (a new one
 // starts as soon as one finishes), and hands each outcome to collect; the first

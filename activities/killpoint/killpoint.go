@@ -22,6 +22,7 @@ import (
 const (
 	EventsAfterCommit    = "events.after-commit"    // POST /v1/events stored its batch, not yet answered
 	EvaluateAfterStore   = "evaluate.after-store"   // a shard's snapshots and progress are stored, its breaches not yet signalled
+	EvaluateAfterTell    = "evaluate.after-tell"    // a shard's cases were told, what they were told not yet recorded
 	EvaluateAfterObserve = "evaluate.after-observe" // a shard's breaches were signalled to their cases, the activity not yet returned
 	RecordBeforeCommit   = "record.before-commit"   // a transition's mail is rendered, nothing written yet
 	RecordAfterCommit    = "record.after-commit"    // a transition's record committed, the activity not yet returned
@@ -32,13 +33,15 @@ const (
 	AppealAfterUpdate    = "appeal.after-update"    // the appeal's update returned to the handler, not yet answered
 	DecisionBeforeUpdate = "decision.before-update" // a decision is valid, its workflow update not yet sent
 	DecisionAfterUpdate  = "decision.after-update"  // the decision's update returned to the handler, not yet answered
+	WebhookAfterSend     = "webhook.after-send"     // an endpoint answered 2xx to a delivery, not yet marked delivered
 )
 
 // All lists every point.
 var All = []string{
-	EventsAfterCommit, EvaluateAfterStore, EvaluateAfterObserve, RecordBeforeCommit, RecordAfterCommit,
+	EventsAfterCommit, EvaluateAfterStore, EvaluateAfterTell, EvaluateAfterObserve, RecordBeforeCommit, RecordAfterCommit,
 	DeliverBeforeSend, DeliverAfterSend, DeliverAfterMark,
 	AppealBeforeUpdate, AppealAfterUpdate, DecisionBeforeUpdate, DecisionAfterUpdate,
+	WebhookAfterSend, // the chaos test arms it never (it registers no endpoint); the webhook kill test does
 }
 
 // armed holds the points being counted down; nil when nothing is armed.

@@ -426,3 +426,40 @@ func (a *plainAuth) Next(_ []byte, more bool) ([]byte, error) {
 	}
 	return nil, nil
 }
+
+// ProbeTimeout bounds a Probe.
+const ProbeTimeout = 5 * time.Second
+
+// Probe checks that the relay answers: it connects, reads the greeting, says
+// EHLO and QUIT, and sends nothing. Health checks call it.
+func (s *Sender) Probe(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, ProbeTimeout)
+	defer cancel()
+	conn, err := s.dial(ctx, "tcp", s.ep.Addr())
+	if err != nil {
+		return fmt.Errorf("mail: probe %s: dial: %w", s.ep, err)
+	}
+	defer conn.Close()
+	if dl, ok := ctx.Deadline(); ok {
+		_ = conn.SetDeadline(dl)
+	}
+	var c *smtp.Client
+	if s.ep.ImplicitTLS() {
+		tc := tls.Client(conn, s.baseTLS())
+		if err := tc.HandshakeContext(ctx); err != nil {
+			return fmt.Errorf("mail: probe %s: TLS handshake: %w", s.ep, err)
+		}
+		c, err = smtp.NewClient(tc, s.ep.Host)
+	} else {
+		c, err = smtp.NewClient(conn, s.ep.Host)
+	}
+	if err != nil {
+		return fmt.Errorf("mail: probe %s: greeting: %w", s.ep, err)
+	}
+	defer c.Close()
+	if err := c.Hello("localhost"); err != nil {
+		return fmt.Errorf("mail: probe %s: EHLO: %w", s.ep, err)
+	}
+	_ = c.Quit()
+	return nil
+}

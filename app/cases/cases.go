@@ -52,6 +52,7 @@ type Flow interface {
 // Service runs the use cases.
 type Service struct {
 	Store       Store
+	Reports     Reports
 	Messages    MessageStore
 	Attachments AttachmentStore
 	Flow        Flow

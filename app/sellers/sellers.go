@@ -5,6 +5,8 @@ package sellers
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -30,6 +32,10 @@ type Store interface {
 	CreateEvaluation(ctx context.Context, id, trigger string, sellerIDs []string) (store.Evaluation, error)
 	FinishEvaluation(ctx context.Context, id string, failure string) error
 	Evaluation(ctx context.Context, id string) (store.Evaluation, error)
+	ClaimIdempotencyKey(ctx context.Context, k store.IdempotencyKey) (store.IdempotencyKey, bool, error)
+	CompleteIdempotencyKey(ctx context.Context, principal, key, body string) error
+	ReleaseIdempotencyKey(ctx context.Context, principal, key string) error
+	CaseTellCounts(ctx context.Context, evaluationID string) (store.TellCounts, error)
 }
 
 // Evaluations is what the use cases ask of the evaluation workflow.
@@ -40,6 +46,7 @@ type Evaluations interface {
 // Service runs the use cases.
 type Service struct {
 	Store       Store
+	Roster      Roster
 	Evaluations Evaluations
 	Policy      health.Policy
 }
@@ -165,26 +172,76 @@ func (s *Service) Seller(ctx context.Context, p app.Principal, id string) (store
 	return sel, err
 }
 
+// MaxIdempotencyKey bounds an Idempotency-Key.
+const MaxIdempotencyKey = 200
+
+// evaluationScope names what an Idempotency-Key on an evaluation was used for.
+const evaluationScope = "evaluation"
+
 // StartEvaluation starts an evaluation of the given sellers (nil: every seller)
-// and answers its id; the evaluation runs on.
-func (s *Service) StartEvaluation(ctx context.Context, sellerIDs []string) (store.Evaluation, error) {
-	if sellerIDs != nil {
-		if len(sellerIDs) == 0 {
-			return store.Evaluation{}, app.Invalid("name at least one seller, or leave seller_ids out to evaluate all",
-				map[string]string{"seller_ids": "must not be empty"})
+// and answers its id; the evaluation runs on. With an idempotency key (of who,
+// the principal), the key is claimed first: a retry of the same request answers
+// the first one's evaluation without starting another, a request with the key
+// still in flight is told to retry, and the key used for other sellers is refused.
+func (s *Service) StartEvaluation(ctx context.Context, who, key string, sellerIDs []string) (store.Evaluation, error) {
+	if err := s.checkSellers(ctx, sellerIDs); err != nil {
+		return store.Evaluation{}, err
+	}
+	if key == "" {
+		return s.startEvaluation(ctx, sellerIDs)
+	}
+	if len(key) > MaxIdempotencyKey {
+		return store.Evaluation{}, app.Invalid("the Idempotency-Key is too long",
+			map[string]string{"Idempotency-Key": fmt.Sprintf("at most %d characters", MaxIdempotencyKey)})
+	}
+	digest := sellersDigest(sellerIDs)
+	prev, claimed, err := s.Store.ClaimIdempotencyKey(ctx, store.IdempotencyKey{Principal: who, Key: key, Scope: evaluationScope, RequestHash: digest})
+	if err != nil {
+		return store.Evaluation{}, err
+	}
+	if !claimed {
+		switch {
+		case prev.Scope != evaluationScope || prev.RequestHash != digest:
+			return store.Evaluation{}, app.Conflict("this Idempotency-Key was used for another request; use a new key for every new request")
+		case prev.State != store.KeyDone:
+			return store.Evaluation{}, app.Conflict("a request with this Idempotency-Key is still being answered; ask again in a moment")
 		}
-		fields := map[string]string{}
-		for i, id := range sellerIDs {
-			if _, err := s.Store.Seller(ctx, id); errors.Is(err, store.ErrNotFound) {
-				fields[fmt.Sprintf("seller_ids[%d]", i)] = fmt.Sprintf("no seller %q", id)
-			} else if err != nil {
-				return store.Evaluation{}, err
-			}
+		return s.Store.Evaluation(ctx, prev.Body)
+	}
+	e, err := s.startEvaluation(ctx, sellerIDs)
+	if err != nil {
+		if rerr := s.Store.ReleaseIdempotencyKey(context.WithoutCancel(ctx), who, key); rerr != nil {
+			err = errors.Join(err, rerr)
 		}
-		if len(fields) > 0 {
-			return store.Evaluation{}, app.Invalid("unknown sellers", fields)
+		return e, err
+	}
+	return e, s.Store.CompleteIdempotencyKey(ctx, who, key, e.ID)
+}
+
+// checkSellers refuses an empty list and names the unknown sellers of a list.
+func (s *Service) checkSellers(ctx context.Context, sellerIDs []string) error {
+	if sellerIDs == nil {
+		return nil
+	}
+	if len(sellerIDs) == 0 {
+		return app.Invalid("name at least one seller, or leave seller_ids out to evaluate all",
+			map[string]string{"seller_ids": "must not be empty"})
+	}
+	fields := map[string]string{}
+	for i, id := range sellerIDs {
+		if _, err := s.Store.Seller(ctx, id); errors.Is(err, store.ErrNotFound) {
+			fields[fmt.Sprintf("seller_ids[%d]", i)] = fmt.Sprintf("no seller %q", id)
+		} else if err != nil {
+			return err
 		}
 	}
+	if len(fields) > 0 {
+		return app.Invalid("unknown sellers", fields)
+	}
+	return nil
+}
+
+func (s *Service) startEvaluation(ctx context.Context, sellerIDs []string) (store.Evaluation, error) {
 	id := uuid.NewString()
 	e, err := s.Store.CreateEvaluation(ctx, id, "api", sellerIDs)
 	if err != nil {
@@ -199,11 +256,28 @@ func (s *Service) StartEvaluation(ctx context.Context, sellerIDs []string) (stor
 	return e, nil
 }
 
+// sellersDigest identifies a request's sellers (nil: all), to tell a retry from another request.
+func sellersDigest(ids []string) string {
+	if ids == nil {
+		return "all"
+	}
+	h := sha256.New()
+	for _, id := range ids {
+		fmt.Fprintf(h, "%d:%s\n", len(id), id)
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
 // Evaluation reads an evaluation's progress.
 func (s *Service) Evaluation(ctx context.Context, id string) (store.Evaluation, error) {
 	e, err := s.Store.Evaluation(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
 		return e, app.NotFound("evaluation")
 	}
+	if err != nil {
+		return e, err
+	}
+	n, err := s.Store.CaseTellCounts(ctx, id)
+	e.Cases = &n
 	return e, err
 }

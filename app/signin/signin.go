@@ -6,6 +6,7 @@ package signin
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -38,6 +39,15 @@ type Store interface {
 	UseLoginToken(ctx context.Context, hash string, now time.Time) (store.LoginToken, error)
 	CreateSession(ctx context.Context, sess store.Session) error
 	DeleteSession(ctx context.Context, hash string) error
+	QueueMail(ctx context.Context, m store.OutboxMail) error
+	MarkMailSent(ctx context.Context, key string) error
+	MarkMailFailed(ctx context.Context, key string, cause error) error
+	MarkMailUndeliverable(ctx context.Context, key string, cause error) (bool, error)
+}
+
+// Deliveries retries a queued mail until it is delivered or given up on (flow.Client).
+type Deliveries interface {
+	DeliverMail(ctx context.Context, id, key string) error
 }
 
 // Mailer sends a message.
@@ -47,10 +57,11 @@ type Mailer interface {
 
 // Service runs the use cases.
 type Service struct {
-	Store     Store
-	Mailer    Mailer
-	PublicURL string // the base of the links
-	Log       *slog.Logger
+	Store      Store
+	Mailer     Mailer
+	Deliveries Deliveries
+	PublicURL  string // the base of the links
+	Log        *slog.Logger
 }
 
 // Limited is a request for links refused by a limit; the message says which.
@@ -112,9 +123,39 @@ func (s *Service) sendLinks(email string) {
 			s.Log.Error("sign-in mail", "err", err)
 			return
 		}
-		if err := s.Mailer.Send(ctx, amail.Message{Key: "signin/" + t.TokenHash, To: []string{p.Email}, Subject: m.Subject, Text: m.Text, HTML: m.HTML}); err != nil {
-			s.Log.Error("send sign-in mail", "err", err)
+		s.deliver(ctx, store.OutboxMail{Key: "signin/" + t.TokenHash, Template: templates.SignIn, Subject: m.Subject,
+			TextBody: m.Text, HTMLBody: m.HTML, CreatedAt: now}, p.Email)
+	}
+}
+
+// deliver queues a link in the outbox and sends it at once; a link the relay
+// does not take goes to the outbox's retries like every other mail, and ends
+// failed there, for a reviewer to see, rather than lost.
+func (s *Service) deliver(ctx context.Context, m store.OutboxMail, to string) {
+	rcpts, _ := json.Marshal([]string{to})
+	m.Recipients = string(rcpts)
+	if err := s.Store.QueueMail(ctx, m); err != nil {
+		s.Log.Error("queue sign-in mail", "err", err)
+		return
+	}
+	err := s.Mailer.Send(ctx, amail.Message{Key: m.Key, To: []string{to}, Subject: m.Subject, Text: m.TextBody, HTML: m.HTMLBody,
+		Headers: map[string]string{"X-Accounthealth-Key": m.Key}})
+	if err == nil {
+		if err := s.Store.MarkMailSent(context.WithoutCancel(ctx), m.Key); err != nil {
+			s.Log.Error("sign-in mail sent but not marked sent", "key", m.Key, "err", err)
 		}
+		return
+	}
+	s.Log.Warn("send sign-in mail; it will be retried", "key", m.Key, "err", err)
+	_ = s.Store.MarkMailFailed(ctx, m.Key, err)
+	if s.Deliveries == nil {
+		err = errors.New("no retries configured")
+	} else {
+		err = s.Deliveries.DeliverMail(ctx, store.MailID(m.Key), m.Key)
+	}
+	if err != nil {
+		s.Log.Error("sign-in mail not retried; it is failed in the outbox", "key", m.Key, "err", err)
+		_, _ = s.Store.MarkMailUndeliverable(context.WithoutCancel(ctx), m.Key, err)
 	}
 }
 

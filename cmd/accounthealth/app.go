@@ -2,17 +2,12 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
-	"path/filepath"
-	"strings"
 	"time"
 
 	"go.temporal.io/sdk/client"
@@ -22,9 +17,10 @@ import (
 	"github.com/accounthealth/accounthealth/activities"
 	"github.com/accounthealth/accounthealth/activities/mail"
 	"github.com/accounthealth/accounthealth/activities/mail/capture"
+	"github.com/accounthealth/accounthealth/activities/webhook"
 	"github.com/accounthealth/accounthealth/api"
-	"github.com/accounthealth/accounthealth/cmd/accounthealth/internal/devtemporal"
 	"github.com/accounthealth/accounthealth/store"
+	"github.com/accounthealth/accounthealth/telemetry"
 	"github.com/accounthealth/accounthealth/workflows"
 	"github.com/accounthealth/accounthealth/workflows/flow"
 )
@@ -32,14 +28,25 @@ import (
 // app holds what a command started, so it can be stopped in reverse order.
 type app struct {
 	cfg     config
+	mode    string // the command: dev, serve, worker, ...
 	out     io.Writer
 	errOut  io.Writer // progress goes here, results to out
 	log     *slog.Logger
+	metrics *telemetry.Metrics // this process's, served at /metrics
 	closers []func()
 }
 
 func newLogger(w io.Writer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelInfo}))
+}
+
+// evaluationFinished counts a finished evaluation in the metrics.
+func (a *app) evaluationFinished(e store.Evaluation) {
+	var took time.Duration
+	if e.FinishedAt != nil {
+		took = e.FinishedAt.Sub(e.StartedAt)
+	}
+	a.metrics.EvaluationFinished(e.Trigger, e.Status, took, e.SellersEvaluated, e.Breaches)
 }
 
 func (a *app) onClose(f func()) { a.closers = append(a.closers, f) }
@@ -56,6 +63,7 @@ func (a *app) openStore(ctx context.Context, url string) (*store.Store, error) {
 		return nil, err
 	}
 	a.onClose(func() { _ = st.Close() })
+	a.metrics.WatchDatabase(st, a.log)
 	applied, err := st.Migrate(ctx)
 	if err != nil {
 		return nil, err
@@ -69,11 +77,10 @@ func (a *app) openStore(ctx context.Context, url string) (*store.Store, error) {
 func (a *app) dialTemporal(ctx context.Context, addr string) (client.Client, error) {
 	// The SDK logs every poll at INFO; warnings and above are what a person needs.
 	logger := slog.New(a.log.Handler().WithGroup("temporal"))
-	c, err := client.DialContext(ctx, client.Options{
-		HostPort:  addr,
-		Namespace: a.cfg.Namespace,
-		Logger:    tlog.NewStructuredLogger(slog.New(levelFilter{logger.Handler(), slog.LevelWarn})),
-	})
+	opts := a.cfg.temporalOptions(addr)
+	opts.Logger = tlog.NewStructuredLogger(slog.New(levelFilter{logger.Handler(), slog.LevelWarn}))
+	opts.MetricsHandler = a.metrics.TemporalHandler(a.log)
+	c, err := client.DialContext(ctx, opts)
 	if err != nil {
 		return nil, fmt.Errorf("connect to Temporal at %s: %w", addr, err)
 	}
@@ -81,39 +88,65 @@ func (a *app) dialTemporal(ctx context.Context, addr string) (client.Client, err
 	return c, nil
 }
 
-func (a *app) startWorker(c client.Client, st *store.Store, smtpURL string) error {
+// startWorker starts the worker and answers the sender it delivers mail with.
+func (a *app) startWorker(c client.Client, st *store.Store, smtpURL string) (*mail.Sender, error) {
+	// dev adds the search attributes to whichever Temporal it uses.
+	if err := a.checkSearchAttributes(c, a.mode == "dev"); err != nil {
+		return nil, err
+	}
 	sender, err := mail.NewSender(mail.Config{URL: smtpURL, From: a.cfg.MailFrom})
 	if err != nil {
-		return fmt.Errorf("mail (AH_SMTP_URL): %w", err)
+		return nil, fmt.Errorf("mail (AH_SMTP_URL): %w", err)
 	}
-	w := worker.New(c, flow.TaskQueue, worker.Options{})
+	// On SIGTERM the worker stops polling and lets running activities finish
+	// (a mail being sent, a row being written) for up to WorkerStopTimeout.
+	w := worker.New(c, flow.TaskQueue, worker.Options{WorkerStopTimeout: a.cfg.WorkerStopTimeout})
 	workflows.Register(w)
 	standing := &activities.Standing{Store: st, Policy: a.cfg.Policy, PublicURL: a.cfg.PublicURL}
 	w.RegisterActivity(&activities.Evaluation{Store: st, Policy: a.cfg.Policy, Log: a.log, Standing: standing,
-		Sink: activities.CaseOpener{Flow: flow.NewClient(c), Store: st, Policy: a.cfg.Policy}})
+		Sink: activities.CaseOpener{Flow: flow.NewClient(c), Store: st, Policy: a.cfg.Policy}, Finished: a.evaluationFinished})
 	w.RegisterActivity(standing)
-	w.RegisterActivity(&activities.Cases{Store: st, Policy: a.cfg.Policy, Mailer: sender, PublicURL: a.cfg.PublicURL})
+	w.RegisterActivity(&activities.Cases{Store: st, Policy: a.cfg.Policy, Mailer: sender, PublicURL: a.cfg.PublicURL,
+		MailFailed: a.metrics.MailGivenUp})
+	w.RegisterActivity(&activities.Webhooks{Store: st, Policy: a.cfg.Policy.Webhooks, Log: a.log,
+		Sender: webhook.NewSender(a.cfg.WebhookReach, a.cfg.Policy.Webhooks.Timeout)})
 	if err := w.Start(); err != nil {
-		return fmt.Errorf("start worker: %w", err)
+		return nil, fmt.Errorf("start worker: %w", err)
 	}
 	a.onClose(w.Stop)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if err := flow.NewClient(c).EnsureSweepSchedule(ctx, a.cfg.Policy.Evaluation.SweepInterval); err != nil {
-		return err
+	// Each endpoint's workflow runs already, as a rule; this starts one whose
+	// registration stopped between the row and the start.
+	hooks, _, err := st.Webhooks(ctx, store.Page{})
+	if err != nil {
+		return nil, err
 	}
-	return flow.NewClient(c).EnsureTierSchedule(ctx)
+	for _, h := range hooks {
+		if err := flow.NewClient(c).StartWebhook(ctx, h.ID); err != nil {
+			return nil, err
+		}
+	}
+	if err := flow.NewClient(c).EnsureSweepSchedule(ctx, a.cfg.Policy.Evaluation.SweepInterval); err != nil {
+		return nil, err
+	}
+	return sender, flow.NewClient(c).EnsureTierSchedule(ctx)
 }
 
 // startHTTP listens (so the address is taken before anything is printed) and serves.
 func (a *app) startHTTP(srv *api.Server) (net.Addr, <-chan error, error) {
-	ln, err := net.Listen("tcp", a.cfg.HTTPAddr)
+	return a.listen(a.cfg.HTTPAddr, "AH_HTTP_ADDR", srv.Handler())
+}
+
+// listen takes addr (named by the variable env in errors) and serves h on it.
+func (a *app) listen(addr, env string, h http.Handler) (net.Addr, <-chan error, error) {
+	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return nil, nil, fmt.Errorf("listen on %s (AH_HTTP_ADDR): %w", a.cfg.HTTPAddr, err)
+		return nil, nil, fmt.Errorf("listen on %s (%s): %w", addr, env, err)
 	}
 	// The API gives each request's body its own deadline (longer for a batch of
 	// events); ReadTimeout only bounds what that leaves out.
-	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second,
+	hs := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout: api.DefaultEventsBodyTimeout + 10*time.Second, IdleTimeout: 2 * time.Minute}
 	done := make(chan error, 1)
 	go func() { done <- hs.Serve(ln) }()
@@ -148,12 +181,18 @@ func (a *app) worker(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := a.startWorker(c, st, a.cfg.SMTPURL); err != nil {
+	sender, err := a.startWorker(c, st, a.cfg.SMTPURL)
+	if err != nil {
 		return err
 	}
-	a.log.Info("worker started", "task_queue", flow.TaskQueue, "temporal", a.cfg.TemporalAddress)
-	<-ctx.Done()
-	return nil
+	ops := api.OpsHandler(api.OpsConfig{Database: st.Ping, Temporal: flow.NewClient(c).Ping, SMTPProbe: sender.Probe,
+		Metrics: a.metrics.Handler(), Logger: a.log})
+	addr, done, err := a.listen(a.cfg.WorkerAddr, "AH_WORKER_ADDR", ops)
+	if err != nil {
+		return err
+	}
+	a.log.Info("worker started", "task_queue", flow.TaskQueue, "temporal", a.cfg.TemporalAddress, "probes", "http://"+addr.String())
+	return wait(ctx, done)
 }
 
 func (a *app) serve(ctx context.Context) error {
@@ -181,79 +220,8 @@ func (a *app) apiServer(st *store.Store, c client.Client, smtpURL string, mailbo
 	return api.New(api.Config{
 		Store: st, Workflows: flow.NewClient(c), Policy: a.cfg.Policy,
 		AdminKeyHash: api.HashKey(a.cfg.AdminKey), Mailbox: mailbox, Mailer: sender, PublicURL: a.cfg.PublicURL, Logger: a.log,
+		TrustedProxies: a.cfg.TrustedProxies, SMTPProbe: sender.Probe, Metrics: a.metrics, WebhookReach: a.cfg.WebhookReach,
 	}), nil
-}
-
-// dev runs every part in this process, keeping its state under the data dir.
-func (a *app) dev(ctx context.Context) error {
-	cfg := &a.cfg
-	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
-		return fmt.Errorf("data dir (AH_DATA_DIR): %w", err)
-	}
-	if cfg.AdminKey == "" {
-		key, err := devAdminKey(filepath.Join(cfg.DataDir, "admin.key"))
-		if err != nil {
-			return err
-		}
-		cfg.AdminKey = key
-	}
-	dbURL := cfg.DatabaseURL
-	if dbURL == "" {
-		dbURL = "sqlite://" + filepath.Join(cfg.DataDir, "accounthealth.db")
-	}
-	st, err := a.openStore(ctx, dbURL)
-	if err != nil {
-		return err
-	}
-	temporalAddr, uiURL := cfg.TemporalAddress, "(external Temporal)"
-	if temporalAddr == "" {
-		ts, err := devtemporal.Start(ctx, devtemporal.Options{
-			DataDir: cfg.DataDir, Port: cfg.TemporalDevPort, Namespace: cfg.Namespace, Logger: a.log,
-		})
-		if err != nil {
-			return fmt.Errorf("embedded Temporal (AH_TEMPORAL_DEV_PORT=%d): %w", cfg.TemporalDevPort, err)
-		}
-		a.onClose(func() { _ = ts.Stop() })
-		temporalAddr, uiURL = ts.FrontendAddress(), ts.UIAddress()
-	}
-	var mailbox *capture.Server
-	smtpURL := cfg.SMTPURL
-	if smtpURL == "" {
-		mailbox, err = capture.Start("127.0.0.1:0", filepath.Join(cfg.DataDir, "mail"))
-		if err != nil {
-			return fmt.Errorf("SMTP capture: %w", err)
-		}
-		a.onClose(func() { _ = mailbox.Close() })
-		smtpURL = mailbox.URL()
-	}
-	c, err := a.dialTemporal(ctx, temporalAddr)
-	if err != nil {
-		return err
-	}
-	if err := a.startWorker(c, st, smtpURL); err != nil {
-		return err
-	}
-	srv, err := a.apiServer(st, c, smtpURL, mailbox)
-	if err != nil {
-		return err
-	}
-	addr, done, err := a.startHTTP(srv)
-	if err != nil {
-		return err
-	}
-	base := "http://" + addr.String()
-	mailInfo := smtpURL + " (external)"
-	if mailbox != nil {
-		mailInfo = smtpURL + ", captured; read it at " + base + "/dev/mail"
-	}
-	fmt.Fprintf(a.out, `accounthealth dev is running (Ctrl-C stops it; state is kept in %s)
-  API:          %s   (reference: %s/openapi.yaml)
-  Temporal:     %s   Web UI: %s
-  Database:     %s
-  Mail:         %s
-  Admin key:    %s
-`, cfg.DataDir, base, base, temporalAddr, uiURL, store.RedactURL(dbURL), mailInfo, cfg.AdminKey)
-	return wait(ctx, done)
 }
 
 func wait(ctx context.Context, served <-chan error) error {
@@ -266,22 +234,6 @@ func wait(ctx context.Context, served <-chan error) error {
 		}
 		return fmt.Errorf("http server: %w", err)
 	}
-}
-
-// devAdminKey reads the dev admin key, or makes one and keeps it for next time.
-func devAdminKey(path string) (string, error) {
-	if b, err := os.ReadFile(path); err == nil && len(strings.TrimSpace(string(b))) >= 16 {
-		return strings.TrimSpace(string(b)), nil
-	}
-	b := make([]byte, 24)
-	if _, err := rand.Read(b); err != nil {
-		return "", err
-	}
-	key := "aha_" + base64.RawURLEncoding.EncodeToString(b)
-	if err := os.WriteFile(path, []byte(key+"\n"), 0o600); err != nil {
-		return "", fmt.Errorf("keep admin key: %w", err)
-	}
-	return key, nil
 }
 
 // levelFilter drops records below a level.

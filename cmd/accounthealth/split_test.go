@@ -1,3 +1,5 @@
+//go:build !nodev
+
 package main
 
 import (
@@ -12,6 +14,25 @@ import (
 	"github.com/accounthealth/accounthealth/cmd/accounthealth/internal/devtemporal"
 	"github.com/accounthealth/accounthealth/store/storetest"
 )
+
+// waitFor gets url until it answers code, for at most d.
+func waitFor(t *testing.T, d time.Duration, url string, code int) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for {
+		resp, err := http.Get(url)
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == code {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s did not answer %d within %s (last: %v)", url, code, d, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
 
 // TestServeWorkerAndMigrateApart runs the production parts as separate programs
 // (migrate, then serve and worker) against one Postgres, one Temporal server and
@@ -28,7 +49,9 @@ func TestServeWorkerAndMigrateApart(t *testing.T) {
 	}
 	defer smtp.Close()
 	httpAddr := fmt.Sprintf("127.0.0.1:%d", freePort(t, false))
+	workerAddr := fmt.Sprintf("127.0.0.1:%d", freePort(t, false))
 	env := map[string]string{
+		"AH_WORKER_ADDR":  workerAddr,
 		"AH_DATABASE_URL": storetest.NewPostgresURL(t), "AH_TEMPORAL_ADDRESS": ts.FrontendAddress(), "AH_SMTP_URL": smtp.URL(),
 		"AH_ADMIN_KEY": "admin-key-for-the-split-test", "AH_HTTP_ADDR": httpAddr, "AH_POLICY_FILE": writePolicy(t, "1h"),
 	}
@@ -65,6 +88,22 @@ func TestServeWorkerAndMigrateApart(t *testing.T) {
 			t.Fatalf("serve not healthy:\n%s", errs.String())
 		}
 		time.Sleep(100 * time.Millisecond)
+	}
+	// The worker answers its probes on its own listener.
+	for _, base := range []string{d.base, "http://" + workerAddr} {
+		var h struct {
+			Status string            `json:"status"`
+			Checks map[string]string `json:"checks"`
+		}
+		waitFor(t, time.Minute, base+"/livez", http.StatusOK)
+		if code := call(t, "GET", base+"/healthz", "", nil, &h); code != http.StatusOK || h.Status != "ok" ||
+			h.Checks["database"] != "ok" || h.Checks["temporal"] != "ok" || h.Checks["smtp"] != "ok" {
+			t.Errorf("%s/healthz: %d %+v", base, code, h)
+		}
+	}
+	// The worker's metrics are on its internal port, without a key.
+	if code, m := scrape(t, "http://"+workerAddr, ""); code != http.StatusOK || len(m) == 0 {
+		t.Errorf("worker /metrics: %d, %d series", code, len(m))
 	}
 	key := provisionSeller(t, d.base, d.adminKey, "split")
 	c := openCase(t, d, "split", key)

@@ -1,3 +1,5 @@
+//go:build !nodev
+
 package main
 
 import (
@@ -119,6 +121,7 @@ func TestAWorkerDyingMidSweepLosesOnlyItsShard(t *testing.T) {
 		w.RegisterWorkflow(workflows.EvaluationWorkflow)
 		w.RegisterActivityWithOptions(act.Plan, activity.RegisterOptions{Name: "Plan"})
 		w.RegisterActivityWithOptions(act.Finish, activity.RegisterOptions{Name: "Finish"})
+		w.RegisterActivityWithOptions(act.TellCases, activity.RegisterOptions{Name: "TellCases"})
 		w.RegisterActivityWithOptions(runs.wrap(act), activity.RegisterOptions{Name: "EvaluateShard"})
 		if err := w.Start(); err != nil {
 			t.Fatal(err)

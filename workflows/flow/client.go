@@ -50,6 +50,22 @@ func (f *Client) Ping(ctx context.Context) error {
 	return err
 }
 
+// MailWorkflowID names the delivery of the mail whose outbox id is id.
+func MailWorkflowID(id string) string { return "mail/" + id }
+
+// DeliverMail starts delivering the queued mail of key (outbox id id). A delivery
+// of that mail already running is left to go on.
+func (f *Client) DeliverMail(ctx context.Context, id, key string) error {
+	wid := MailWorkflowID(id)
+	_, err := f.c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: wid, TaskQueue: TaskQueue,
+		WorkflowIDReusePolicy:    enums.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
+		WorkflowIDConflictPolicy: enums.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING}, MailWorkflowType, key)
+	if err != nil {
+		return fmt.Errorf("start %s: %w", wid, err)
+	}
+	return nil
+}
+
 // StartTierEvaluation starts the tier evaluation workflow of in.EvaluationID.
 func (f *Client) StartTierEvaluation(ctx context.Context, in TierEvaluationInput) error {
 	id := TierEvaluationWorkflowID(in.EvaluationID)

@@ -19,6 +19,7 @@ const (
 	CaseWorkflowType           = "CaseWorkflow"
 	EvaluationWorkflowType     = "EvaluationWorkflow"
 	TierEvaluationWorkflowType = "TierEvaluationWorkflow"
+	MailWorkflowType           = "MailWorkflow"
 )
 
 // Names of the case workflow's signals, updates and query.

@@ -194,6 +194,10 @@ type ShardInput struct {
 	EvaluationID string
 	Shard        Shard
 	AsOf         time.Time
+	// QueueNews: the shard queues what its cases are to be told, and the
+	// evaluation tells them once every shard's facts are stored (TellCases).
+	// Evaluations recorded before leave it false: each shard tells its own.
+	QueueNews bool `json:",omitempty"`
 }
 
 // ShardResult is what a shard found.

@@ -16,6 +16,7 @@ import (
 	"sync"
 	"time"
 
+	"go.temporal.io/api/operatorservice/v1"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/server/common/cluster"
 	"go.temporal.io/server/common/config"
@@ -33,6 +34,8 @@ import (
 	uiserver "github.com/temporalio/ui-server/v2/server"
 	uiconfig "github.com/temporalio/ui-server/v2/server/config"
 	uioptions "github.com/temporalio/ui-server/v2/server/server_options"
+
+	"github.com/accounthealth/accounthealth/workflows/flow"
 )
 
 const (
@@ -172,6 +175,10 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 		logGate:      logger.gate,
 	}
 	if err := waitFrontend(ctx, frontendAddr, o.Namespace); err != nil {
+		_ = s.Stop()
+		return nil, fmt.Errorf("devtemporal: %w", err)
+	}
+	if err := registerSearchAttributes(ctx, frontendAddr, o.Namespace); err != nil {
 		_ = s.Stop()
 		return nil, fmt.Errorf("devtemporal: %w", err)
 	}
@@ -320,6 +327,20 @@ func waitFrontend(ctx context.Context, addr, namespace string) error {
 		case <-time.After(readyPollPeriod):
 		}
 	}
+}
+
+// registerSearchAttributes adds the search attributes the case workflows set
+// (a real cluster gets them from `accounthealth temporal-setup`).
+func registerSearchAttributes(ctx context.Context, addr, namespace string) error {
+	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		return fmt.Errorf("dial frontend: %w", err)
+	}
+	defer func() { _ = conn.Close() }()
+	ctx, cancel := context.WithTimeout(ctx, readyTimeout)
+	defer cancel()
+	_, err = flow.EnsureSearchAttributes(ctx, operatorservice.NewOperatorServiceClient(conn), namespace)
+	return err
 }
 
 func (s *Server) startUI(ctx context.Context, frontendAddr, namespace string, port int) error {
