@@ -66,6 +66,7 @@ func (s *Server) registerWeb(e *echo.Echo) {
 	web.GET("/cases/:id", s.casePage, s.signedIn, both)
 	web.POST("/cases/:id/appeal", s.casePlan, s.signedIn, seller)
 	web.POST("/cases/:id/messages", s.caseMessage, s.signedIn, both)
+	web.GET("/attachments/:id", s.downloadAttachment, s.signedIn, both)
 	web.POST("/programs/:program/accept", s.programAnswer, s.signedIn, seller)
 	web.POST("/programs/:program/decline", s.programAnswer, s.signedIn, seller)
 	web.GET("/review", s.queuePage, s.signedIn, reviewer)
