@@ -135,9 +135,12 @@ func chaosPolicy(t *testing.T) string {
 }
 
 // maxHits is how often a point is reached in one lifecycle, at least: the
-// highest N worth arming it for.
+// highest N worth arming it for. A point left out is never armed here:
+// evaluate.after-observe is reached only by evaluations begun before news was
+// queued (workflow version "queued-news"), webhook.after-send only with a
+// webhook registered (TestWebhookDeliveriesSurviveAKilledWorker kills there).
 var maxHits = map[string]int{
-	killpoint.EventsAfterCommit: 1, killpoint.EvaluateAfterStore: 1, killpoint.EvaluateAfterTell: 1, killpoint.EvaluateAfterObserve: 1,
+	killpoint.EventsAfterCommit: 1, killpoint.EvaluateAfterStore: 1, killpoint.EvaluateAfterTell: 1,
 	killpoint.RecordBeforeCommit: 3, killpoint.RecordAfterCommit: 3,
 	killpoint.DeliverBeforeSend: 3, killpoint.DeliverAfterSend: 3, killpoint.DeliverAfterMark: 3,
 	killpoint.AppealBeforeUpdate: 2, killpoint.AppealAfterUpdate: 2, killpoint.DecisionBeforeUpdate: 2, killpoint.DecisionAfterUpdate: 2,
