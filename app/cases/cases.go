@@ -57,6 +57,7 @@ type Service struct {
 	Attachments AttachmentStore
 	Flow        Flow
 	Mailer      Mailer
+	Deliveries  app.Deliveries    // retries a message's mail the relay did not take at once
 	PublicURL   string            // the base of links in mail
 	Policy      health.CasePolicy // the rules a policy case opens under
 }

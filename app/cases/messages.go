@@ -9,10 +9,10 @@ import (
 
 	"github.com/google/uuid"
 
-	amail "github.com/accounthealth/accounthealth/activities/mail"
 	"github.com/accounthealth/accounthealth/app"
 	"github.com/accounthealth/accounthealth/health"
 	"github.com/accounthealth/accounthealth/store"
+	"github.com/accounthealth/accounthealth/telemetry"
 	"github.com/accounthealth/accounthealth/templates"
 )
 
@@ -22,14 +22,11 @@ type MessageStore interface {
 	CaseMessages(ctx context.Context, caseID string) ([]store.CaseMessage, error)
 	CaseClaimant(ctx context.Context, caseID string) (*store.Reviewer, error)
 	ReviewerEmails(ctx context.Context) ([]string, error)
-	MarkMailSent(ctx context.Context, key string) error
-	MarkMailFailed(ctx context.Context, key string, cause error) error
+	app.CourierStore
 }
 
 // Mailer sends one message.
-type Mailer interface {
-	Send(ctx context.Context, m amail.Message) error
-}
+type Mailer = app.Mailer
 
 // MessageMax bounds a message's body, in characters.
 const MessageMax = 20000
@@ -104,15 +101,9 @@ func (s *Service) PostMessage(ctx context.Context, p app.Principal, caseID strin
 	if err := s.Messages.CreateCaseMessage(ctx, msg, mail); err != nil {
 		return msg, err
 	}
-	// Sent at once; a failure stays on the outbox row with its error.
+	// Sent at once, as a person waits for it; retried like any mail when that fails.
 	for _, o := range mail {
-		err := s.Mailer.Send(ctx, amail.Message{Key: o.Key, To: to, Subject: o.Subject, Text: o.TextBody, HTML: o.HTMLBody,
-			Headers: map[string]string{"X-Accounthealth-Key": o.Key}})
-		if err != nil {
-			_ = s.Messages.MarkMailFailed(context.WithoutCancel(ctx), o.Key, err)
-			continue
-		}
-		_ = s.Messages.MarkMailSent(context.WithoutCancel(ctx), o.Key)
+		app.Courier{Store: s.Messages, Mailer: s.Mailer, Deliveries: s.Deliveries, Log: telemetry.Logger(ctx, nil)}.Send(ctx, o, to)
 	}
 	return msg, nil
 }

@@ -14,7 +14,6 @@ import (
 	"strings"
 	"time"
 
-	amail "github.com/accounthealth/accounthealth/activities/mail"
 	"github.com/accounthealth/accounthealth/app"
 	"github.com/accounthealth/accounthealth/store"
 	"github.com/accounthealth/accounthealth/telemetry"
@@ -47,14 +46,10 @@ type Store interface {
 }
 
 // Deliveries retries a queued mail until it is delivered or given up on (flow.Client).
-type Deliveries interface {
-	DeliverMail(ctx context.Context, id, key string) error
-}
+type Deliveries = app.Deliveries
 
 // Mailer sends a message.
-type Mailer interface {
-	Send(ctx context.Context, m amail.Message) error
-}
+type Mailer = app.Mailer
 
 // Service runs the use cases.
 type Service struct {
@@ -130,9 +125,9 @@ func (s *Service) sendLinks(ctx context.Context, email string) {
 	}
 }
 
-// deliver queues a link in the outbox and sends it at once; a link the relay
-// does not take goes to the outbox's retries like every other mail, and ends
-// failed there, for a reviewer to see, rather than lost.
+// deliver queues a link in the outbox and hands it to the courier: sent at
+// once, retried like every other mail when the relay does not take it, and
+// failed in the outbox, for a reviewer to see, rather than lost.
 func (s *Service) deliver(ctx context.Context, log *slog.Logger, m store.OutboxMail, to string) {
 	rcpts, _ := json.Marshal([]string{to})
 	m.Recipients = string(rcpts)
@@ -140,25 +135,7 @@ func (s *Service) deliver(ctx context.Context, log *slog.Logger, m store.OutboxM
 		log.Error("queue sign-in mail", "err", err)
 		return
 	}
-	err := s.Mailer.Send(ctx, amail.Message{Key: m.Key, To: []string{to}, Subject: m.Subject, Text: m.TextBody, HTML: m.HTMLBody,
-		Headers: map[string]string{"X-Accounthealth-Key": m.Key}})
-	if err == nil {
-		if err := s.Store.MarkMailSent(context.WithoutCancel(ctx), m.Key); err != nil {
-			log.Error("sign-in mail sent but not marked sent", "key", m.Key, "err", err)
-		}
-		return
-	}
-	log.Warn("send sign-in mail; it will be retried", "key", m.Key, "err", err)
-	_ = s.Store.MarkMailFailed(ctx, m.Key, err)
-	if s.Deliveries == nil {
-		err = errors.New("no retries configured")
-	} else {
-		err = s.Deliveries.DeliverMail(ctx, store.MailID(m.Key), m.Key)
-	}
-	if err != nil {
-		log.Error("sign-in mail not retried; it is failed in the outbox", "key", m.Key, "err", err)
-		_, _ = s.Store.MarkMailUndeliverable(context.WithoutCancel(ctx), m.Key, err)
-	}
+	app.Courier{Store: s.Store, Mailer: s.Mailer, Deliveries: s.Deliveries, Log: log}.Send(ctx, m, []string{to})
 }
 
 // ErrLinkSpent is a link that is unknown, used or expired.
