@@ -27,6 +27,7 @@ import (
 type devSystem struct {
 	base     string
 	temporal string
+	url      string // its PostgreSQL database
 	pg       *pgx.Conn
 	cmd      *exec.Cmd
 	logs     bytes.Buffer
@@ -83,6 +84,7 @@ func startDev(ctx context.Context, pgAdmin string) (*devSystem, error) {
 		return d, err
 	}
 	d.closers = append(d.closers, drop)
+	d.url = u
 	httpPort, err := freeAddr(false)
 	if err != nil {
 		return d, err
@@ -94,7 +96,8 @@ func startDev(ctx context.Context, pgAdmin string) (*devSystem, error) {
 	d.base, d.temporal = fmt.Sprintf("http://127.0.0.1:%d", httpPort), fmt.Sprintf("127.0.0.1:%d", tPort)
 	d.cmd = exec.Command(bin, "dev")
 	d.cmd.Env = append(os.Environ(), "AH_DATABASE_URL="+u, "AH_DATA_DIR="+filepath.Join(dir, "data"), "AH_HTTP_ADDR="+fmt.Sprintf("127.0.0.1:%d", httpPort),
-		"AH_TEMPORAL_DEV_PORT="+fmt.Sprint(tPort), "AH_ADMIN_KEY="+adminKey, "AH_POLICY_FILE="+policy)
+		"AH_TEMPORAL_DEV_PORT="+fmt.Sprint(tPort), "AH_ADMIN_KEY="+adminKey, "AH_POLICY_FILE="+policy,
+		"AH_IN_FLIGHT_PER_CLIENT=1000") // the benchmark's 64 clients share one address
 	d.cmd.Stdout, d.cmd.Stderr = io.Discard, &d.logs
 	if err := d.cmd.Start(); err != nil {
 		return d, err

@@ -157,31 +157,35 @@ func (e *env) load(ctx context.Context, d dataset) error {
 }
 
 func (e *env) loadOrders(ctx context.Context, orders []order) error {
+	src := pgx.CopyFromSlice(len(orders), func(i int) ([]any, error) { return orderRow(orders[i]), nil })
+	if _, err := e.pg.CopyFrom(ctx, pgx.Identifier{"orders"}, orderColumns, src); err != nil {
+		return fmt.Errorf("copy orders: %w", err)
+	}
+	_, err := e.pg.Exec(ctx, "ANALYZE orders")
+	return err
+}
+
+// orderColumns are the columns orderRow fills, in its order.
+var orderColumns = []string{"order_id", "seller_id", "placed_at", "ship_by", "deliver_by",
+	"shipped_at", "tracking_number", "first_scan_at", "delivered_at", "feedback_rating", "feedback_at", "chargeback_at"}
+
+// orderRow is an order as the row the ingest would have made of its events.
+func orderRow(o order) []any {
 	ms := func(t *time.Time) any {
 		if t == nil {
 			return nil
 		}
 		return t.UnixMilli()
 	}
-	src := pgx.CopyFromSlice(len(orders), func(i int) ([]any, error) {
-		o := orders[i]
-		var fb, fa, cb any
-		if o.Feedback > 0 {
-			fb, fa = o.Feedback, o.Placed.Add(48*time.Hour).UnixMilli()
-		}
-		if o.Chargeback {
-			cb = o.Placed.Add(72 * time.Hour).UnixMilli()
-		}
-		return []any{o.ID, o.Seller, o.Placed.UnixMilli(), o.ShipBy.UnixMilli(), o.DeliverBy.UnixMilli(), ms(o.Shipped), o.Tracking,
-			ms(o.Scanned), ms(o.Deliv), fb, fa, cb}, nil
-	})
-	_, err := e.pg.CopyFrom(ctx, pgx.Identifier{"orders"}, []string{"order_id", "seller_id", "placed_at", "ship_by", "deliver_by",
-		"shipped_at", "tracking_number", "first_scan_at", "delivered_at", "feedback_rating", "feedback_at", "chargeback_at"}, src)
-	if err != nil {
-		return fmt.Errorf("copy orders: %w", err)
+	var fb, fa, cb any
+	if o.Feedback > 0 {
+		fb, fa = o.Feedback, o.Placed.Add(48*time.Hour).UnixMilli()
 	}
-	_, err = e.pg.Exec(ctx, "ANALYZE orders")
-	return err
+	if o.Chargeback {
+		cb = o.Placed.Add(72 * time.Hour).UnixMilli()
+	}
+	return []any{o.ID, o.Seller, o.Placed.UnixMilli(), o.ShipBy.UnixMilli(), o.DeliverBy.UnixMilli(), ms(o.Shipped), o.Tracking,
+		ms(o.Scanned), ms(o.Deliv), fb, fa, cb}
 }
 
 // quietSDK drops the SDK's logs: a benchmark prints only its figures.

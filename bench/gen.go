@@ -34,35 +34,42 @@ func generate(seed uint64, sellers, orders int, breachFraction float64, now time
 	r := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
 	d := dataset{Sellers: make([]string, sellers), Orders: make([]order, 0, orders)}
 	d.Breaches = int(float64(sellers) * breachFraction)
-	perSeller := orders / sellers
 	for s := range sellers {
-		d.Sellers[s] = fmt.Sprintf("s%07d", s)
-		every := 500
-		if s < d.Breaches {
-			every = 10
-		}
-		for o := range perSeller {
-			placed := now.Add(-time.Duration(r.Int64N(int64(58*24*time.Hour))) - 2*24*time.Hour).Truncate(time.Second)
-			shipped := placed.Add(time.Duration(r.IntN(20)) * time.Hour)
-			scanned := shipped.Add(3 * time.Hour)
-			delivered := scanned.Add(time.Duration(24+r.IntN(48)) * time.Hour)
-			or := order{ID: fmt.Sprintf("%s-%06d", d.Sellers[s], o), Seller: d.Sellers[s], Placed: placed,
-				ShipBy: placed.Add(24 * time.Hour), DeliverBy: placed.Add(5 * 24 * time.Hour),
-				Shipped: &shipped, Scanned: &scanned, Tracking: "T" + fmt.Sprint(o)}
-			if delivered.Before(now) {
-				or.Deliv = &delivered
-			}
-			if o%every == every-1 {
-				if (o/every)%2 == 0 {
-					or.Feedback = 1
-				} else {
-					or.Chargeback = true
-				}
-			}
-			d.Orders = append(d.Orders, or)
-		}
+		d.Sellers[s] = sellerID(s)
+		sellerOrders(r, d.Sellers[s], orders/sellers, s < d.Breaches, now, func(o order) { d.Orders = append(d.Orders, o) })
 	}
 	return d
+}
+
+func sellerID(i int) string { return fmt.Sprintf("s%07d", i) }
+
+// sellerOrders makes one seller's orders over the last 60 days and hands each to
+// emit: every 10th defective for a seller made to breach, every 500th otherwise.
+func sellerOrders(r *rand.Rand, seller string, n int, breach bool, now time.Time, emit func(order)) {
+	every := 500
+	if breach {
+		every = 10
+	}
+	for o := range n {
+		placed := now.Add(-time.Duration(r.Int64N(int64(58*24*time.Hour))) - 2*24*time.Hour).Truncate(time.Second)
+		shipped := placed.Add(time.Duration(r.IntN(20)) * time.Hour)
+		scanned := shipped.Add(3 * time.Hour)
+		delivered := scanned.Add(time.Duration(24+r.IntN(48)) * time.Hour)
+		or := order{ID: fmt.Sprintf("%s-%06d", seller, o), Seller: seller, Placed: placed,
+			ShipBy: placed.Add(24 * time.Hour), DeliverBy: placed.Add(5 * 24 * time.Hour),
+			Shipped: &shipped, Scanned: &scanned, Tracking: "T" + fmt.Sprint(o)}
+		if delivered.Before(now) {
+			or.Deliv = &delivered
+		}
+		if o%every == every-1 {
+			if (o/every)%2 == 0 {
+				or.Feedback = 1
+			} else {
+				or.Chargeback = true
+			}
+		}
+		emit(or)
+	}
 }
 
 func ts(t time.Time) string { return t.UTC().Format(time.RFC3339) }

@@ -4,6 +4,7 @@
 // a bare handler. It prints each figure, its baseline and their ratio.
 //
 //	go run ./bench -size smoke|quick|full
+//	go run ./bench -size marketplace   (1,000,000 sellers, 100,000,000 orders: hours, not for CI)
 package main
 
 import (
@@ -25,14 +26,37 @@ import (
 )
 
 func main() {
-	sizeName := flag.String("size", "smoke", "smoke (a minute or two), quick (10,000 sellers, 1M orders) or full (100,000 sellers, 10M orders)")
+	sizeName := flag.String("size", "smoke", "smoke (a minute or two), quick (10,000 sellers, 1M orders), full (100,000 sellers, 10M orders) or marketplace (1M sellers, 100M orders, on the real binary)")
 	only := flag.String("only", "ingest,evaluation,cases,tiers,api,storm,webhooks,growth", "which benchmarks to run, comma-separated (cases-dev, not run unless named, builds the binary and sweeps through `accounthealth dev`)")
 	out := flag.String("out", "bench/out", "folder for the JSON results")
 	stormSellers := flag.Int("storm-sellers", 0, "sellers in breach in the storm and webhooks benchmarks (0: the size's)")
+	mp := marketplace{Sellers: 1_000_000, Orders: 100_000_000}
+	flag.IntVar(&mp.Sellers, "marketplace-sellers", mp.Sellers, "sellers of -size marketplace (fewer for a rehearsal)")
+	flag.IntVar(&mp.Orders, "marketplace-orders", mp.Orders, "orders of -size marketplace")
+	flag.DurationVar(&mp.TellLimit, "tell-limit", 45*time.Minute, "-size marketplace: how long to wait for every case to be told before comparing rates")
+	flag.IntVar(&mp.BareSample, "bare-sample", 5_000, "-size marketplace: empty workflows that measure the bare rate")
+	flag.DurationVar(&mp.LoadFor, "load-for", 20*time.Second, "-size marketplace: each slice of the health load")
 	flag.Parse()
+	if *sizeName == "marketplace" {
+		if mp.Sellers < 20 || mp.Orders < mp.Sellers {
+			fmt.Fprintln(os.Stderr, "bench: -marketplace-sellers must be at least 20 and -marketplace-orders at least as many")
+			os.Exit(2)
+		}
+		step := func(format string, args ...any) {
+			fmt.Fprintf(os.Stderr, "%s  "+format+"\n", append([]any{time.Now().Format("15:04:05")}, args...)...)
+		}
+		results, err := benchMarketplace(context.Background(), storetest.PostgresAdminURL(), mp, step)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			os.Exit(1)
+		}
+		printTable(os.Stdout, size{Name: fmt.Sprintf("marketplace (%d sellers, %d orders)", mp.Sellers, mp.Orders)}, results, nil)
+		save(*out, "marketplace", results)
+		return
+	}
 	s, ok := sizes[*sizeName]
 	if !ok {
-		fmt.Fprintf(os.Stderr, "bench: -size %q: want smoke, quick or full\n", *sizeName)
+		fmt.Fprintf(os.Stderr, "bench: -size %q: want smoke, quick, full or marketplace\n", *sizeName)
 		os.Exit(2)
 	}
 	if *stormSellers > 0 { // a loaded machine may not finish 10,000 within the storm's 30 minutes
@@ -43,9 +67,14 @@ func main() {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
-	if err := os.MkdirAll(*out, 0o755); err == nil {
+	save(*out, s.Name, results)
+}
+
+// save keeps the results as JSON in dir, as name.json.
+func save(dir, name string, results []result) {
+	if err := os.MkdirAll(dir, 0o755); err == nil {
 		b, _ := json.MarshalIndent(results, "", "  ")
-		_ = os.WriteFile(filepath.Join(*out, s.Name+".json"), b, 0o644)
+		_ = os.WriteFile(filepath.Join(dir, name+".json"), b, 0o644)
 	}
 }
 

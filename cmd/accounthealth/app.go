@@ -237,6 +237,7 @@ func (a *app) apiServer(st *store.Store, c client.Client, smtpURL string, mailbo
 		Store: st, Workflows: flow.NewClient(c), Policy: a.cfg.Policy,
 		AdminKeyHash: api.HashKey(a.cfg.AdminKey), Mailbox: mailbox, Mailer: sender, PublicURL: a.cfg.PublicURL, Logger: a.log,
 		TrustedProxies: a.cfg.TrustedProxies, SMTPProbe: sender.Probe, Metrics: a.metrics, WebhookReach: a.cfg.WebhookReach,
+		InFlightPerClient: a.cfg.InFlightPerClient,
 	}), nil
 }
 

@@ -19,6 +19,7 @@ import (
 
 	amail "github.com/accounthealth/accounthealth/activities/mail"
 	"github.com/accounthealth/accounthealth/activities/webhook"
+	"github.com/accounthealth/accounthealth/api"
 	"github.com/accounthealth/accounthealth/health"
 )
 
@@ -50,6 +51,10 @@ type config struct {
 	LogLevel          slog.Level
 	LogFormat         string // "text" (the default) or "json"
 	WebhookReach      webhook.Reach
+	// InFlightPerClient is how many requests one client address may have in
+	// flight at once (more get 429): a marketplace whose services reach the API
+	// from a few addresses raises it.
+	InFlightPerClient int
 }
 
 // knownVariables are every AH_* variable the program or its tests read; any
@@ -59,7 +64,7 @@ var knownVariables = []string{
 	"AH_SMTP_URL", "AH_MAIL_FROM",
 	"AH_TEMPORAL_ADDRESS", "AH_TEMPORAL_NAMESPACE", "AH_TEMPORAL_DEV_PORT",
 	"AH_TEMPORAL_TLS_CERT", "AH_TEMPORAL_TLS_KEY", "AH_TEMPORAL_TLS_CA", "AH_TEMPORAL_TLS_SERVER_NAME", "AH_TEMPORAL_API_KEY",
-	"AH_WORKER_STOP_TIMEOUT", "AH_WORKER_ADDR", "AH_TRUSTED_PROXIES",
+	"AH_WORKER_STOP_TIMEOUT", "AH_WORKER_ADDR", "AH_TRUSTED_PROXIES", "AH_IN_FLIGHT_PER_CLIENT",
 	"AH_LOG_LEVEL", "AH_LOG_FORMAT", "AH_WEBHOOK_ALLOW_PRIVATE",
 	// crash tests and test runs
 	"AH_KILLPOINTS", "AH_TEST_POSTGRES_URL", "AH_RECORD_HISTORIES", "AH_CHAOS_SEED", "AH_CHAOS_RUNS", "AH_CHAOS_DB",
@@ -152,6 +157,9 @@ func loadConfig(mode string, getenv func(string) string) (config, error) {
 	var err error
 	if c.TrustedProxies, err = parseNetworks(getenv("AH_TRUSTED_PROXIES")); err != nil {
 		return c, &configError{"AH_TRUSTED_PROXIES", err.Error()}
+	}
+	if c.InFlightPerClient, err = strconv.Atoi(get("AH_IN_FLIGHT_PER_CLIENT", strconv.Itoa(api.DefaultInFlightPerClient))); err != nil || c.InFlightPerClient < 1 {
+		return c, &configError{"AH_IN_FLIGHT_PER_CLIENT", fmt.Sprintf("%q must be a whole number of requests, at least 1", getenv("AH_IN_FLIGHT_PER_CLIENT"))}
 	}
 	if c.TemporalDevPort, err = strconv.Atoi(get("AH_TEMPORAL_DEV_PORT", "7233")); err != nil || c.TemporalDevPort < 1 || c.TemporalDevPort > 64535 {
 		return c, &configError{"AH_TEMPORAL_DEV_PORT", fmt.Sprintf("%q must be a port from 1 to 64535 (its Web UI takes the port + 1000)", getenv("AH_TEMPORAL_DEV_PORT"))}

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/accounthealth/accounthealth/api"
 )
 
 // writeCert writes a self-signed certificate and its key as PEM files.
@@ -76,6 +78,13 @@ func TestTemporalConnectionSettings(t *testing.T) {
 		if c.WorkerStopTimeout != 30*time.Second {
 			t.Errorf("worker stop timeout %v, want 30s", c.WorkerStopTimeout)
 		}
+		if c.InFlightPerClient != api.DefaultInFlightPerClient {
+			t.Errorf("requests in flight per client %d, want the API's default %d", c.InFlightPerClient, api.DefaultInFlightPerClient)
+		}
+		raised, err := loadConfig("worker", workerEnv(map[string]string{"AH_IN_FLIGHT_PER_CLIENT": "500"}))
+		if err != nil || raised.InFlightPerClient != 500 {
+			t.Errorf("AH_IN_FLIGHT_PER_CLIENT=500: %d, %v", raised.InFlightPerClient, err)
+		}
 	})
 	t.Run("mutual TLS with a private CA", func(t *testing.T) {
 		c, err := loadConfig("worker", workerEnv(map[string]string{"AH_TEMPORAL_TLS_CERT": cert, "AH_TEMPORAL_TLS_KEY": key,
@@ -120,6 +129,8 @@ func TestTemporalConnectionSettings(t *testing.T) {
 		{"unreadable CA", map[string]string{"AH_TEMPORAL_TLS_CA": missing}, "AH_TEMPORAL_TLS_CA", missing},
 		{"CA not PEM", map[string]string{"AH_TEMPORAL_TLS_CA": notPEM}, "AH_TEMPORAL_TLS_CA", "no PEM certificate"},
 		{"bad stop timeout", map[string]string{"AH_WORKER_STOP_TIMEOUT": "soon"}, "AH_WORKER_STOP_TIMEOUT", "duration"},
+		{"no requests in flight", map[string]string{"AH_IN_FLIGHT_PER_CLIENT": "0"}, "AH_IN_FLIGHT_PER_CLIENT", "at least 1"},
+		{"requests in flight not a number", map[string]string{"AH_IN_FLIGHT_PER_CLIENT": "many"}, "AH_IN_FLIGHT_PER_CLIENT", "whole number"},
 		{"TLS for the embedded server", map[string]string{"AH_TEMPORAL_ADDRESS": "", "AH_TEMPORAL_API_KEY": "k"}, "AH_TEMPORAL_API_KEY", "embedded"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -70,7 +70,18 @@ func (a *app) dev(ctx context.Context) error {
 	if _, err := a.startWorker(c, st, smtpURL); err != nil {
 		return err
 	}
-	srv, err := a.apiServer(st, c, smtpURL, mailbox)
+	// On PostgreSQL the API gets a pool of its own, as it has when serve and
+	// worker run apart: 64 clients reading health pages held all 20 connections
+	// and queued the sweep's queries behind them (a sweep took 30 times longer).
+	// SQLite keeps one store: it allows one writer.
+	apiStore := st
+	if st.Dialect() == store.Postgres {
+		if apiStore, err = store.Open(ctx, dbURL); err != nil {
+			return err
+		}
+		a.onClose(func() { _ = apiStore.Close() })
+	}
+	srv, err := a.apiServer(apiStore, c, smtpURL, mailbox)
 	if err != nil {
 		return err
 	}
