@@ -3,8 +3,12 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/accounthealth/accounthealth/store/storetest"
 )
 
 // TestSmoke runs every benchmark at the smoke size so the harness keeps working.
@@ -34,4 +38,28 @@ func TestSmoke(t *testing.T) {
 		t.Errorf("the report lacks its table:\n%s", out.String())
 	}
 	t.Log("\n" + out.String())
+}
+
+// TestMarketplaceSmoke runs -size marketplace on a few sellers, so its harness
+// (the real binary, streamed COPY, both sweeps, the tiers, the bare workflows)
+// keeps working. Like TestSmoke it asserts no timing.
+func TestMarketplaceSmoke(t *testing.T) {
+	var progress bytes.Buffer
+	step := func(format string, args ...any) { fmt.Fprintf(&progress, format+"\n", args...) }
+	m := marketplace{Sellers: 200, Orders: 20_000, TellLimit: 5 * time.Minute, BareSample: 10, LoadFor: time.Second}
+	results, err := benchMarketplace(context.Background(), storetest.PostgresAdminURL(), m, step)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, progress.String())
+	}
+	if len(results) != 9 {
+		t.Fatalf("%d results, want 9: %+v", len(results), results)
+	}
+	for _, r := range results {
+		if r.Ours <= 0 || r.Baseline <= 0 {
+			t.Errorf("%s measured nothing: %+v", r.Measure, r)
+		}
+	}
+	if !strings.Contains(results[3].Measure, "every case told, 10 breaches") {
+		t.Errorf("sweep 1 told %q, want all 10 breaches told within the limit\n%s", results[3].Measure, progress.String())
+	}
 }

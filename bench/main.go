@@ -27,7 +27,7 @@ import (
 
 func main() {
 	sizeName := flag.String("size", "smoke", "smoke (a minute or two), quick (10,000 sellers, 1M orders), full (100,000 sellers, 10M orders) or marketplace (1M sellers, 100M orders, on the real binary)")
-	only := flag.String("only", "ingest,evaluation,cases,tiers,api,storm,webhooks,growth", "which benchmarks to run, comma-separated (cases-dev, not run unless named, builds the binary and sweeps through `accounthealth dev`)")
+	only := flag.String("only", "ingest,evaluation,cases,cases-dev,tiers,api,storm,webhooks,growth", "which benchmarks to run, comma-separated (cases-dev builds the binary and sweeps through `accounthealth dev`)")
 	out := flag.String("out", "bench/out", "folder for the JSON results")
 	stormSellers := flag.Int("storm-sellers", 0, "sellers in breach in the storm and webhooks benchmarks (0: the size's)")
 	mp := marketplace{Sellers: 1_000_000, Orders: 100_000_000}
