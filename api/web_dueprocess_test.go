@@ -454,6 +454,13 @@ func TestPlanFilePages(t *testing.T) {
 	}
 	has(t, "the too large file", page, `id="file-error"`, "10 MiB")
 	nothing("a file over 10 MiB")
+	// A multipart form's text is checked like any form's: a control character is named, CRLF is stored as LF.
+	nul := url.Values{"root_cause": {"A supplier\x00 sent us counterfeit stock."}, "corrective_actions": plan["corrective_actions"], "preventive_measures": plan["preventive_measures"]}
+	resp, page = w.sam.postFile("/cases/C-POL/appeal", nul, "invoice.png", png, true)
+	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(page, "root_cause") {
+		t.Errorf("a multipart form with a NUL: %d\n%s", resp.StatusCode, page)
+	}
+	nothing("a multipart form with a NUL")
 	short := url.Values{"root_cause": {"short"}, "corrective_actions": plan["corrective_actions"], "preventive_measures": plan["preventive_measures"]}
 	resp, page = w.sam.postFile("/cases/C-POL/appeal", short, "invoice.png", png, true)
 	if resp.StatusCode != http.StatusBadRequest {
@@ -462,7 +469,9 @@ func TestPlanFilePages(t *testing.T) {
 	has(t, "the short plan", page, `id="root_cause-error"`)
 	nothing("a short plan with a good file")
 
-	resp, _ = w.sam.postFile("/cases/C-POL/appeal", plan, "invoice.png", png, true)
+	crlf := url.Values{"root_cause": {"A supplier sent us counterfeit stock in March\r\nwithout our knowing."},
+		"corrective_actions": plan["corrective_actions"], "preventive_measures": plan["preventive_measures"]}
+	resp, _ = w.sam.postFile("/cases/C-POL/appeal", crlf, "invoice.png", png, true)
 	if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(resp.Header.Get("Location"), "/cases/C-POL?submitted=A-") {
 		t.Fatalf("the plan with its file: %d to %q", resp.StatusCode, resp.Header.Get("Location"))
 	}
@@ -473,7 +482,10 @@ func TestPlanFilePages(t *testing.T) {
 	fid := files[0].ID
 	linked, err := w.st.AppealAttachments(context.Background(), "C-POL")
 	if err != nil || len(w.flows.appeals) != 1 || strings.Join(linked[w.flows.appeals[0].AppealID], ",") != fid {
-		t.Errorf("the appeal's files: %v %v (appeals %+v)", linked, err, w.flows.appeals)
+		t.Fatalf("the appeal's files: %v %v (appeals %+v)", linked, err, w.flows.appeals)
+	}
+	if got := w.flows.appeals[0].RootCause; got != "A supplier sent us counterfeit stock in March\nwithout our knowing." {
+		t.Errorf("the root cause sent: %q, want its CRLF as LF", got)
 	}
 
 	// The file list, on both sides, and the download.
