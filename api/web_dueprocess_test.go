@@ -337,8 +337,14 @@ func TestDisputePages(t *testing.T) {
 	if d, _ := w.st.Dispute(context.Background(), id); d.Status != store.DisputeOpen {
 		t.Errorf("after the refused decision the dispute is %s", d.Status)
 	}
-	if resp, _ = w.rita.post(decision, url.Values{"decision": {"upheld"}, "message": {"It is about the product; it no longer counts."}}, true); resp.StatusCode != http.StatusSeeOther {
+	resp, _ = w.rita.post(decision, url.Values{"decision": {"upheld"}, "message": {"It is about the product; it no longer counts."}}, true)
+	if resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("uphold: %d", resp.StatusCode)
+	}
+	_, page = w.rita.get(resp.Header.Get("Location"))
+	has(t, "the dispute after the decision", page, "the dispute is upheld", "It is about the product; it no longer counts.")
+	if strings.Contains(page, "submit-dispute") {
+		t.Error("the decided dispute still offers the decision form")
 	}
 	if d, _ := w.st.Dispute(context.Background(), id); d.Status != store.DisputeUpheld || d.DecidedBy == nil || *d.DecidedBy != w.reviewerID {
 		t.Errorf("after upholding: %+v", d)

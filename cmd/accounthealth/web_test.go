@@ -435,7 +435,10 @@ func TestDueProcessInARealBrowser(t *testing.T) {
 	}
 	do(t, reviewer, "fill the decision", setValue("#decision", "upheld"), setValue("#message", "The feedback is about the product; it no longer counts."))
 	screenshot(t, reviewer, "reviewer-dispute")
-	do(t, reviewer, "uphold", submit("#submit-dispute"), chromedp.WaitVisible("h1", chromedp.ByQuery))
+	do(t, reviewer, "uphold", submit("#submit-dispute"), chromedp.WaitVisible("#flash", chromedp.ByQuery))
+	if got := text(t, reviewer, "#flash"); !strings.Contains(got, "the dispute is upheld") {
+		t.Errorf("after upholding: %q", got)
+	}
 	call(t, "GET", d.base+"/v1/disputes?status=upheld", rev, nil, &queue)
 	if len(queue.Disputes) != 1 || queue.Disputes[0].ID != disputeID {
 		t.Errorf("upheld disputes after the form: %+v", queue.Disputes)
