@@ -301,10 +301,7 @@ func (s *Server) caseDispute(c echo.Context) error {
 	dj, err := s.disputes.Open(ctx, p, orderID, r)
 	var e *app.Error
 	if errors.As(err, &e) && (e.Kind == app.KindInvalid || e.Kind == app.KindConflict) {
-		if v, err = s.cases.Case(ctx, p, id); err != nil {
-			return err
-		}
-		d := caseData(p, v)
+		d := caseData(p, v) // a refused dispute changed nothing: the case as read
 		d.DisputeOrder = orderID
 		d.Form = map[string]string{"defect": string(r.Defect), "reason": r.Reason, "message": r.Message}
 		if e.Fields != nil {
