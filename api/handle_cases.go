@@ -345,33 +345,52 @@ func (s *Server) reassign(kind string) echo.HandlerFunc {
 
 // uploadAttachment takes a file (multipart field "file") for a case.
 func (s *Server) uploadAttachment(c echo.Context) error {
-	fh, err := c.FormFile("file")
-	var maxErr *http.MaxBytesError
+	file, ok, err := formFile(c)
 	switch {
-	case errors.As(err, &maxErr):
-		return &Error{Status: http.StatusRequestEntityTooLarge, Code: "too_large", Message: cases.ErrTooLarge.Error()}
+	case errors.Is(err, cases.ErrTooLarge):
+		return errTooLargeFile
 	case err != nil:
+		return err
+	case !ok:
 		return invalid("no file", map[string]string{"file": "is required: send the file as the multipart/form-data field \"file\""})
-	case fh.Size > cases.MaxAttachment:
-		return &Error{Status: http.StatusRequestEntityTooLarge, Code: "too_large", Message: cases.ErrTooLarge.Error()}
 	}
-	f, err := fh.Open()
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, cases.MaxAttachment+1))
-	if err != nil {
-		return err
-	}
-	a, err := s.cases.Attach(c.Request().Context(), principal(c), c.Param("id"), fh.Filename, data)
+	a, err := s.cases.Attach(c.Request().Context(), principal(c), c.Param("id"), file.Name, file.Data)
 	if errors.Is(err, cases.ErrTooLarge) {
-		return &Error{Status: http.StatusRequestEntityTooLarge, Code: "too_large", Message: err.Error()}
+		return errTooLargeFile
 	}
 	if err != nil {
 		return err
 	}
 	return c.JSON(http.StatusCreated, map[string]any{"attachment": attachmentJSON(a)})
+}
+
+var errTooLargeFile = &Error{Status: http.StatusRequestEntityTooLarge, Code: "too_large", Message: cases.ErrTooLarge.Error()}
+
+// formFile reads the multipart field "file" of the API's upload and the web's
+// Plan of Action form alike: ok is false when the request has no file (or is no
+// multipart form), and cases.ErrTooLarge a file past the limit, refused before
+// it is read. What the file is, the use case judges.
+func formFile(c echo.Context) (file cases.Upload, ok bool, err error) {
+	fh, err := c.FormFile("file")
+	var maxErr *http.MaxBytesError
+	switch {
+	case errors.As(err, &maxErr):
+		return file, false, cases.ErrTooLarge
+	case err != nil:
+		return file, false, nil
+	case fh.Size > cases.MaxAttachment:
+		return file, false, cases.ErrTooLarge
+	}
+	f, err := fh.Open()
+	if err != nil {
+		return file, false, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, cases.MaxAttachment+1))
+	if err != nil {
+		return file, false, err
+	}
+	return cases.Upload{Name: fh.Filename, Data: data}, true, nil
 }
 
 // downloadAttachment sends a file to those who may see its case, always as a

@@ -135,6 +135,10 @@ func freeTextFields(dst any) map[string]bool {
 	return out
 }
 
+// formMemory is how much of a multipart form is kept in memory rather than in
+// temporary files: more than any form's size limit, so no file is left on disk.
+const formMemory = 32 << 20
+
 // checkInput checks the text a request carries outside a JSON body, before any
 // handler sees it: a path id that is not text cannot exist (404); a query value,
 // the Idempotency-Key header or a form field that is not text is named (400). A
@@ -160,8 +164,16 @@ func checkInput(next echo.HandlerFunc) echo.HandlerFunc {
 			}
 		}
 		r := c.Request()
-		if r.Method == http.MethodPost && strings.HasPrefix(r.Header.Get(echo.HeaderContentType), echo.MIMEApplicationForm) {
-			if err := r.ParseForm(); err != nil {
+		ct := r.Header.Get(echo.HeaderContentType)
+		// A page's form with a file comes as multipart; its text fields are checked
+		// like any form's. The API's upload has no text fields to check.
+		multipartForm := strings.HasPrefix(ct, echo.MIMEMultipartForm) && !isAPI(r.URL.Path)
+		if r.Method == http.MethodPost && (strings.HasPrefix(ct, echo.MIMEApplicationForm) || multipartForm) {
+			parse := r.ParseForm
+			if multipartForm {
+				parse = func() error { return r.ParseMultipartForm(formMemory) }
+			}
+			if err := parse(); err != nil {
 				var maxErr *http.MaxBytesError
 				if errors.As(err, &maxErr) {
 					return &Error{Status: http.StatusRequestEntityTooLarge, Code: "too_large",

@@ -386,6 +386,8 @@ func (s *Server) limitBody(next echo.HandlerFunc) echo.HandlerFunc {
 			limit, timeout = MaxEventsBody, s.eventsBodyTimeout
 		case "/v1/cases/:id/attachments": // a file of 10 MiB and its multipart envelope
 			limit = cases.MaxAttachment + 64<<10
+		case "/cases/:id/appeal": // the Plan of Action form: a file and three texts of POAMax characters
+			limit = cases.MaxAttachment + 256<<10
 		}
 		r := c.Request()
 		if r.ContentLength > limit {

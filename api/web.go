@@ -66,6 +66,8 @@ func (s *Server) registerWeb(e *echo.Echo) {
 	web.GET("/cases/:id", s.casePage, s.signedIn, both)
 	web.POST("/cases/:id/appeal", s.casePlan, s.signedIn, seller)
 	web.POST("/cases/:id/messages", s.caseMessage, s.signedIn, both)
+	web.POST("/cases/:id/disputes", s.caseDispute, s.signedIn, seller)
+	web.GET("/disputes", s.myDisputesPage, s.signedIn, seller)
 	web.GET("/attachments/:id", s.downloadAttachment, s.signedIn, both)
 	web.POST("/programs/:program/accept", s.programAnswer, s.signedIn, seller)
 	web.POST("/programs/:program/decline", s.programAnswer, s.signedIn, seller)

@@ -97,7 +97,11 @@ func (s *Server) disputePage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.page(c, http.StatusOK, "dispute", "Dispute "+d.Dispute.ID, d, "", "")
+	flash := ""
+	if c.QueryParam("decided") != "" && d.Dispute.Status != store.DisputeOpen {
+		flash = "Your decision is recorded: the dispute is " + d.Dispute.Status + " and the seller sees your message."
+	}
+	return s.page(c, http.StatusOK, "dispute", "Dispute "+d.Dispute.ID, d, flash, "")
 }
 
 func (s *Server) disputeDecision(c echo.Context) error {
@@ -123,5 +127,5 @@ func (s *Server) disputeDecision(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.Redirect(http.StatusSeeOther, "/review/disputes/"+id)
+	return c.Redirect(http.StatusSeeOther, "/review/disputes/"+id+"?decided=1")
 }

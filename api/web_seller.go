@@ -11,6 +11,7 @@ import (
 
 	"github.com/accounthealth/accounthealth/app"
 	"github.com/accounthealth/accounthealth/app/cases"
+	"github.com/accounthealth/accounthealth/app/disputes"
 	"github.com/accounthealth/accounthealth/health"
 	"github.com/accounthealth/accounthealth/store"
 	"github.com/accounthealth/accounthealth/templates"
@@ -172,6 +173,18 @@ type casePageData struct {
 	Confirming  bool
 	Form        map[string]string
 	Errors      map[string]string
+	// FileNames names the case's files by id, for the appeals that list them.
+	FileNames map[string]string
+	// Disputes of the orders behind the case; OrderDisputes the same by order.
+	Disputes      []DisputeJSON
+	OrderDisputes map[string][]DisputeJSON
+	// CanDispute: the seller sees a dispute form beside each order behind the
+	// case, offering the defects its metric counts and the usual reasons.
+	CanDispute     bool
+	Defects        []health.Defect
+	DisputeReasons []health.DisputeReason
+	// DisputeOrder is the order whose dispute form failed: Form and Errors are its.
+	DisputeOrder string
 }
 
 func caseData(p Principal, v cases.View) casePageData {
@@ -180,7 +193,7 @@ func caseData(p Principal, v cases.View) casePageData {
 	if len(ev.MessageIDs) > 0 {
 		ids = ev.MessageIDs
 	}
-	return casePageData{
+	d := casePageData{
 		Case: caseJSON(v),
 		Evidence: evidenceView{Value: ev.Value, Numerator: ev.Numerator, Denominator: ev.Denominator, TargetOp: string(ev.Target.Op),
 			TargetValue: ev.Target.Value, WindowDays: ev.WindowDays, WindowStart: ev.WindowStart, WindowEnd: ev.WindowEnd, IDs: ids, Note: ev.Note},
@@ -188,7 +201,22 @@ func caseData(p Principal, v cases.View) casePageData {
 		CanWithdraw: p.Role == store.RoleReviewer && health.CaseState(v.State).Open(),
 		Confirming:  p.Role == store.RoleReviewer && health.CaseState(v.State) == health.PendingConfirmation,
 		Form:        map[string]string{}, Errors: map[string]string{},
+		FileNames: map[string]string{}, OrderDisputes: map[string][]DisputeJSON{},
+		DisputeReasons: health.DisputeReasons,
 	}
+	for _, f := range v.Files {
+		d.FileNames[f.ID] = f.Name
+	}
+	for _, r := range v.Disputes {
+		dj := disputeJSON(r)
+		d.Disputes = append(d.Disputes, dj)
+		d.OrderDisputes[r.OrderID] = append(d.OrderDisputes[r.OrderID], dj)
+	}
+	if v.Metric != nil {
+		d.Defects = health.MetricDefects[health.MetricID(*v.Metric)]
+	}
+	d.CanDispute = p.Role == store.RoleSeller && len(ev.MessageIDs) == 0 && len(ev.OrderIDs) > 0 && len(d.Defects) > 0
+	return d
 }
 
 func (s *Server) casePage(c echo.Context) error {
@@ -203,16 +231,34 @@ func (s *Server) casePage(c echo.Context) error {
 			flash = "Your Plan of Action " + id + " was submitted. A reviewer will answer, with a reason, by the deadline shown; we will email you."
 		}
 	}
+	if id := c.QueryParam("disputed"); id != "" {
+		if dj, err := s.disputes.Get(c.Request().Context(), principal(c), id); err == nil { // only the seller's own dispute
+			flash = "Your dispute " + dj.ID + " of order " + dj.OrderID + " is with a reviewer. You will see the decision here and by email."
+		}
+	}
 	return s.page(c, http.StatusOK, "case", "Case "+v.ID, d, flash, "")
 }
 
-// casePlan takes the Plan of Action form. Problems are shown beside their field
-// with what was typed kept.
+// casePlan takes the Plan of Action form, with a file when one is chosen.
+// Problems are shown beside their field with what was typed kept; with a bad
+// file nothing is stored.
 func (s *Server) casePlan(c echo.Context) error {
 	ctx, p, id := c.Request().Context(), principal(c), c.Param("id")
 	req := appealBody{RootCause: c.FormValue("root_cause"), CorrectiveActions: c.FormValue("corrective_actions"),
 		PreventiveMeasures: c.FormValue("preventive_measures")}
-	ap, err := s.cases.SubmitAppeal(ctx, p, id, "", req.plan())
+	file, hasFile, err := formFile(c)
+	tooLarge := errors.Is(err, cases.ErrTooLarge)
+	var ap store.AppealRow
+	switch {
+	case tooLarge:
+		err = &app.Error{Kind: app.KindInvalid, Message: "the file is too large", Fields: map[string]string{"file": "is too large: " + err.Error()}}
+	case err != nil:
+		return err
+	case hasFile:
+		ap, err = s.cases.SubmitAppealWithFile(ctx, p, id, req.plan(), file)
+	default:
+		ap, err = s.cases.SubmitAppeal(ctx, p, id, "", req.plan())
+	}
 	var e *app.Error
 	if errors.As(err, &e) && (e.Kind == app.KindInvalid || e.Kind == app.KindConflict) {
 		v, verr := s.cases.Case(ctx, p, id)
@@ -225,8 +271,13 @@ func (s *Server) casePlan(c echo.Context) error {
 			d.Errors = e.Fields
 		}
 		msg, status := "Your Plan of Action was not submitted: please complete the fields marked below.", http.StatusBadRequest
-		if e.Kind == app.KindConflict {
+		switch {
+		case e.Kind == app.KindConflict:
 			msg, status = "Your Plan of Action was not submitted: "+e.Message, http.StatusConflict
+		case tooLarge:
+			msg, status = msg+" Choose the file again: a browser does not keep it.", http.StatusRequestEntityTooLarge
+		case hasFile:
+			msg += " Choose the file again: a browser does not keep it."
 		}
 		return s.page(c, status, "case", "Case "+v.ID, d, "", msg)
 	}
@@ -234,6 +285,60 @@ func (s *Server) casePlan(c echo.Context) error {
 		return err
 	}
 	return c.Redirect(http.StatusSeeOther, "/cases/"+id+"?submitted="+url.QueryEscape(ap.ID))
+}
+
+// caseDispute takes the dispute form beside an order of the case page. The use
+// case is the API's; a refusal is shown beside the order's form with what was
+// typed kept.
+func (s *Server) caseDispute(c echo.Context) error {
+	ctx, p, id := c.Request().Context(), principal(c), c.Param("id")
+	v, err := s.cases.Case(ctx, p, id)
+	if err != nil {
+		return err
+	}
+	orderID := c.FormValue("order_id")
+	r := disputes.Request{Defect: health.Defect(c.FormValue("defect")), Reason: c.FormValue("reason"), Message: c.FormValue("message")}
+	dj, err := s.disputes.Open(ctx, p, orderID, r)
+	var e *app.Error
+	if errors.As(err, &e) && (e.Kind == app.KindInvalid || e.Kind == app.KindConflict) {
+		d := caseData(p, v) // a refused dispute changed nothing: the case as read
+		d.DisputeOrder = orderID
+		d.Form = map[string]string{"defect": string(r.Defect), "reason": r.Reason, "message": r.Message}
+		if e.Fields != nil {
+			d.Errors = e.Fields
+		}
+		status := http.StatusBadRequest
+		if e.Kind == app.KindConflict {
+			status = http.StatusConflict
+		}
+		return s.page(c, status, "case", "Case "+v.ID, d, "", "Your dispute of order "+orderID+" was not sent: "+e.Message+".")
+	}
+	if err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, "/cases/"+v.ID+"?disputed="+url.QueryEscape(dj.ID)+"#disputes")
+}
+
+// myDisputesShown is how many of a seller's disputes their page shows.
+const myDisputesShown = 200
+
+type myDisputesData struct {
+	Disputes []DisputeJSON
+	More     bool
+}
+
+// myDisputesPage lists the seller's disputes, oldest first, with their status
+// and the reviewer's answer.
+func (s *Server) myDisputesPage(c echo.Context) error {
+	rows, next, err := s.disputes.List(c.Request().Context(), principal(c), "", store.Page{Limit: myDisputesShown})
+	if err != nil {
+		return err
+	}
+	d := myDisputesData{More: next != nil}
+	for _, r := range rows {
+		d.Disputes = append(d.Disputes, disputeJSON(r))
+	}
+	return s.page(c, http.StatusOK, "my-disputes", "Your disputes", d, "", "")
 }
 
 // programAnswer takes the accept or decline button of an invitation.

@@ -40,6 +40,32 @@ func (d Defect) Bit() int {
 // Valid reports whether d is a known defect.
 func (d Defect) Valid() bool { return d.Bit() != 0 }
 
+// MetricDefects are the defects each metric counts, in the order a form offers
+// them; a metric of messages (response_rate) counts none.
+var MetricDefects = map[MetricID][]Defect{
+	ODR:                  {DefectNegativeFeedback, DefectAToZClaim, DefectChargeback},
+	CancelRate:           {DefectCancellation},
+	LateShipmentRate:     {DefectLateShipment},
+	ValidTrackingRate:    {DefectInvalidTracking},
+	OnTimeDeliveryRate:   {DefectLateDelivery},
+	ReturnRate:           {DefectReturn},
+	RefundRate:           {DefectRefund},
+	NegativeFeedbackRate: {DefectNegativeFeedback},
+}
+
+// DisputeReason is a reason a seller's form offers for a dispute.
+type DisputeReason struct{ Code, Text string }
+
+// DisputeReasons are the reasons the seller's web form offers: the cases the
+// marketplace excuses. The API takes any short reason.
+var DisputeReasons = []DisputeReason{
+	{"outside_seller_control", "A claim or chargeback about something outside my control"},
+	{"product_feedback", "The feedback is about the product, not my service"},
+	{"carrier_delay", "The carrier caused the delay, not me"},
+	{"buyer_error", "The buyer's mistake (wrong item ordered, wrong address given)"},
+	{"other", "Another reason, explained in my message"},
+}
+
 // DisputeWindow is how long after a defect's event the seller may dispute it.
 const DisputeWindow = 90 * 24 * time.Hour
 

@@ -1,6 +1,7 @@
 package health
 
 import (
+	"strings"
 	"testing"
 	"time"
 )
@@ -75,5 +76,33 @@ func TestPendingConfirmationIsAtRiskAndWithdrawnWeighsNothing(t *testing.T) {
 	}
 	if p := Penalties(cs[1:], now.Add(-time.Hour)); p != 0 {
 		t.Errorf("a withdrawn case takes %d points", p)
+	}
+}
+
+// TestMetricDefects: the dispute form offers, for every metric of orders, the
+// defects it counts, and every defect is offered by some metric.
+func TestMetricDefects(t *testing.T) {
+	offered := map[Defect]bool{}
+	for _, m := range Metrics {
+		ds := MetricDefects[m]
+		if (len(ds) == 0) != (m == ResponseRate) {
+			t.Errorf("%s offers %v", m, ds)
+		}
+		for _, d := range ds {
+			offered[d] = true
+		}
+	}
+	for _, d := range Defects {
+		if !offered[d] {
+			t.Errorf("no metric offers %s", d)
+		}
+	}
+}
+
+// TestPendingStatement: a case waiting for confirmation is not told it is closed.
+func TestPendingStatement(t *testing.T) {
+	s := StatementOf(Case{ID: "C-1", Kind: MetricBreach, Metric: ODR, State: PendingConfirmation}, Target{Op: "<", Value: 0.01}, 60)
+	if !strings.Contains(s.HowToAppeal, "Nothing is enforced yet") {
+		t.Errorf("pending confirmation: %q", s.HowToAppeal)
 	}
 }

@@ -40,6 +40,8 @@ func StatementOf(c Case, target Target, windowDays int) Statement {
 		}
 	case UnderReview:
 		s.HowToAppeal = "Your Plan of Action is under review; the deadline is the review's."
+	case PendingConfirmation:
+		s.HowToAppeal = "Nothing is enforced yet: a reviewer checks the case before any suspension and you will be told the decision. Write to them below, or dispute an order that should not count."
 	default:
 		s.HowToAppeal = "The case is closed."
 	}

@@ -2,6 +2,7 @@ package cases
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"path/filepath"
@@ -11,6 +12,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/accounthealth/accounthealth/app"
+	"github.com/accounthealth/accounthealth/health"
 	"github.com/accounthealth/accounthealth/store"
 )
 
@@ -40,6 +42,16 @@ func (s *Service) Attach(ctx context.Context, p app.Principal, caseID, name stri
 	if err != nil {
 		return store.Attachment{}, err
 	}
+	a, err := newAttachment(p, row.ID, name, data)
+	if err != nil {
+		return a, err
+	}
+	return a, s.Attachments.CreateAttachment(ctx, a)
+}
+
+// newAttachment checks a file for a case and makes its row, storing nothing:
+// ErrTooLarge, or an invalid "file" naming what is wrong with it.
+func newAttachment(p app.Principal, caseID, name string, data []byte) (store.Attachment, error) {
 	if p.Role != store.RoleSeller && p.Role != store.RoleReviewer {
 		return store.Attachment{}, app.Forbidden("only the case's seller and reviewers attach files to a case")
 	}
@@ -61,9 +73,8 @@ func (s *Service) Attach(ctx context.Context, p app.Principal, caseID, name stri
 	if name == "." || name == "/" || name == "" || !validName(name) {
 		name = "attachment"
 	}
-	a := store.Attachment{ID: "F-" + strings.ToUpper(strings.ReplaceAll(uuid.NewString(), "-", "")[:12]), CaseID: row.ID, Name: name,
-		ContentType: ct, Size: int64(len(data)), Data: data, UploadedBy: p.Actor(), CreatedAt: time.Now().UTC()}
-	return a, s.Attachments.CreateAttachment(ctx, a)
+	return store.Attachment{ID: "F-" + strings.ToUpper(strings.ReplaceAll(uuid.NewString(), "-", "")[:12]), CaseID: caseID, Name: name,
+		ContentType: ct, Size: int64(len(data)), Data: data, UploadedBy: p.Actor(), CreatedAt: time.Now().UTC()}, nil
 }
 
 // validName keeps a file name printable and short, for the download's header.
@@ -90,4 +101,51 @@ func (s *Service) Download(ctx context.Context, p app.Principal, id string) (sto
 		return store.Attachment{}, app.NotFound("attachment")
 	}
 	return a, nil
+}
+
+// Upload is a file sent with a form, not yet stored.
+type Upload struct {
+	Name string
+	Data []byte
+}
+
+// SubmitAppealWithFile takes a Plan of Action sent with a new file, as the web
+// form sends them. The plan, the file and whether the case takes an appeal are
+// all checked before anything is stored, so a bad file or plan leaves nothing
+// behind; the file is then kept on the case and listed by the appeal. Only a
+// case that changes between the check and the appeal (another appeal at the
+// same moment) leaves the file on the case, where its seller sees it.
+func (s *Service) SubmitAppealWithFile(ctx context.Context, p app.Principal, caseID string, plan Plan, file Upload) (store.AppealRow, error) {
+	row, err := s.visible(ctx, p, caseID)
+	if err != nil {
+		return store.AppealRow{}, err
+	}
+	problems := map[string]string{}
+	for k, v := range health.ValidatePOA(plan.RootCause, plan.CorrectiveActions, plan.PreventiveMeasures) {
+		problems[k] = v
+	}
+	a, err := newAttachment(p, row.ID, file.Name, file.Data)
+	var ae *app.Error
+	switch {
+	case errors.Is(err, ErrTooLarge):
+		problems["file"] = "is too large: " + ErrTooLarge.Error()
+	case errors.As(err, &ae) && ae.Kind == app.KindInvalid:
+		for k, v := range ae.Fields {
+			problems[k] = v
+		}
+	case err != nil:
+		return store.AppealRow{}, err
+	}
+	if len(problems) > 0 {
+		return store.AppealRow{}, app.Invalid("the Plan of Action is incomplete", problems)
+	}
+	c := row.Case()
+	if err := c.CanAppeal(); err != nil {
+		return store.AppealRow{}, app.Conflict("%s", err.Error())
+	}
+	if err := s.Attachments.CreateAttachment(ctx, a); err != nil {
+		return store.AppealRow{}, err
+	}
+	plan.AttachmentIDs = append(plan.AttachmentIDs, a.ID)
+	return s.SubmitAppeal(ctx, p, caseID, "", plan)
 }

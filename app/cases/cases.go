@@ -72,6 +72,7 @@ type View struct {
 	CanAppeal         bool // the case takes a Plan of Action now
 	Appeals           []store.AppealRow
 	Timeline          []store.CaseEvent
+	Disputes          []store.DisputeRow // of the orders behind it, oldest first
 }
 
 // AppealsLeft is how many appeals the case still allows.
@@ -105,12 +106,11 @@ func (s *Service) view(ctx context.Context, row store.CaseRow, full bool) (View,
 	if v.Timeline, err = s.Store.Timeline(ctx, row.ID); err != nil {
 		return v, err
 	}
-	disputes, _, err := s.Store.Disputes(ctx, store.DisputeFilter{CaseID: row.ID})
-	if err != nil {
+	if v.Disputes, _, err = s.Store.Disputes(ctx, store.DisputeFilter{CaseID: row.ID}); err != nil {
 		return v, err
 	}
 	var extra []store.CaseEvent
-	for _, d := range disputes {
+	for _, d := range v.Disputes {
 		extra = append(extra, disputeEntries(d)...)
 	}
 	if s.Attachments != nil {

@@ -369,7 +369,10 @@ func TestDisputeEndToEnd(t *testing.T) {
 	var list struct {
 		Cases []caseResp `json:"cases"`
 	}
-	call(t, "GET", d.base+"/v1/cases?seller_id=dora", dora, nil, &list)
+	// The evaluation starts the case; the case writes itself a moment later.
+	for deadline := time.Now().Add(30 * time.Second); len(list.Cases) == 0 && time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		call(t, "GET", d.base+"/v1/cases?seller_id=dora", dora, nil, &list)
+	}
 	if len(list.Cases) != 1 || list.Cases[0].Evidence.Numerator != negative || len(list.Cases[0].Evidence.OrderIDs) != 1 {
 		t.Fatalf("cases of dora: %+v", list.Cases)
 	}

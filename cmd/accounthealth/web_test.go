@@ -1,8 +1,11 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"image"
+	"image/png"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -350,4 +353,177 @@ func TestTierPanelInABrowser(t *testing.T) {
 		t.Errorf("the program's status on the page: %q", got)
 	}
 	screenshot(t, seller, "seller-program-accepted")
+}
+
+// writePNG writes a small real PNG for the browser to upload.
+func writePNG(t *testing.T, path string) []byte {
+	t.Helper()
+	img := image.NewRGBA(image.Rect(0, 0, 8, 8))
+	for i := range img.Pix {
+		img.Pix[i] = byte(i * 7)
+	}
+	var b bytes.Buffer
+	if err := png.Encode(&b, img); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+// TestDueProcessInARealBrowser drives the due-process pages in Chromium against
+// the real program, with suspensions waiting for a reviewer's confirmation: the
+// seller disputes an order from the case page, the reviewer upholds the dispute
+// beside the order's history and confirms the suspension, and the seller appeals
+// with a file attached. The API is asked after each step.
+func TestDueProcessInARealBrowser(t *testing.T) {
+	d := startDev(t, map[string]string{"AH_DATABASE_URL": storetest.NewPostgresURL(t), "AH_POLICY_FILE": writeConfirmingPolicy(t)})
+	pia := provisionSeller(t, d.base, d.adminKey, "pia")
+	revID, rev := provisionReviewer(t, d, "Rita Reviewer", "rita@example.com")
+	c := openCase(t, d, "pia", pia)
+	waitState(t, d.base, pia, c.ID, "pending_confirmation")
+
+	// The seller disputes one order's feedback; a dispute without its message is refused beside the order's form.
+	seller := browser(t)
+	signIn(t, seller, d, "pia@example.com")
+	do(t, seller, "open the case", chromedp.Navigate(d.base+"/cases/"+c.ID), chromedp.WaitVisible("#dispute-orders", chromedp.ByQuery))
+	if got := text(t, seller, "#case-state"); got != "pending confirmation" {
+		t.Errorf("the seller sees the case %q", got)
+	}
+	do(t, seller, "send a dispute without a message", chromedp.Click("#order-pia-o0 summary", chromedp.ByQuery),
+		submit("#dispute-submit-pia-o0"), chromedp.WaitVisible("#message-error-pia-o0", chromedp.ByQuery))
+	if got := text(t, seller, "#message-error-pia-o0"); !strings.Contains(got, "required") {
+		t.Errorf("the error beside the message: %q", got)
+	}
+	const why = "The buyer rated the colour of the product, not our service: see their note on the order."
+	do(t, seller, "send the dispute",
+		setValue("#defect-pia-o0", "negative_feedback"), setValue("#reason-pia-o0", "product_feedback"),
+		setValue("#dispute-message-pia-o0", why))
+	screenshot(t, seller, "seller-dispute-form")
+	do(t, seller, "submit the dispute", submit("#dispute-submit-pia-o0"), chromedp.WaitVisible("#flash", chromedp.ByQuery))
+	if got := text(t, seller, "#flash"); !strings.Contains(got, "of order pia-o0 is with a reviewer") {
+		t.Errorf("after the dispute: %q", got)
+	}
+	if got := text(t, seller, "#case-disputes"); !strings.Contains(got, "pia-o0") || !strings.Contains(got, "open") {
+		t.Errorf("the case's disputes: %q", got)
+	}
+	var queue struct {
+		Disputes []disputeResp `json:"disputes"`
+	}
+	call(t, "GET", d.base+"/v1/disputes?status=open", rev, nil, &queue)
+	if len(queue.Disputes) != 1 || queue.Disputes[0].OrderID != "pia-o0" || queue.Disputes[0].CaseID == nil || *queue.Disputes[0].CaseID != c.ID {
+		t.Fatalf("open disputes after the form: %+v", queue.Disputes)
+	}
+	disputeID := queue.Disputes[0].ID
+
+	// The reviewer: the suspension waits first in the queue; the dispute is upheld beside the order's history.
+	reviewer := browser(t)
+	signIn(t, reviewer, d, "rita@example.com")
+	if got := text(t, reviewer, "#pending"); !strings.Contains(got, c.ID) {
+		t.Errorf("the queue's suspensions waiting for confirmation: %q", got)
+	}
+	screenshot(t, reviewer, "reviewer-queue-pending")
+	do(t, reviewer, "open the disputes", chromedp.Navigate(d.base+"/review/disputes"), chromedp.WaitVisible("#disputes", chromedp.ByQuery))
+	screenshot(t, reviewer, "reviewer-disputes")
+	do(t, reviewer, "open the dispute", chromedp.Click("#disputes tbody tr td a", chromedp.ByQuery), chromedp.WaitVisible("#order-history", chromedp.ByQuery))
+	if got := text(t, reviewer, "#order-history"); !strings.Contains(got, "feedback, latest rating 1 of 5") || !strings.Contains(got, "delivered") {
+		t.Errorf("the order's history: %q", got)
+	}
+	if got := text(t, reviewer, "#dispute-message"); got != why {
+		t.Errorf("the seller's words: %q", got)
+	}
+	do(t, reviewer, "fill the decision", setValue("#decision", "upheld"), setValue("#message", "The feedback is about the product; it no longer counts."))
+	screenshot(t, reviewer, "reviewer-dispute")
+	do(t, reviewer, "uphold", submit("#submit-dispute"), chromedp.WaitVisible("#flash", chromedp.ByQuery))
+	if got := text(t, reviewer, "#flash"); !strings.Contains(got, "the dispute is upheld") {
+		t.Errorf("after upholding: %q", got)
+	}
+	call(t, "GET", d.base+"/v1/disputes?status=upheld", rev, nil, &queue)
+	if len(queue.Disputes) != 1 || queue.Disputes[0].ID != disputeID {
+		t.Errorf("upheld disputes after the form: %+v", queue.Disputes)
+	}
+
+	// The reviewer confirms the suspension from the case page.
+	do(t, reviewer, "open the case", chromedp.Navigate(d.base+"/cases/"+c.ID), chromedp.WaitVisible("#submit-action", chromedp.ByQuery),
+		setValue("#decision", "confirm"), setValue("#message", "Four other buyers complained; the breach stands."))
+	screenshot(t, reviewer, "reviewer-confirm")
+	do(t, reviewer, "confirm", submit("#submit-action"), chromedp.WaitVisible("#case-state", chromedp.ByQuery))
+	if got := text(t, reviewer, "#case-state"); got != "enforced" {
+		t.Errorf("after confirming the page says %q", got)
+	}
+	confirmed := waitState(t, d.base, pia, c.ID, "enforced")
+	last := confirmed.Timeline[len(confirmed.Timeline)-1]
+	if confirmed.Enforcement != "account_suspension" || last.Type != "confirmed" || last.Actor != "reviewer:"+revID {
+		t.Errorf("after confirming: %s, last %+v", confirmed.Enforcement, last)
+	}
+
+	// The seller appeals with a file: one that is not a document is refused beside the field, nothing kept.
+	dir := t.TempDir()
+	letter := filepath.Join(dir, "carrier-letter.png")
+	pngData := writePNG(t, letter)
+	fake := filepath.Join(dir, "invoice.pdf")
+	if err := os.WriteFile(fake, []byte("<html><body>not a PDF</body></html>"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	do(t, seller, "the case, now enforced", chromedp.Navigate(d.base+"/cases/"+c.ID), chromedp.WaitVisible("#submit-poa", chromedp.ByQuery))
+	if got := text(t, seller, "#case-disputes"); !strings.Contains(got, "upheld") || !strings.Contains(got, "no longer counts") {
+		t.Errorf("the seller's disputes after the decision: %q", got)
+	}
+	do(t, seller, "appeal with a file that is not a document",
+		setValue("#root_cause", goodPOA["root_cause"]), setValue("#corrective_actions", goodPOA["corrective_actions"]),
+		setValue("#preventive_measures", goodPOA["preventive_measures"]),
+		chromedp.SetUploadFiles("#file", []string{fake}, chromedp.ByQuery),
+		submit("#submit-poa"), chromedp.WaitVisible("#file-error", chromedp.ByQuery))
+	if got := text(t, seller, "#file-error"); !strings.Contains(got, "must be a PDF, PNG or JPEG") {
+		t.Errorf("the error beside the file: %q", got)
+	}
+	var full struct {
+		Attachments []struct {
+			ID          string `json:"id"`
+			Name        string `json:"name"`
+			ContentType string `json:"content_type"`
+		} `json:"attachments"`
+		Appeals []struct {
+			ID            string   `json:"id"`
+			AttachmentIDs []string `json:"attachment_ids"`
+		} `json:"appeals"`
+	}
+	call(t, "GET", d.base+"/v1/cases/"+c.ID, pia, nil, &full)
+	if len(full.Attachments) != 0 || len(full.Appeals) != 0 {
+		t.Fatalf("a refused plan left %+v", full)
+	}
+	do(t, seller, "appeal with the carrier's letter", chromedp.SetUploadFiles("#file", []string{letter}, chromedp.ByQuery))
+	screenshot(t, seller, "seller-appeal-file")
+	do(t, seller, "submit", submit("#submit-poa"), chromedp.WaitVisible("#flash", chromedp.ByQuery))
+	if got := text(t, seller, "#flash"); !strings.Contains(got, "was submitted") {
+		t.Errorf("after the appeal: %q", got)
+	}
+	if got := text(t, seller, "article.poa .appeal-files"); !strings.Contains(got, "carrier-letter.png") {
+		t.Errorf("the appeal's files: %q", got)
+	}
+	screenshot(t, seller, "seller-appeal-submitted")
+	call(t, "GET", d.base+"/v1/cases/"+c.ID, pia, nil, &full)
+	if len(full.Attachments) != 1 || full.Attachments[0].Name != "carrier-letter.png" || full.Attachments[0].ContentType != "image/png" ||
+		len(full.Appeals) != 1 || strings.Join(full.Appeals[0].AttachmentIDs, ",") != full.Attachments[0].ID {
+		t.Fatalf("the case after the appeal: %+v", full)
+	}
+
+	// The reviewer sees the file on the case and downloads it.
+	do(t, reviewer, "the case's files", chromedp.Navigate(d.base+"/cases/"+c.ID), chromedp.WaitVisible("#files", chromedp.ByQuery))
+	if got := text(t, reviewer, "#files"); !strings.Contains(got, "carrier-letter.png") || !strings.Contains(got, "seller:pia") {
+		t.Errorf("the files the reviewer sees: %q", got)
+	}
+	screenshot(t, reviewer, "reviewer-case-files")
+	req, _ := http.NewRequest("GET", d.base+"/v1/attachments/"+full.Attachments[0].ID, nil)
+	req.Header.Set("Authorization", "Bearer "+rev)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !bytes.Equal(got, pngData) {
+		t.Errorf("the reviewer's download: %d, %d bytes, want %d", resp.StatusCode, len(got), len(pngData))
+	}
 }
