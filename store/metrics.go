@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -107,21 +106,12 @@ var orderCounts = [...]string{
 // The evidence of a poor response rate is the messages left unanswered in time.
 const respEvidence = `NOT (` + respNum + `)`
 
-// idList aggregates ids, in a stable order, into a JSON array (NULL when none):
-// ids may hold any character, so no separator would be safe.
-func idList(d Dialect, id, order, cond string) string {
-	agg := "json_agg"
-	if d == SQLite {
-		agg = "json_group_array"
-	}
-	return fmt.Sprintf("%s(%s ORDER BY %s, %s) FILTER (WHERE %s)", agg, id, order, id, cond)
-}
-
-// orderMetricsSQL counts every order metric of a shard's sellers and lists the
-// evidence ids in the same pass, so each order row is read at most once. The ids
-// are listed for every seller, as breaches are only known once counted; they are
-// few, since failures are.
-func orderMetricsSQL(d Dialect, shardCond string) string {
+// orderMetricsSQL counts every order metric of a shard's sellers in one pass
+// over their orders. It only counts: an aggregate that lists ids (json_agg with
+// ORDER BY) cannot be computed in parts, so it kept PostgreSQL from a parallel
+// plan, and it listed ids for every seller though few breach. The ids are read
+// afterwards for the breaching sellers alone (orderEvidenceSQL).
+func orderMetricsSQL(shardCond string) string {
 	var b strings.Builder
 	b.WriteString("SELECT o.seller_id")
 	for _, m := range orderMetrics {
@@ -130,21 +120,42 @@ func orderMetricsSQL(d Dialect, shardCond string) string {
 	for _, c := range orderCounts {
 		fmt.Fprintf(&b, ",\n  COUNT(CASE WHEN %s THEN 1 END)", c)
 	}
-	for _, m := range orderMetrics {
-		fmt.Fprintf(&b, ",\n  %s", idList(d, "o.order_id", "o.placed_at", m.evidence))
-	}
 	// Only orders that can fall in some window are read.
-	fmt.Fprintf(&b, "\nFROM orders o\nWHERE %s AND (o.placed_at >= @earliest OR o.ship_by >= @earliest OR o.shipped_at >= @earliest OR o.deliver_by >= @earliest OR o.delivered_at >= @earliest)\nGROUP BY o.seller_id", shardCond)
+	fmt.Fprintf(&b, "\nFROM orders o\nWHERE %s AND %s\nGROUP BY o.seller_id", shardCond, inSomeWindow)
 	return b.String()
 }
 
-func messageMetricsSQL(d Dialect, shardCond string) string {
-	return `SELECT m.seller_id, COUNT(CASE WHEN ` + respNum + ` THEN 1 END), COUNT(*), ` +
-		idList(d, "m.message_id", "m.received_at", respEvidence) + `
+const inSomeWindow = `(o.placed_at >= @earliest OR o.ship_by >= @earliest OR o.shipped_at >= @earliest OR o.deliver_by >= @earliest OR o.delivered_at >= @earliest)`
+
+// orderEvidenceSQL lists, for the sellers given by @ids, the orders that are
+// evidence of some order metric, with one 0/1 column per metric (orderMetrics'
+// order) saying which, in each seller's evidence order.
+func orderEvidenceSQL() string {
+	var b strings.Builder
+	b.WriteString("SELECT o.seller_id, o.order_id")
+	var either []string
+	for _, m := range orderMetrics {
+		fmt.Fprintf(&b, ",\n  CASE WHEN %s THEN 1 ELSE 0 END", m.evidence)
+		either = append(either, "("+m.evidence+")")
+	}
+	fmt.Fprintf(&b, "\nFROM orders o\nWHERE o.seller_id IN @ids AND %s AND (%s)\nORDER BY o.seller_id, o.placed_at, o.order_id",
+		inSomeWindow, strings.Join(either, " OR "))
+	return b.String()
+}
+
+func messageMetricsSQL(shardCond string) string {
+	return `SELECT m.seller_id, COUNT(CASE WHEN ` + respNum + ` THEN 1 END), COUNT(*)
 FROM buyer_messages m
 WHERE ` + shardCond + ` AND ` + respDen + `
 GROUP BY m.seller_id`
 }
+
+// messageEvidenceSQL lists the messages that are evidence of a poor response
+// rate for the sellers given by @ids, in each seller's evidence order.
+const messageEvidenceSQL = `SELECT m.seller_id, m.message_id
+FROM buyer_messages m
+WHERE m.seller_id IN @ids AND ` + respDen + ` AND ` + respEvidence + `
+ORDER BY m.seller_id, m.received_at, m.message_id`
 
 // Shard is a set of sellers evaluated together: either an inclusive range of ids
 // or an explicit list.
@@ -203,17 +214,16 @@ func (sm SellerMetrics) Breaches() []MetricResult {
 }
 
 // sellerCounts are what the passes over a seller's orders and messages count:
-// each metric's numerator, denominator and evidence (a JSON array of ids,
-// decoded only for breaches) by its place in health.Metrics, and orderCounts.
+// each metric's numerator and denominator by its place in health.Metrics, and
+// orderCounts.
 type sellerCounts struct {
 	num, den []int64
-	evidence []sql.NullString
 	extra    []int64 // orderCounts'
 }
 
 func newSellerCounts() sellerCounts {
 	n := len(health.Metrics)
-	return sellerCounts{num: make([]int64, n), den: make([]int64, n), evidence: make([]sql.NullString, n), extra: make([]int64, len(orderCounts))}
+	return sellerCounts{num: make([]int64, n), den: make([]int64, n), extra: make([]int64, len(orderCounts))}
 }
 
 // metricIndex is each metric's place in health.Metrics.
@@ -225,9 +235,9 @@ var metricIndex = func() map[health.MetricID]int {
 	return out
 }()
 
-// ComputeMetrics evaluates every seller of the shard at now, set-based: one pass
-// over their orders and one over their messages, each also listing the ids a
-// breach would cite.
+// ComputeMetrics evaluates every seller of the shard at now, set-based: one
+// counting pass over their orders and one over their messages, then, for the
+// sellers in breach only, one pass each listing the ids their breaches cite.
 func (s *Store) ComputeMetrics(ctx context.Context, sh Shard, now time.Time, p health.Policy) ([]SellerMetrics, error) {
 	db := s.read.WithContext(ctx)
 	shardSellers, shardArgs := sh.where("id")
@@ -244,9 +254,9 @@ func (s *Store) ComputeMetrics(ctx context.Context, sh Shard, now time.Time, p h
 		bySeller[id] = newSellerCounts()
 	}
 
-	// scan reads one grouped query, row by row into dst, and applies each row to
-	// its seller (skipping a seller created after the shard's list was read).
-	scan := func(what, q string, args []sql.NamedArg, dst []any, apply func(c sellerCounts)) error {
+	// scan reads one query, row by row into dst, and applies each row to its
+	// seller (skipping a seller created after the shard's list was read).
+	scan := func(what, q string, args []sql.NamedArg, dst []any, apply func(seller string)) error {
 		rows, err := db.Raw(q, toAny(args)...).Rows()
 		if err != nil {
 			return fmt.Errorf("%s: %w", what, err)
@@ -258,9 +268,7 @@ func (s *Store) ComputeMetrics(ctx context.Context, sh Shard, now time.Time, p h
 			if err := rows.Scan(dst...); err != nil {
 				return fmt.Errorf("scan %s: %w", what, err)
 			}
-			if c, ok := bySeller[seller]; ok {
-				apply(c)
-			}
+			apply(seller)
 		}
 		if err := rows.Err(); err != nil {
 			return fmt.Errorf("%s: %w", what, err)
@@ -277,42 +285,49 @@ func (s *Store) ComputeMetrics(ctx context.Context, sh Shard, now time.Time, p h
 	for i := range orderCounts {
 		dst = append(dst, &row.extra[i])
 	}
-	for _, m := range orderMetrics {
-		dst = append(dst, &row.evidence[metricIndex[m.id]])
-	}
 	cond, cargs := sh.where("o.seller_id")
-	err = scan("order metrics", orderMetricsSQL(s.dialect, cond), append(args, cargs...), dst, func(c sellerCounts) {
-		for _, m := range orderMetrics {
-			i := metricIndex[m.id]
-			c.num[i], c.den[i], c.evidence[i] = row.num[i], row.den[i], row.evidence[i]
+	err = scan("order metrics", orderMetricsSQL(cond), append(args, cargs...), dst, func(seller string) {
+		if c, ok := bySeller[seller]; ok {
+			for _, m := range orderMetrics {
+				i := metricIndex[m.id]
+				c.num[i], c.den[i] = row.num[i], row.den[i]
+			}
+			copy(c.extra, row.extra)
 		}
-		copy(c.extra, row.extra)
 	})
 	if err != nil {
 		return nil, err
 	}
 	resp := metricIndex[health.ResponseRate]
 	cond, cargs = sh.where("m.seller_id")
-	err = scan("response metrics", messageMetricsSQL(s.dialect, cond), append(args, cargs...),
-		[]any{&row.num[resp], &row.den[resp], &row.evidence[resp]}, func(c sellerCounts) {
-			c.num[resp], c.den[resp], c.evidence[resp] = row.num[resp], row.den[resp], row.evidence[resp]
+	err = scan("response metrics", messageMetricsSQL(cond), append(args, cargs...),
+		[]any{&row.num[resp], &row.den[resp]}, func(seller string) {
+			if c, ok := bySeller[seller]; ok {
+				c.num[resp], c.den[resp] = row.num[resp], row.den[resp]
+			}
 		})
 	if err != nil {
 		return nil, err
 	}
 
 	out := make([]SellerMetrics, 0, len(ids))
+	at := make(map[string]int, len(ids)) // each seller's place in out
+	var orderBreaching, messageBreaching []string
 	for _, id := range ids {
 		c := bySeller[id]
 		sm := SellerMetrics{SellerID: id, DefectFreeShipped: c.extra[countDefectFree], ExpiredOrders: c.extra[countExpired]}
+		inBreach, messages := false, false
 		for i, m := range health.Metrics {
 			mp := p.Metrics[m]
 			r := MetricResult{Metric: m, Numerator: c.num[i], Denominator: c.den[i], Policy: mp,
 				WindowStart: now.Add(-mp.Window()), WindowEnd: now}
 			r.Value, r.Status = mp.Judge(r.Numerator, r.Denominator)
 			if r.Status == health.Bad {
-				if r.EvidenceIDs, err = evidenceIDs(c.evidence[i]); err != nil {
-					return nil, fmt.Errorf("evidence of %s for %s: %w", m, id, err)
+				r.EvidenceIDs = []string{} // filled below; [] when none
+				if m == health.ResponseRate {
+					messages = true
+				} else {
+					inBreach = true
 				}
 			}
 			if m == health.ODR {
@@ -320,7 +335,49 @@ func (s *Store) ComputeMetrics(ctx context.Context, sh Shard, now time.Time, p h
 			}
 			sm.Metrics = append(sm.Metrics, r)
 		}
+		at[id] = len(out)
 		out = append(out, sm)
+		if inBreach {
+			orderBreaching = append(orderBreaching, id)
+		}
+		if messages {
+			messageBreaching = append(messageBreaching, id)
+		}
+	}
+
+	// The evidence: the ids behind each breach, in the order a case cites them.
+	cite := func(seller string, metric int, id string) {
+		r := &out[at[seller]].Metrics[metric]
+		if r.Status == health.Bad && len(r.EvidenceIDs) < MaxEvidenceIDs {
+			r.EvidenceIDs = append(r.EvidenceIDs, id)
+		}
+	}
+	for _, part := range chunkStrings(orderBreaching, evidenceSellersPerQuery) {
+		var orderID string
+		flags := make([]int, len(orderMetrics))
+		dst := []any{&orderID}
+		for i := range flags {
+			dst = append(dst, &flags[i])
+		}
+		err := scan("order evidence", orderEvidenceSQL(), append(args, sql.Named("ids", part)), dst, func(seller string) {
+			for i, m := range orderMetrics {
+				if flags[i] == 1 {
+					cite(seller, metricIndex[m.id], orderID)
+				}
+			}
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	for _, part := range chunkStrings(messageBreaching, evidenceSellersPerQuery) {
+		var messageID string
+		err := scan("message evidence", messageEvidenceSQL, append(args, sql.Named("ids", part)), []any{&messageID}, func(seller string) {
+			cite(seller, resp, messageID)
+		})
+		if err != nil {
+			return nil, err
+		}
 	}
 	return out, nil
 }
@@ -328,15 +385,20 @@ func (s *Store) ComputeMetrics(ctx context.Context, sh Shard, now time.Time, p h
 // MaxEvidenceIDs bounds the ids kept behind one breach; the counts stay exact.
 const MaxEvidenceIDs = 1000
 
-func evidenceIDs(list sql.NullString) ([]string, error) {
-	ids := []string{}
-	if !list.Valid {
-		return ids, nil
+// evidenceSellersPerQuery bounds the sellers one evidence query names, within
+// SQLite's limit on a statement's parameters.
+const evidenceSellersPerQuery = 1000
+
+func chunkStrings(s []string, n int) [][]string {
+	var out [][]string
+	for len(s) > n {
+		out = append(out, s[:n])
+		s = s[n:]
 	}
-	if err := json.Unmarshal([]byte(list.String), &ids); err != nil {
-		return nil, err
+	if len(s) > 0 {
+		out = append(out, s)
 	}
-	return ids[:min(len(ids), MaxEvidenceIDs)], nil
+	return out
 }
 
 // windowArgs are the named bounds of every window at now.

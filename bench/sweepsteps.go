@@ -1,0 +1,47 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// sweepSteps runs the sweep's store work for every shard one after another,
+// outside Temporal, and times each step: what the metrics query, storing the
+// shard and the program invitations' counts cost, against the sweep through
+// Temporal (which runs several shards at once).
+func sweepSteps(ctx context.Context, e *env, id string) (string, error) {
+	if _, err := e.store.CreateEvaluation(ctx, id, "bench", nil); err != nil {
+		return "", err
+	}
+	now := time.Now().UTC()
+	start := time.Now()
+	shards, err := e.store.PlanShards(ctx, id, nil, e.policy.Evaluation.ShardSize, now)
+	if err != nil {
+		return "", err
+	}
+	plan := time.Since(start)
+	var compute, save, programs time.Duration
+	for _, sh := range shards {
+		t := time.Now()
+		res, err := e.store.ComputeMetrics(ctx, sh, now, e.policy)
+		if err != nil {
+			return "", err
+		}
+		compute += time.Since(t)
+		t = time.Now()
+		if _, err := e.store.SaveShard(ctx, id, now, res); err != nil {
+			return "", err
+		}
+		save += time.Since(t)
+		t = time.Now()
+		for _, p := range e.policy.Programs {
+			if _, _, err := e.store.WindowCounts(ctx, sh, now.Add(-p.Window()), now); err != nil {
+				return "", err
+			}
+		}
+		programs += time.Since(t)
+	}
+	return fmt.Sprintf("steps one shard at a time, no Temporal (%d shards of %d sellers): plan %.2f s, metrics %.2f s, store %.2f s, program counts %.2f s, total %.2f s",
+		len(shards), e.policy.Evaluation.ShardSize, plan.Seconds(), compute.Seconds(), save.Seconds(), programs.Seconds(), time.Since(start).Seconds()), nil
+}
