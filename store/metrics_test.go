@@ -464,3 +464,70 @@ func TestExpiredOrdersAndDefectParts(t *testing.T) {
 		}
 	})
 }
+
+// The evidence is read apart from the counts, for the sellers in breach only:
+// each breach cites its own seller's orders and messages, in the same order as
+// when the seller is evaluated alone, and a seller not in breach cites nothing.
+func TestEvidenceOfAShardStaysWithItsSellers(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		var events []health.Event
+		seller := func(id string, orders, defects int, unanswered int) {
+			if _, err := st.CreateSeller(ctx, store.Seller{ID: id, Name: "n", Email: id + "@example.com"}, "hash-"+id); err != nil {
+				t.Fatal(err)
+			}
+			s := &script{seller: id}
+			s.placeN("o", orders, now.Add(-10*day))
+			for i := range defects {
+				o := s.placeDelivered(fmt.Sprintf("bad%d", i), now.Add(-time.Duration(20-i)*day))
+				s.on(health.Chargeback, o, now.Add(-5*day), nil)
+			}
+			for i := range 10 {
+				answer := time.Hour
+				if i < unanswered {
+					answer = 0
+				}
+				at := now.Add(-5 * day)
+				s.ev(health.Event{Type: health.BuyerMessage, At: at, SellerID: id, MessageID: fmt.Sprintf("%s-m%d", id, i), NeedsResponse: true})
+				if answer > 0 {
+					s.ev(health.Event{Type: health.MessageResponse, At: at.Add(answer), MessageID: fmt.Sprintf("%s-m%d", id, i)})
+				}
+			}
+			events = append(events, s.events...)
+		}
+		seller("ev-a", 20, 3, 0)  // odr in breach
+		seller("ev-b", 200, 1, 0) // 1 of 201: odr good
+		seller("ev-c", 30, 2, 4)  // odr and response_rate in breach
+		if _, err := st.Ingest(ctx, events, now); err != nil {
+			t.Fatal(err)
+		}
+		p := health.DefaultPolicy()
+		shard, err := st.ComputeMetrics(ctx, store.Shard{From: "ev-a", To: "ev-c"}, now, p)
+		if err != nil || len(shard) != 3 {
+			t.Fatalf("%d sellers, %v", len(shard), err)
+		}
+		want := map[string]map[health.MetricID][]string{
+			"ev-a": {health.ODR: {"ev-a-bad0", "ev-a-bad1", "ev-a-bad2"}},
+			"ev-b": {},
+			"ev-c": {health.ODR: {"ev-c-bad0", "ev-c-bad1"}, health.ResponseRate: {"ev-c-m0", "ev-c-m1", "ev-c-m2", "ev-c-m3"}},
+		}
+		for _, sm := range shard {
+			alone, err := st.ComputeMetrics(ctx, store.Shard{IDs: []string{sm.SellerID}}, now, p)
+			if err != nil || len(alone) != 1 {
+				t.Fatalf("%s alone: %d sellers, %v", sm.SellerID, len(alone), err)
+			}
+			for i, r := range sm.Metrics {
+				w, breach := want[sm.SellerID][r.Metric]
+				if breach != (r.Status == health.Bad) {
+					t.Errorf("%s %s is %s (%d/%d)", sm.SellerID, r.Metric, r.Status, r.Numerator, r.Denominator)
+				}
+				if fmt.Sprintf("%q", r.EvidenceIDs) != fmt.Sprintf("%q", w) {
+					t.Errorf("%s %s cites %q, want %q", sm.SellerID, r.Metric, r.EvidenceIDs, w)
+				}
+				if a := alone[0].Metrics[i]; fmt.Sprintf("%q", a.EvidenceIDs) != fmt.Sprintf("%q", r.EvidenceIDs) {
+					t.Errorf("%s %s cites %q alone, %q in the shard", sm.SellerID, r.Metric, a.EvidenceIDs, r.EvidenceIDs)
+				}
+			}
+		}
+	})
+}
