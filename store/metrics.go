@@ -239,7 +239,17 @@ var metricIndex = func() map[health.MetricID]int {
 // counting pass over their orders and one over their messages, then, for the
 // sellers in breach only, one pass each listing the ids their breaches cite.
 func (s *Store) ComputeMetrics(ctx context.Context, sh Shard, now time.Time, p health.Policy) ([]SellerMetrics, error) {
-	db := s.read.WithContext(ctx)
+	// The counts and the evidence come from separate statements, so they read one
+	// snapshot: an order that arrives in between is in both or in neither.
+	var opts *sql.TxOptions
+	if s.dialect == Postgres {
+		opts = &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true}
+	} // SQLite: a read transaction in WAL mode keeps the snapshot of its first read
+	db := s.read.WithContext(ctx).Begin(opts)
+	if db.Error != nil {
+		return nil, fmt.Errorf("compute metrics: %w", db.Error)
+	}
+	defer db.Rollback() // it only reads
 	shardSellers, shardArgs := sh.where("id")
 	ids, err := queryStrings(db, "SELECT id FROM sellers WHERE "+shardSellers+" ORDER BY id", toAny(shardArgs)...)
 	if err != nil {
@@ -254,8 +264,8 @@ func (s *Store) ComputeMetrics(ctx context.Context, sh Shard, now time.Time, p h
 		bySeller[id] = newSellerCounts()
 	}
 
-	// scan reads one query, row by row into dst, and applies each row to its
-	// seller (skipping a seller created after the shard's list was read).
+	// scan reads one query, row by row into dst, and hands each row's seller to
+	// apply.
 	scan := func(what, q string, args []sql.NamedArg, dst []any, apply func(seller string)) error {
 		rows, err := db.Raw(q, toAny(args)...).Rows()
 		if err != nil {
