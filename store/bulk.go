@@ -56,7 +56,17 @@ func insertArrays(tx *gorm.DB, table string, names, types []string, n int, row f
 	if n == 0 {
 		return nil
 	}
-	arrays := make([][]*string, len(names))
+	rows, args := arrayRows(types, n, row)
+	q := "INSERT INTO " + table + " (" + strings.Join(names, ", ") + ") " + rows
+	_, err := tx.Statement.ConnPool.ExecContext(tx.Statement.Context, q, args...)
+	return err
+}
+
+// arrayRows is a SELECT of n rows whose columns, of the given types, are bound
+// as one text array each (NULLs kept) and named column1, column2, … as a bare
+// VALUES list names them; and its arguments.
+func arrayRows(types []string, n int, row func(i int) []any) (string, []any) {
+	arrays := make([][]*string, len(types))
 	for j := range arrays {
 		arrays[j] = make([]*string, n)
 	}
@@ -65,20 +75,14 @@ func insertArrays(tx *gorm.DB, table string, names, types []string, n int, row f
 			arrays[j][i] = pgText(v)
 		}
 	}
-	sel, params, args := make([]string, len(names)), make([]string, len(names)), make([]any, len(names))
-	for j := range names {
+	sel, params, aliases, args := make([]string, len(types)), make([]string, len(types)), make([]string, len(types)), make([]any, len(types))
+	for j := range types {
 		params[j] = fmt.Sprintf("$%d::text[]", j+1)
-		sel[j] = fmt.Sprintf("c%d::%s", j+1, types[j])
+		sel[j] = fmt.Sprintf("c%d::%s AS column%d", j+1, types[j], j+1)
+		aliases[j] = fmt.Sprintf("c%d", j+1)
 		args[j] = arrays[j]
 	}
-	aliases := make([]string, len(names))
-	for j := range aliases {
-		aliases[j] = fmt.Sprintf("c%d", j+1)
-	}
-	q := "INSERT INTO " + table + " (" + strings.Join(names, ", ") + ") SELECT " + strings.Join(sel, ", ") +
-		" FROM unnest(" + strings.Join(params, ", ") + ") AS v(" + strings.Join(aliases, ", ") + ")"
-	_, err := tx.Statement.ConnPool.ExecContext(tx.Statement.Context, q, args...)
-	return err
+	return "SELECT " + strings.Join(sel, ", ") + " FROM unnest(" + strings.Join(params, ", ") + ") AS v(" + strings.Join(aliases, ", ") + ")", args
 }
 
 // pgText is a value in Postgres's text form; nil for NULL.

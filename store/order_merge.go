@@ -62,7 +62,7 @@ func (b batch) insertOrders(placed []health.Event, deltas map[string]*orderDelta
 }
 
 // updateOrdersSQL merges a set of deltas (VALUES columns 1-16: the order id, then
-// the delta's columns) into their orders by the rule of health.OrderFacts, the
+// the delta's columns, as VALUES or arrayRows) into their orders by the rule of health.OrderFacts, the
 // delta being the later to arrive: a first-counting instant replaces the stored
 // one only if strictly earlier, a latest-counting one if not earlier, a tracking
 // number or carrier if not empty. Both dialects name the columns of a bare VALUES
@@ -83,7 +83,7 @@ const updateOrdersSQL = `UPDATE orders SET
   returned_at = CASE WHEN v.column14 IS NOT NULL AND (orders.returned_at IS NULL OR v.column14 < orders.returned_at) THEN v.column14 ELSE orders.returned_at END,
   seller_refund_at = CASE WHEN v.column15 IS NOT NULL AND (orders.seller_refund_at IS NULL OR v.column15 < orders.seller_refund_at) THEN v.column15 ELSE orders.seller_refund_at END,
   marketplace_refund_at = CASE WHEN v.column16 IS NOT NULL AND (orders.marketplace_refund_at IS NULL OR v.column16 < orders.marketplace_refund_at) THEN v.column16 ELSE orders.marketplace_refund_at END
-FROM (VALUES %s) AS v
+FROM (%s) AS v
 WHERE orders.order_id = v.column1`
 
 // deltaRow is one VALUES row of updateOrdersSQL: the order id, then deltaColumns
@@ -98,13 +98,31 @@ var deltaRow = func() string {
 }()
 
 func (b batch) updateOrders(deltas []*orderDelta) error {
+	if len(deltas) == 0 {
+		return nil
+	}
+	row := func(i int) []any { return append([]any{deltas[i].orderID}, deltas[i].columns()...) }
+	if b.dialect == Postgres {
+		// One statement of 16 array parameters whatever the batch's size: a VALUES
+		// list of 16 parameters a row cost more to parse and plan than to run.
+		types := []string{"text"}
+		for _, c := range deltaColumns {
+			_, typ, _ := strings.Cut(c, " ")
+			types = append(types, typ)
+		}
+		rows, args := arrayRows(types, len(deltas), row)
+		if _, err := b.tx.Statement.ConnPool.ExecContext(b.tx.Statement.Context, fmt.Sprintf(updateOrdersSQL, rows), args...); err != nil {
+			return fmt.Errorf("update orders: %w", err)
+		}
+		return nil
+	}
 	cols := 1 + len(deltaColumns)
 	for _, c := range chunks(len(deltas), maxParams(b.dialect)/cols) {
 		args := make([]any, 0, c.n*cols)
-		for _, d := range deltas[c.from : c.from+c.n] {
-			args = append(append(args, d.orderID), d.columns()...)
+		for i := c.from; i < c.from+c.n; i++ {
+			args = append(args, row(i)...)
 		}
-		q := fmt.Sprintf(updateOrdersSQL, strings.TrimSuffix(strings.Repeat(deltaRow+", ", c.n), ", "))
+		q := fmt.Sprintf(updateOrdersSQL, "VALUES "+strings.TrimSuffix(strings.Repeat(deltaRow+", ", c.n), ", "))
 		if err := b.tx.Exec(q, args...).Error; err != nil {
 			return fmt.Errorf("update orders: %w", err)
 		}
