@@ -8,29 +8,32 @@ import (
 	"github.com/accounthealth/accounthealth/health"
 )
 
-// check finds the references the batch cannot satisfy.
+// check finds the references the batch cannot satisfy. The orders that events
+// follow up are not looked up when nothing else is wrong: merging the batch
+// (updateOrders) finds them anyway and reports any that is missing, so a batch
+// streamed in time order, mostly follow-ups, probes their index once, not twice.
 func (b batch) check() error {
-	var sellers, orders, messages []string
+	var sellers, placed, followed, messages []string
 	for _, i := range b.fresh {
 		e := b.events[i]
 		switch {
 		case e.Type == health.OrderPlaced:
 			sellers = append(sellers, e.SellerID)
-			orders = append(orders, e.OrderID)
+			placed = append(placed, e.OrderID)
 		case e.Type == health.BuyerMessage:
 			sellers = append(sellers, e.SellerID)
 			messages = append(messages, e.MessageID)
 		case e.Type == health.MessageResponse:
 			messages = append(messages, e.MessageID)
 		case e.RefersToOrder():
-			orders = append(orders, e.OrderID)
+			followed = append(followed, e.OrderID)
 		}
 	}
 	knownSellers, err := existing(b.tx, b.dialect, "sellers", "id", sellers)
 	if err != nil {
 		return err
 	}
-	knownOrders, err := existing(b.tx, b.dialect, "orders", "order_id", orders)
+	knownOrders, err := existing(b.tx, b.dialect, "orders", "order_id", placed)
 	if err != nil {
 		return err
 	}
@@ -74,16 +77,35 @@ func (b batch) check() error {
 			if _, ok := sentAt[e.MessageID]; !ok && !knownMessages[e.MessageID] {
 				be.add(i, "message_id", fmt.Sprintf("no buyer_message event for message %q", e.MessageID))
 			}
-		case e.RefersToOrder():
-			if _, ok := placedAt[e.OrderID]; !ok && !knownOrders[e.OrderID] {
-				be.add(i, "order_id", fmt.Sprintf("no order_placed event for order %q", e.OrderID))
-			}
 		}
 	}
-	if be.Problems != nil {
-		return &be
+	if be.Problems == nil {
+		return nil
 	}
-	return nil
+	// The batch is rejected: name its unknown orders too, so that the answer lists
+	// every problem at once.
+	var earlier []string
+	for _, id := range followed {
+		if _, ok := placedAt[id]; !ok {
+			earlier = append(earlier, id)
+		}
+	}
+	knownEarlier, err := existing(b.tx, b.dialect, "orders", "order_id", earlier)
+	if err != nil {
+		return err
+	}
+	b.unknownOrders(&be, func(id string) bool { _, ok := placedAt[id]; return ok || knownEarlier[id] })
+	return &be
+}
+
+// unknownOrders adds a problem for each fresh event about an order that known
+// does not know.
+func (b batch) unknownOrders(be *BatchError, known func(orderID string) bool) {
+	for _, i := range b.fresh {
+		if e := b.events[i]; e.RefersToOrder() && !known(e.OrderID) {
+			be.add(i, "order_id", fmt.Sprintf("no order_placed event for order %q", e.OrderID))
+		}
+	}
 }
 
 // existing returns which of ids are present in table.column.

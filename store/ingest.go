@@ -120,8 +120,20 @@ func (b batch) apply() error {
 			list = append(list, d)
 		}
 	}
-	if err := b.updateOrders(list); err != nil {
+	merged, err := b.updateOrders(list)
+	if err != nil {
 		return err
+	}
+	if len(merged) < len(list) {
+		// An order followed up was never placed (check left it to this merge):
+		// the batch is rejected, and its transaction rolled back.
+		found := make(map[string]bool, len(merged))
+		for _, id := range merged {
+			found[id] = true
+		}
+		var be BatchError
+		b.unknownOrders(&be, func(id string) bool { return found[id] || deltas[id] == nil })
+		return &be
 	}
 	return b.respond(responses)
 }

@@ -90,6 +90,36 @@ func TestIngest(t *testing.T) {
 			}
 		})
 
+		// The orders a batch follows up are only found when it is merged: a batch
+		// whose one problem is such an order must still be rejected whole.
+		t.Run("an unknown followed-up order alone rejects the batch", func(t *testing.T) {
+			before := []int{count(t, st, "processed_events"), count(t, st, "orders"), count(t, st, "buyer_messages")}
+			var delivered *int64
+			bad := []health.Event{
+				{ID: "z1", Type: health.OrderPlaced, At: now, SellerID: "s1", OrderID: "new-3", ShipBy: now.Add(day), DeliverBy: now.Add(2 * day)},
+				{ID: "z2", Type: health.OrderDelivered, At: now, OrderID: o}, // stored before: fine
+				{ID: "z3", Type: health.OrderShipped, At: now, OrderID: "new-3"},
+				{ID: "z4", Type: health.Feedback, At: now, OrderID: "nobody-placed-this", Rating: 1},
+				{ID: "z5", Type: health.BuyerMessage, At: now, SellerID: "s1", MessageID: "m9"},
+				{ID: "z6", Type: health.Chargeback, At: now, OrderID: "nor-this"},
+			}
+			_, err := st.Ingest(ctx, bad, now)
+			var be *store.BatchError
+			if !errors.As(err, &be) {
+				t.Fatalf("err = %v, want a BatchError", err)
+			}
+			if len(be.Problems) != 2 || be.Problems[3]["order_id"] == "" || be.Problems[5]["order_id"] == "" {
+				t.Errorf("problems %v, want order_id of events 3 and 5", be.Problems)
+			}
+			after := []int{count(t, st, "processed_events"), count(t, st, "orders"), count(t, st, "buyer_messages")}
+			if before[0] != after[0] || before[1] != after[1] || before[2] != after[2] {
+				t.Errorf("rows before %v, after %v: a rejected batch stored something", before, after)
+			}
+			if err := st.DB().QueryRow("SELECT delivered_at FROM orders WHERE order_id = '" + o + "'").Scan(&delivered); err != nil || delivered != nil {
+				t.Errorf("a rejected batch delivered order %s: %v %v", o, delivered, err)
+			}
+		})
+
 		t.Run("follow-ups may come before their order in the batch", func(t *testing.T) {
 			evs := []health.Event{
 				{ID: "y1", Type: health.OrderShipped, At: now.Add(time1h), OrderID: "late-1", TrackingNumber: "TT"},

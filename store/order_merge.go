@@ -84,7 +84,8 @@ const updateOrdersSQL = `UPDATE orders SET
   seller_refund_at = CASE WHEN v.column15 IS NOT NULL AND (orders.seller_refund_at IS NULL OR v.column15 < orders.seller_refund_at) THEN v.column15 ELSE orders.seller_refund_at END,
   marketplace_refund_at = CASE WHEN v.column16 IS NOT NULL AND (orders.marketplace_refund_at IS NULL OR v.column16 < orders.marketplace_refund_at) THEN v.column16 ELSE orders.marketplace_refund_at END
 FROM (%s) AS v
-WHERE orders.order_id = v.column1`
+WHERE orders.order_id = v.column1
+RETURNING orders.order_id`
 
 // deltaRow is one VALUES row of updateOrdersSQL: the order id, then deltaColumns
 // cast to their types (a bare parameter would have no type for the CASEs).
@@ -97,9 +98,11 @@ var deltaRow = func() string {
 	return "(" + strings.Join(casts, ", ") + ")"
 }()
 
-func (b batch) updateOrders(deltas []*orderDelta) error {
+// updateOrders merges the deltas into their orders and returns the ids of the
+// orders found: an order missing from them was never placed.
+func (b batch) updateOrders(deltas []*orderDelta) ([]string, error) {
 	if len(deltas) == 0 {
-		return nil
+		return nil, nil
 	}
 	row := func(i int) []any { return append([]any{deltas[i].orderID}, deltas[i].columns()...) }
 	if b.dialect == Postgres {
@@ -111,11 +114,13 @@ func (b batch) updateOrders(deltas []*orderDelta) error {
 			types = append(types, typ)
 		}
 		rows, args := arrayRows(types, len(deltas), row)
-		if _, err := b.tx.Statement.ConnPool.ExecContext(b.tx.Statement.Context, fmt.Sprintf(updateOrdersSQL, rows), args...); err != nil {
-			return fmt.Errorf("update orders: %w", err)
+		merged, err := pgStrings(b.tx, fmt.Sprintf(updateOrdersSQL, rows), args...)
+		if err != nil {
+			return nil, fmt.Errorf("update orders: %w", err)
 		}
-		return nil
+		return merged, nil
 	}
+	var merged []string
 	cols := 1 + len(deltaColumns)
 	for _, c := range chunks(len(deltas), maxParams(b.dialect)/cols) {
 		args := make([]any, 0, c.n*cols)
@@ -123,9 +128,11 @@ func (b batch) updateOrders(deltas []*orderDelta) error {
 			args = append(args, row(i)...)
 		}
 		q := fmt.Sprintf(updateOrdersSQL, "VALUES "+strings.TrimSuffix(strings.Repeat(deltaRow+", ", c.n), ", "))
-		if err := b.tx.Exec(q, args...).Error; err != nil {
-			return fmt.Errorf("update orders: %w", err)
+		ids, err := queryStrings(b.tx, q, args...)
+		if err != nil {
+			return nil, fmt.Errorf("update orders: %w", err)
 		}
+		merged = append(merged, ids...)
 	}
-	return nil
+	return merged, nil
 }
