@@ -199,3 +199,38 @@ func ValidateDispute(d Defect, reason, message string) Problems {
 	}
 	return p
 }
+
+// Metrics lists the metrics that count defect d: an upheld dispute takes the
+// order out of each of them (as a defect; the order still counts where it is
+// only part of the denominator).
+func (d Defect) Metrics() []MetricID {
+	switch d {
+	case DefectNegativeFeedback:
+		return []MetricID{ODR, NegativeFeedbackRate}
+	case DefectAToZClaim, DefectChargeback:
+		return []MetricID{ODR}
+	case DefectLateShipment:
+		return []MetricID{LateShipmentRate}
+	case DefectInvalidTracking:
+		return []MetricID{ValidTrackingRate}
+	case DefectLateDelivery:
+		return []MetricID{OnTimeDeliveryRate}
+	case DefectCancellation:
+		return []MetricID{CancelRate}
+	case DefectReturn:
+		return []MetricID{ReturnRate}
+	case DefectRefund:
+		return []MetricID{RefundRate}
+	}
+	return nil
+}
+
+// Renewable reports whether a later event can replace the fact behind defect d
+// with a new one: the buyer's feedback (the latest rating counts) and the A-to-z
+// claim (a claim filed again, outcome open, later than the one judged). An upheld
+// dispute excuses the fact the reviewer judged, not its successor: when such an
+// event replaces it, the excuse ends, the new fact counts, and the seller may
+// dispute it anew. The other defects are the order's first shipment, scan,
+// delivery, cancellation, chargeback, return or refund: a later event does not
+// replace them, so their excuse stands.
+func (d Defect) Renewable() bool { return d == DefectNegativeFeedback || d == DefectAToZClaim }

@@ -1,6 +1,8 @@
 package store
 
 import (
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -21,6 +23,26 @@ func TestDefectBitsMatchTheSQL(t *testing.T) {
 	for _, cond := range []string{negativeFeedback, claimNotDenied, chargedBack, lateNum, trackNum, otdNum, cancelNum, returnNum, refundNum} {
 		if !strings.Contains(cond, "o.excused_defects &") {
 			t.Errorf("a metric condition ignores upheld disputes: %s", cond)
+		}
+	}
+}
+
+// TestDefectMetricsMatchTheSQL: the metrics a dispute mail says a defect leaves
+// (health.Defect.Metrics) are exactly those whose SQL tests the defect's bit.
+func TestDefectMetricsMatchTheSQL(t *testing.T) {
+	for _, d := range health.Defects {
+		bit := fmt.Sprintf("o.excused_defects & %d)", d.Bit())
+		var want []health.MetricID
+		for _, m := range orderMetrics {
+			if strings.Contains(m.num, bit) {
+				want = append(want, m.id)
+			}
+		}
+		got := d.Metrics()
+		slices.Sort(got)
+		slices.Sort(want)
+		if !slices.Equal(got, want) {
+			t.Errorf("%s: health says it counts in %v, the SQL in %v", d, got, want)
 		}
 	}
 }

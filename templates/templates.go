@@ -7,6 +7,7 @@ import (
 	"embed"
 	"fmt"
 	htmltemplate "html/template"
+	"slices"
 	"strings"
 	texttemplate "text/template"
 	"time"
@@ -36,6 +37,13 @@ const (
 	CaseMessage            = "case_message" // a message on a case, to the other side
 	SignIn                 = "signin"       // not about a case: CaseURL carries the link
 
+	// A seller's dispute of an order's defect: received (to the seller), waiting
+	// (to the reviewers), decided (to the seller). Such a mail names the case the
+	// order is evidence of, when there is one.
+	DisputeReceived = "dispute_received"
+	DisputeWaiting  = "dispute_waiting"
+	DisputeDecided  = "dispute_decided"
+
 	// About a seller's standing, not a case.
 	TierChanged    = "tier_changed"
 	ProgramInvited = "program_invited"
@@ -44,6 +52,9 @@ const (
 
 // Standing lists the mails about a seller's standing.
 var Standing = []string{TierChanged, ProgramInvited, ProgramRevoked}
+
+// Disputes lists the mails about a dispute.
+var Disputes = []string{DisputeReceived, DisputeWaiting, DisputeDecided}
 
 // Names lists every mail about a case.
 var Names = []string{Warning, Notice, Enforcement, Resolved, AppealReceived, Reinstated, Rejected, InfoRequested, Deactivated, Escalation, Withdrawn, PendingConfirmation, ConfirmationEscalation, CaseMessage}
@@ -60,6 +71,15 @@ var funcs = map[string]any{
 		return op + " " + strings.TrimSuffix(strings.TrimSuffix(fmt.Sprintf("%.2f", v*100), "0"), ".0") + "%"
 	},
 	"human": func(v any) string { return strings.ReplaceAll(fmt.Sprint(v), "_", " ") },
+	// defects and metrics name a list in words: "negative feedback and return".
+	"defects": func(ds []string) string { return inWords(ds, func(d string) string { return strings.ReplaceAll(d, "_", " ") }) },
+	// renewable: some of the defects is a fact a later event replaces (health.Defect.Renewable).
+	"renewable": func(ds []string) bool {
+		return slices.ContainsFunc(ds, func(d string) bool { return health.Defect(d).Renewable() })
+	},
+	"metrics": func(ms []string) string {
+		return inWords(ms, func(m string) string { return health.Define(health.MetricID(m)).Title })
+	},
 	// metric names a metric by its title (orders by the word).
 	"metric": func(v any) string {
 		if t := health.Define(health.MetricID(fmt.Sprint(v))).Title; t != "" {
@@ -67,6 +87,18 @@ var funcs = map[string]any{
 		}
 		return strings.ReplaceAll(fmt.Sprint(v), "_", " ")
 	},
+}
+
+// inWords joins names as a sentence does: "a", "a and b", "a, b and c".
+func inWords(list []string, name func(string) string) string {
+	out := make([]string, len(list))
+	for i, x := range list {
+		out[i] = name(x)
+	}
+	if len(out) < 2 {
+		return strings.Join(out, "")
+	}
+	return strings.Join(out[:len(out)-1], ", ") + " and " + out[len(out)-1]
 }
 
 var (
@@ -136,6 +168,15 @@ type MailData struct {
 	ReasonText  string
 	Message     string
 	Reviewer    string
+
+	// A dispute of an order's defects.
+	DisputeID     string
+	DisputeURL    string // where a reviewer decides it
+	OrderID       string
+	Defects       []string // the defects it covers
+	DefectMetrics []string // the metrics that count them
+	DisputeReason string
+	Decision      string // upheld | denied, once decided
 
 	// A seller's standing: tiers and programs.
 	DashboardURL string
