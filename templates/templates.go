@@ -72,7 +72,9 @@ var funcs = map[string]any{
 	},
 	"human": func(v any) string { return strings.ReplaceAll(fmt.Sprint(v), "_", " ") },
 	// defects and metrics name a list in words: "negative feedback and return".
-	"defects": func(ds []string) string { return inWords(ds, func(d string) string { return strings.ReplaceAll(d, "_", " ") }) },
+	"defects": func(ds []string) string {
+		return inWords(ds, func(d string) string { return strings.ReplaceAll(d, "_", " ") })
+	},
 	// renewable: some of the defects is a fact a later event replaces (health.Defect.Renewable).
 	"renewable": func(ds []string) bool {
 		return slices.ContainsFunc(ds, func(d string) bool { return health.Defect(d).Renewable() })
