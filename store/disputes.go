@@ -92,9 +92,10 @@ func (s *Store) Order(ctx context.Context, id string) (health.Order, error) {
 			MarketplaceRefundAt: at(r.MarketplaceRefundAt)}}, nil
 }
 
-// CreateDispute stores a dispute and claims each defect it covers for it:
-// ErrConflict when another dispute (open or decided) already covers one.
-func (s *Store) CreateDispute(ctx context.Context, d DisputeRow) error {
+// CreateDispute stores a dispute, claims each defect it covers for it, and
+// queues the mail telling of it, in one transaction: ErrConflict (and nothing
+// stored) when another dispute (open or decided) already covers a defect.
+func (s *Store) CreateDispute(ctx context.Context, d DisputeRow, mail []OutboxMail) error {
 	covers := d.Covers()
 	names := make([]string, len(covers))
 	for i, x := range covers {
@@ -116,7 +117,7 @@ func (s *Store) CreateDispute(ctx context.Context, d DisputeRow) error {
 				return fmt.Errorf("the %s of order %s is already disputed: %w", n, d.OrderID, ErrConflict)
 			}
 		}
-		return nil
+		return queueIn(tx, mail)
 	})
 }
 
@@ -158,10 +159,10 @@ func (s *Store) Disputes(ctx context.Context, f DisputeFilter) ([]DisputeRow, *C
 	return out, next, nil
 }
 
-// DecideDispute records a reviewer's decision on an open dispute; an upheld one
-// removes its defects from the order's counts in the same transaction.
-// ErrConflict when it was already decided.
-func (s *Store) DecideDispute(ctx context.Context, id, status, reviewerID, message string, at time.Time) error {
+// DecideDispute records a reviewer's decision on an open dispute and queues the
+// mail telling of it; an upheld one removes its defects from the order's counts
+// in the same transaction. ErrConflict (and no mail) when it was already decided.
+func (s *Store) DecideDispute(ctx context.Context, id, status, reviewerID, message string, at time.Time, mail []OutboxMail) error {
 	return s.tx(ctx, func(tx *gorm.DB) error {
 		var d DisputeRow
 		if err := tx.Where("id = ?", id).Take(&d).Error; errors.Is(err, gorm.ErrRecordNotFound) {
@@ -177,14 +178,13 @@ func (s *Store) DecideDispute(ctx context.Context, id, status, reviewerID, messa
 		if res.RowsAffected == 0 {
 			return fmt.Errorf("dispute %s was already decided: %w", id, ErrConflict)
 		}
-		if status != DisputeUpheld {
-			return nil
+		if status == DisputeUpheld {
+			// Bitwise or: the same operator on both dialects.
+			err := tx.Exec("UPDATE orders SET excused_defects = excused_defects | ? WHERE order_id = ?", d.Defects, d.OrderID).Error
+			if err != nil {
+				return fmt.Errorf("excuse the defects of order %s: %w", d.OrderID, err)
+			}
 		}
-		// Bitwise or: the same operator on both dialects.
-		err := tx.Exec("UPDATE orders SET excused_defects = excused_defects | ? WHERE order_id = ?", d.Defects, d.OrderID).Error
-		if err != nil {
-			return fmt.Errorf("excuse the defects of order %s: %w", d.OrderID, err)
-		}
-		return nil
+		return queueIn(tx, mail)
 	})
 }

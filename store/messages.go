@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"gorm.io/gorm"
-	"gorm.io/gorm/clause"
 )
 
 // CaseMessage is one message of a case's conversation.
@@ -37,12 +36,7 @@ func (s *Store) CreateCaseMessage(ctx context.Context, m CaseMessage, mail []Out
 		if err := tx.Create(&m).Error; err != nil {
 			return fmt.Errorf("write message %s: %w", m.ID, err)
 		}
-		for _, o := range mail {
-			if err := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&o).Error; err != nil {
-				return fmt.Errorf("queue mail %s: %w", o.Key, err)
-			}
-		}
-		return nil
+		return queueIn(tx, mail)
 	})
 }
 

@@ -83,6 +83,17 @@ func (s *Store) QueueMail(ctx context.Context, m OutboxMail) error {
 	return nil
 }
 
+// queueIn queues mail within a transaction that writes what the mail tells of,
+// so both are stored or neither; a key queued before is left as it is.
+func queueIn(tx *gorm.DB, mail []OutboxMail) error {
+	for _, m := range mail {
+		if err := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&m).Error; err != nil {
+			return fmt.Errorf("queue mail %s: %w", m.Key, err)
+		}
+	}
+	return nil
+}
+
 // Mail reads one outbox message.
 func (s *Store) Mail(ctx context.Context, key string) (OutboxMail, error) {
 	var m OutboxMail

@@ -7,12 +7,14 @@ import (
 	"io"
 	"mime/multipart"
 	"net/http"
+	netmail "net/mail"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/accounthealth/accounthealth/activities/mail"
 	"github.com/accounthealth/accounthealth/store/storetest"
 )
 
@@ -421,6 +423,16 @@ func TestDisputeEndToEnd(t *testing.T) {
 	if code := dispute("dora-o0", body, &e); code != http.StatusConflict {
 		t.Errorf("the same defect disputed twice: %d, want 409", code)
 	}
+	// The seller gets a receipt; the reviewers are told a dispute waits.
+	m := waitMail(t, d.base, d.adminKey, opened.Dispute.ID, "received", "dora@example.com")
+	if !strings.Contains(m.Subject, "[Case "+c.ID+"]") || !strings.Contains(m.Text, "negative feedback of order dora-o0") ||
+		!strings.Contains(m.Text, "another shop's parcel") {
+		t.Errorf("the receipt: %q\n%s", m.Subject, m.Text)
+	}
+	m = waitMail(t, d.base, d.adminKey, opened.Dispute.ID, "waits for a reviewer", "rita@example.com")
+	if !strings.Contains(m.Text, "/review/disputes/"+opened.Dispute.ID) || !strings.Contains(m.Text, "another shop's parcel") {
+		t.Errorf("the reviewers' notice: %q\n%s", m.Subject, m.Text)
+	}
 	if code := call(t, "GET", d.base+"/v1/disputes?status=open", dora, nil, &e); code != http.StatusForbidden {
 		t.Errorf("a seller reading the queue: %d, want 403", code)
 	}
@@ -446,6 +458,12 @@ func TestDisputeEndToEnd(t *testing.T) {
 	}
 	if code := dispute("dora-o3", map[string]string{"defect": "return", "reason": "again", "message": "Please look again."}, &e); code != http.StatusConflict {
 		t.Errorf("a denied dispute reopened: %d, want 409", code)
+	}
+	m = waitMail(t, d.base, d.adminKey, ret.Dispute.ID, "denied", "dora@example.com")
+	for _, want := range []string{"Rita Reviewer", "return of order dora-o3 still counts in your Return Rate", "Returns are the buyer's right.", "cannot be disputed again"} {
+		if !strings.Contains(m.Text, want) {
+			t.Errorf("the denial lacks %q:\n%s", want, m.Text)
+		}
 	}
 
 	var upheld struct {
@@ -482,6 +500,51 @@ func TestDisputeEndToEnd(t *testing.T) {
 		t.Errorf("the upheld dispute on the timeline: %+v", up)
 	}
 	waitMail(t, d.base, d.adminKey, c.ID, "Closed", "dora@example.com")
+	m = waitMail(t, d.base, d.adminKey, opened.Dispute.ID, "upheld", "dora@example.com")
+	for _, want := range []string{"[Case " + c.ID + "]", "negative feedback of order dora-o0 is removed from your Order Defect Rate and Negative Feedback Rate",
+		"from the next evaluation on", "The feedback was about another shop; it no longer counts.", "Rita Reviewer"} {
+		if !strings.Contains(m.Subject+m.Text, want) {
+			t.Errorf("the upheld dispute's mail lacks %q:\n%s\n%s", want, m.Subject, m.Text)
+		}
+	}
+	// Each dispute mail arrived once, with the Message-ID of its outbox key.
+	var keys []string
+	for _, id := range []string{opened.Dispute.ID, ret.Dispute.ID} {
+		keys = append(keys, "dispute/"+id+"/received", "dispute/"+id+"/waiting", "dispute/"+id+"/decided")
+	}
+	arrivedOnce(t, d, keys)
+}
+
+// arrivedOnce checks that the relay got each mail of keys exactly once, with the
+// Message-ID derived from its key.
+func arrivedOnce(t *testing.T, d *devProcess, keys []string) {
+	t.Helper()
+	var out struct {
+		Messages []struct {
+			Subject string            `json:"subject"`
+			Headers map[string]string `json:"headers"`
+		} `json:"messages"`
+	}
+	if code := call(t, "GET", d.base+"/dev/mail", d.adminKey, nil, &out); code != http.StatusOK {
+		t.Fatalf("GET /dev/mail: %d", code)
+	}
+	got := map[string][]string{}
+	for _, m := range out.Messages {
+		from, err := netmail.ParseAddress(m.Headers["From"])
+		if err != nil {
+			t.Fatalf("from %q: %v", m.Headers["From"], err)
+		}
+		k := m.Headers["X-Accounthealth-Key"]
+		if want := mail.MessageID(k, from.Address[strings.LastIndex(from.Address, "@")+1:]); m.Headers["Message-Id"] != want {
+			t.Errorf("%s: Message-ID %q, want %q", k, m.Headers["Message-Id"], want)
+		}
+		got[k] = append(got[k], m.Subject)
+	}
+	for _, k := range keys {
+		if len(got[k]) != 1 {
+			t.Errorf("mail %s arrived %d times: %v", k, len(got[k]), got[k])
+		}
+	}
 }
 
 // upload sends a file as multipart field "file" and decodes the answer.
