@@ -64,6 +64,10 @@ func (o CaseOpener) news(ctx context.Context, evaluationID string, at time.Time,
 	if err != nil {
 		return nil, err
 	}
+	holds, err := o.Store.Holds(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
 	var out []news
 	for _, sm := range results {
 		for _, r := range sm.Metrics {
@@ -77,6 +81,8 @@ func (o CaseOpener) news(ctx context.Context, evaluationID string, at time.Time,
 			switch {
 			case r.Status == health.Bad && !isOpen && final.Closes(sm.SellerID, r.Metric):
 				// a final decision stands: no new warning for what it already decided
+			case r.Status == health.Bad && !isOpen && held(holds, sm.SellerID, r):
+				// a reviewer withdrew this breach: it stands until the metric is worse or recovers (health.Hold)
 			case r.Status == health.Bad && !isOpen:
 				out = append(out, news{sellerID: sm.SellerID, metric: r.Metric, obs: obs})
 			case !isOpen:
@@ -91,6 +97,12 @@ func (o CaseOpener) news(ctx context.Context, evaluationID string, at time.Time,
 		}
 	}
 	return out, nil
+}
+
+// held says whether a reviewer's withdrawal holds back a case for breach r.
+func held(holds map[string]map[health.MetricID]health.Hold, sellerID string, r store.MetricResult) bool {
+	h, ok := holds[sellerID][r.Metric]
+	return ok && !h.Opens(r.Value, r.Policy.Target)
 }
 
 // tell gives one piece of news to its case.

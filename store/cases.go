@@ -204,6 +204,9 @@ func (s *Store) RecordCase(ctx context.Context, r CaseRecord) error {
 				return fmt.Errorf("queue mail %s: %w", m.Key, err)
 			}
 		}
+		if err := recordHold(tx, r); err != nil {
+			return err
+		}
 		changes, err := caseChanges(tx, r, before)
 		if err != nil {
 			return err

@@ -224,6 +224,9 @@ func (s *Store) SaveShard(ctx context.Context, evaluationID string, at time.Time
 		if err := expiredPenaltyLedger(tx, at, sellers); err != nil {
 			return err
 		}
+		if err := endHolds(tx, s.dialect, at, sellers, results); err != nil {
+			return err
+		}
 		{
 			// insertRows, not GORM's batch create: that costs more than the sweep's SQL.
 			err := insertRows(tx, s.dialect, "seller_snapshots", []string{"evaluation_id text", "seller_id text", "evaluated_at bigint", "metrics text"},
