@@ -652,3 +652,114 @@ func TestAttachmentsEndToEnd(t *testing.T) {
 		t.Errorf("the case's files and the appeal's: %+v", full)
 	}
 }
+
+// casesOf waits until seller has want cases (newest first), and fails if it has
+// more; with settle, it keeps looking that long for a case that should not open.
+func casesOf(t *testing.T, d *devProcess, seller, key string, want int, settle time.Duration) []caseResp {
+	t.Helper()
+	var list struct {
+		Cases []caseResp `json:"cases"`
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		call(t, "GET", d.base+"/v1/cases?seller_id="+seller, key, nil, &list)
+		if len(list.Cases) > want {
+			t.Fatalf("%s has %d cases, want %d: %+v", seller, len(list.Cases), want, list.Cases)
+		}
+		if len(list.Cases) == want {
+			if settle <= 0 {
+				return list.Cases
+			}
+			deadline, settle = time.Now().Add(settle), 0
+		}
+		if time.Now().After(deadline) {
+			if len(list.Cases) == want {
+				return list.Cases
+			}
+			t.Fatalf("%s has %d cases, want %d", seller, len(list.Cases), want)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// TestWithdrawalStandsEndToEnd: after a reviewer withdraws a warning, the next
+// evaluation with the same figures opens nothing (the algorithm does not undo a
+// person's decision); figures worse than at the withdrawal open a new case; so
+// does a breach after the metric was seen within target, even at a better value.
+func TestWithdrawalStandsEndToEnd(t *testing.T) {
+	d := startDev(t, map[string]string{"AH_DATABASE_URL": storetest.NewPostgresURL(t), "AH_POLICY_FILE": writePolicy(t, "1h")})
+	keys := map[string]string{}
+	for _, s := range []string{"wes", "rae"} {
+		keys[s] = provisionSeller(t, d.base, d.adminKey, s)
+	}
+	_, rev := provisionReviewer(t, d, "Rita Reviewer", "rita@example.com")
+	now := time.Now().UTC()
+	post := func(events []map[string]any) {
+		t.Helper()
+		if code := call(t, "POST", d.base+"/v1/events", d.adminKey, map[string]any{"events": events}, nil); code != http.StatusOK {
+			t.Fatalf("post events: %d", code)
+		}
+	}
+	feedback := func(order string) map[string]any {
+		return map[string]any{"id": order + "-f2", "type": "feedback", "at": ts(now.Add(-time.Hour)), "order_id": order, "rating": 1}
+	}
+	// Each: 2 of 20 orders with 1-star feedback, an ODR of 10% (target < 1%).
+	post(append(disputeEvents("wes", 2, now), disputeEvents("rae", 2, now)...))
+	sellers := map[string]any{"seller_ids": []string{"wes", "rae"}}
+	if ev := evaluate(t, d, sellers); ev.Breaches != 2 {
+		t.Fatalf("evaluation found %d breaches, want 2", ev.Breaches)
+	}
+	first := map[string]caseResp{}
+	reason := map[string]string{"reason_code": "measurement_error", "message": "The two ratings were about the marketplace's own courier."}
+	for _, s := range []string{"wes", "rae"} {
+		c := casesOf(t, d, s, keys[s], 1, 0)[0]
+		var w caseResp
+		if code := call(t, "POST", d.base+"/v1/cases/"+c.ID+"/withdrawal", rev, reason, &w); code != http.StatusOK || w.State != "withdrawn" {
+			t.Fatalf("withdraw %s: %d %+v", c.ID, code, w)
+		}
+		first[s] = c
+	}
+
+	// The same figures: still a breach, but the withdrawal stands.
+	if ev := evaluate(t, d, sellers); ev.Breaches != 2 {
+		t.Fatalf("evaluation after the withdrawals found %d breaches, want 2", ev.Breaches)
+	}
+	for _, s := range []string{"wes", "rae"} {
+		casesOf(t, d, s, keys[s], 1, 3*time.Second)
+	}
+
+	// wes: worse than at the withdrawal (3 of 20, 15%): a new case.
+	post([]map[string]any{feedback("wes-o5")})
+	if ev := evaluate(t, d, map[string]any{"seller_ids": []string{"wes"}}); ev.Breaches != 1 {
+		t.Fatalf("wes, worse: %d breaches, want 1", ev.Breaches)
+	}
+	if c := casesOf(t, d, "wes", keys["wes"], 2, 0)[0]; c.ID == first["wes"].ID || c.State != "warned" || c.Evidence.Numerator != 3 || c.Evidence.Denominator != 20 {
+		t.Errorf("wes's new case: %+v", c)
+	}
+
+	// rae: back within target (2 of 220, 0.9%), then in breach again at a value
+	// better than at the withdrawal (3 of 220, 1.4% < 10%): a new breach, a new case.
+	var more []map[string]any
+	placed := now.Add(-5 * 24 * time.Hour)
+	for i := range 200 {
+		oid := fmt.Sprintf("rae-n%d", i)
+		more = append(more,
+			map[string]any{"id": oid + "-p", "type": "order_placed", "at": ts(placed), "seller_id": "rae", "order_id": oid,
+				"ship_by": ts(placed.Add(24 * time.Hour)), "deliver_by": ts(placed.Add(4 * 24 * time.Hour))},
+			map[string]any{"id": oid + "-s", "type": "order_shipped", "at": ts(placed.Add(time.Hour)), "order_id": oid, "tracking_number": "T" + oid, "carrier": "DHL"},
+			map[string]any{"id": oid + "-c", "type": "tracking_scanned", "at": ts(placed.Add(2 * time.Hour)), "order_id": oid},
+			map[string]any{"id": oid + "-d", "type": "order_delivered", "at": ts(placed.Add(2 * 24 * time.Hour)), "order_id": oid})
+	}
+	post(more)
+	rae := map[string]any{"seller_ids": []string{"rae"}}
+	if ev := evaluate(t, d, rae); ev.Breaches != 0 {
+		t.Fatalf("rae, recovered: %d breaches, want 0", ev.Breaches)
+	}
+	post([]map[string]any{feedback("rae-o5")})
+	if ev := evaluate(t, d, rae); ev.Breaches != 1 {
+		t.Fatalf("rae, in breach again: %d breaches, want 1", ev.Breaches)
+	}
+	if c := casesOf(t, d, "rae", keys["rae"], 2, 0)[0]; c.ID == first["rae"].ID || c.State != "warned" || c.Evidence.Numerator != 3 || c.Evidence.Denominator != 220 {
+		t.Errorf("rae's new case: %+v", c)
+	}
+}
