@@ -234,3 +234,22 @@ func (d Defect) Metrics() []MetricID {
 // delivery, cancellation, chargeback, return or refund: a later event does not
 // replace them, so their excuse stands.
 func (d Defect) Renewable() bool { return d == DefectNegativeFeedback || d == DefectAToZClaim }
+
+// Renews reports whether later events of an order (folded as later, claimFiledAt
+// the latest instant among them of a claim filed, outcome open) replace the fact
+// behind defect d that a decided dispute judged, in judged, with a new one: a
+// feedback later than the one judged, or at its instant with another rating;
+// a claim filed after the one judged. Only a renewable defect is ever renewed.
+func Renews(d Defect, judged, later OrderFacts, claimFiledAt *time.Time) bool {
+	switch d {
+	case DefectNegativeFeedback:
+		if judged.FeedbackAt == nil || later.FeedbackAt == nil {
+			return false
+		}
+		return later.FeedbackAt.After(*judged.FeedbackAt) ||
+			(later.FeedbackAt.Equal(*judged.FeedbackAt) && later.FeedbackRating != judged.FeedbackRating)
+	case DefectAToZClaim:
+		return judged.ClaimAt != nil && claimFiledAt != nil && claimFiledAt.After(*judged.ClaimAt)
+	}
+	return false
+}

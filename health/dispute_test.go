@@ -106,3 +106,34 @@ func TestPendingStatement(t *testing.T) {
 		t.Errorf("pending confirmation: %q", s.HowToAppeal)
 	}
 }
+
+func TestRenewsOnlyANewFeedbackOrANewClaim(t *testing.T) {
+	at := time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)
+	p := func(t time.Time) *time.Time { return &t }
+	judged := OrderFacts{FeedbackAt: p(at), FeedbackRating: 1, ClaimAt: p(at), ClaimOutcome: "open", ChargebackAt: p(at)}
+	for _, c := range []struct {
+		name   string
+		d      Defect
+		later  OrderFacts
+		filed  *time.Time
+		renews bool
+	}{
+		{"a later feedback", DefectNegativeFeedback, OrderFacts{FeedbackAt: p(at.Add(time.Hour)), FeedbackRating: 2}, nil, true},
+		{"a later feedback, even a good one", DefectNegativeFeedback, OrderFacts{FeedbackAt: p(at.Add(time.Hour)), FeedbackRating: 5}, nil, true},
+		{"the same feedback again", DefectNegativeFeedback, OrderFacts{FeedbackAt: p(at), FeedbackRating: 1}, nil, false},
+		{"another rating at the same instant", DefectNegativeFeedback, OrderFacts{FeedbackAt: p(at), FeedbackRating: 2}, nil, true},
+		{"an earlier feedback (does not replace it)", DefectNegativeFeedback, OrderFacts{FeedbackAt: p(at.Add(-time.Hour)), FeedbackRating: 2}, nil, false},
+		{"no feedback", DefectNegativeFeedback, OrderFacts{}, nil, false},
+		{"the judged claim granted", DefectAToZClaim, OrderFacts{ClaimAt: p(at.Add(time.Hour)), ClaimOutcome: "granted"}, nil, false},
+		{"a claim filed again", DefectAToZClaim, OrderFacts{ClaimAt: p(at.Add(2 * time.Hour)), ClaimOutcome: "granted"}, p(at.Add(time.Hour)), true},
+		{"an open claim of before", DefectAToZClaim, OrderFacts{}, p(at.Add(-time.Hour)), false},
+		{"a chargeback (first counts)", DefectChargeback, OrderFacts{ChargebackAt: p(at.Add(-time.Hour))}, nil, false},
+	} {
+		if got := Renews(c.d, judged, c.later, c.filed); got != c.renews {
+			t.Errorf("%s: renews %v, want %v", c.name, got, c.renews)
+		}
+		if got := Renews(c.d, judged, c.later, c.filed); got && !c.d.Renewable() {
+			t.Errorf("%s: %s renewed but not renewable", c.name, c.d)
+		}
+	}
+}

@@ -76,13 +76,7 @@ func (s *Store) Order(ctx context.Context, id string) (health.Order, error) {
 	if err != nil {
 		return health.Order{}, fmt.Errorf("order %s: %w", id, err)
 	}
-	at := func(v *int64) *time.Time {
-		if v == nil {
-			return nil
-		}
-		t := fromMS(*v)
-		return &t
-	}
+	at := timePtr
 	return health.Order{ID: r.OrderID, SellerID: r.SellerID, PlacedAt: fromMS(r.PlacedAt), ShipBy: fromMS(r.ShipBy),
 		DeliverBy: fromMS(r.DeliverBy), Excused: r.ExcusedDefects,
 		OrderFacts: health.OrderFacts{ShippedAt: at(r.ShippedAt), TrackingNumber: r.TrackingNumber.String, Carrier: r.Carrier.String,

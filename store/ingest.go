@@ -120,6 +120,12 @@ func (b batch) apply() error {
 			list = append(list, d)
 		}
 	}
+	// A new feedback or claim of an order replaces the fact a decided dispute
+	// judged: read before the merge, which overwrites what was judged.
+	renewed, err := b.renewals(list)
+	if err != nil {
+		return err
+	}
 	merged, err := b.updateOrders(list)
 	if err != nil {
 		return err
@@ -134,6 +140,9 @@ func (b batch) apply() error {
 		var be BatchError
 		b.unknownOrders(&be, func(id string) bool { return found[id] || deltas[id] == nil })
 		return &be
+	}
+	if err := b.renew(renewed); err != nil {
+		return err
 	}
 	return b.respond(responses)
 }

@@ -14,6 +14,9 @@ import (
 type orderDelta struct {
 	orderID string
 	facts   health.OrderFacts
+	// claimFiledAt is the latest claim filed (outcome open) among the events:
+	// the fold keeps only the latest claim event, which may be its outcome.
+	claimFiledAt *time.Time
 }
 
 // apply folds e into the delta at the precision the row keeps, so the batch
@@ -21,6 +24,82 @@ type orderDelta struct {
 func (d *orderDelta) apply(e health.Event) {
 	e.At = e.At.Truncate(time.Millisecond)
 	d.facts.Apply(e)
+	if e.Type == health.AToZClaim && e.Outcome == health.ClaimOpen && (d.claimFiledAt == nil || e.At.After(*d.claimFiledAt)) {
+		at := e.At
+		d.claimFiledAt = &at
+	}
+}
+
+// renewal is a decided dispute's defect whose fact a batch replaces with a new
+// one (health.Renews).
+type renewal struct {
+	orderID string
+	defect  health.Defect
+}
+
+// renewals finds, before the deltas are merged, the decided disputes whose fact
+// they replace with a new one the decision did not judge. Only orders with such
+// a dispute are read, and only when the delta carries a feedback or a claim.
+func (b batch) renewals(deltas []*orderDelta) ([]renewal, error) {
+	byID := map[string]*orderDelta{}
+	var ids []string
+	for _, d := range deltas {
+		if d.facts.FeedbackAt != nil || d.claimFiledAt != nil {
+			byID[d.orderID] = d
+			ids = append(ids, d.orderID)
+		}
+	}
+	var out []renewal
+	for _, c := range chunks(len(ids), maxParams(b.dialect)-10) {
+		var rows []struct {
+			OrderID, Defect     string
+			FeedbackAt, ClaimAt *int64
+			FeedbackRating      *int
+		}
+		err := b.tx.Raw(`SELECT dd.order_id, dd.defect, o.feedback_at, o.feedback_rating, o.claim_at
+			FROM dispute_defects dd JOIN disputes d ON d.id = dd.dispute_id JOIN orders o ON o.order_id = dd.order_id
+			WHERE dd.order_id IN ? AND dd.defect IN ? AND d.status <> ?`,
+			ids[c.from:c.from+c.n], []string{string(health.DefectNegativeFeedback), string(health.DefectAToZClaim)}, DisputeOpen).Scan(&rows).Error
+		if err != nil {
+			return nil, fmt.Errorf("disputes of the batch's orders: %w", err)
+		}
+		for _, r := range rows {
+			judged := health.OrderFacts{FeedbackAt: timePtr(r.FeedbackAt), ClaimAt: timePtr(r.ClaimAt)}
+			if r.FeedbackRating != nil {
+				judged.FeedbackRating = *r.FeedbackRating
+			}
+			d := byID[r.OrderID]
+			if health.Renews(health.Defect(r.Defect), judged, d.facts, d.claimFiledAt) {
+				out = append(out, renewal{orderID: r.OrderID, defect: health.Defect(r.Defect)})
+			}
+		}
+	}
+	return out, nil
+}
+
+// renew ends what the decisions of renewed facts said: the excuse of an upheld
+// one no longer hides the new fact, and the claim that a defect is disputed once
+// is released, so the seller may dispute the new fact.
+func (b batch) renew(rs []renewal) error {
+	for _, r := range rs {
+		bit := r.defect.Bit()
+		err := b.tx.Exec("UPDATE orders SET excused_defects = excused_defects - (excused_defects & ?) WHERE order_id = ?", bit, r.orderID).Error
+		if err != nil {
+			return fmt.Errorf("end the excuse of the %s of order %s: %w", r.defect, r.orderID, err)
+		}
+		if err := b.tx.Where("order_id = ? AND defect = ?", r.orderID, string(r.defect)).Delete(&disputeDefect{}).Error; err != nil {
+			return fmt.Errorf("release the dispute of the %s of order %s: %w", r.defect, r.orderID, err)
+		}
+	}
+	return nil
+}
+
+func timePtr(v *int64) *time.Time {
+	if v == nil {
+		return nil
+	}
+	t := fromMS(*v)
+	return &t
 }
 
 // deltaColumns are the delta as stored, in the column order insertOrders and
