@@ -44,9 +44,11 @@ type news struct {
 
 // news decides what the shard's evaluation found that the cases do not know yet:
 // a new breach (signal-with-start opens its case), a recovery of a warned case,
-// new figures of an open case's breach. A breach found again at the figures its
-// open case was last told is no news: no round trip to Temporal, no timeline
-// entry; the sweep's snapshots keep that it was still in breach.
+// new figures of an open case's breach. A breach that a final decision or a
+// reviewer's withdrawal (health.Hold) already answered opens nothing. A breach
+// found again at the figures its open case was last told is no news: no round
+// trip to Temporal, no timeline entry; the sweep's snapshots keep that it was
+// still in breach.
 func (o CaseOpener) news(ctx context.Context, evaluationID string, at time.Time, results []store.SellerMetrics) ([]news, error) {
 	ids := make([]string, len(results))
 	for i, sm := range results {

@@ -18,6 +18,8 @@ import (
 // the bits of health.Defect.Bit (negative_feedback 1, a_to_z_claim 2,
 // chargeback 4, late_shipment 8, invalid_tracking 16, late_delivery 32,
 // cancellation 64, return 128, refund 256; TestDefectBitsMatchTheSQL holds them).
+// A later feedback or a claim filed again clears its bit (batch.renew): the new
+// fact was not judged.
 const (
 	// The three defects of ODR, NULL-safe on purpose: defect is also used under
 	// NOT, where a NULL would drop the row.
