@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/labstack/echo/v4"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/workflow"
