@@ -111,7 +111,7 @@ func TestDisputeMailsRender(t *testing.T) {
 	}
 	d.Decision = "denied"
 	down, _ := Render(DisputeDecided, d)
-	for _, want := range []string{"denied", "still counts in your Order Defect Rate", "cannot be disputed again"} {
+	for _, want := range []string{"denied", "still counts in your Order Defect Rate", "cannot be disputed again", "A later rating"} {
 		if !strings.Contains(down.Subject+down.Text, want) {
 			t.Errorf("the denied mail lacks %q:\n%s\n%s", want, down.Subject, down.Text)
 		}
