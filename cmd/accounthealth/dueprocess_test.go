@@ -507,6 +507,22 @@ func TestDisputeEndToEnd(t *testing.T) {
 			t.Errorf("the upheld dispute's mail lacks %q:\n%s\n%s", want, m.Subject, m.Text)
 		}
 	}
+	// The buyer rates the order again: a new fact the decision did not judge. It
+	// counts at the next evaluation, and the seller may dispute it.
+	again := map[string]any{"id": "dora-o0-f2", "type": "feedback", "at": ts(now.Add(-time.Hour)), "order_id": "dora-o0", "rating": 2}
+	if code := call(t, "POST", d.base+"/v1/events", d.adminKey, map[string]any{"events": []any{again}}, nil); code != http.StatusOK {
+		t.Fatalf("post the new feedback: %d", code)
+	}
+	if ev := evaluate(t, d, map[string]any{"seller_ids": []string{"dora"}}); ev.Breaches != 1 {
+		t.Errorf("after a new negative feedback on the disputed order: %d breaches, want 1", ev.Breaches)
+	}
+	var renewed struct {
+		Dispute disputeResp `json:"dispute"`
+	}
+	if code := dispute("dora-o0", map[string]string{"defect": "negative_feedback", "reason": "wrong_order", "message": "Again the other shop."}, &renewed); code != http.StatusCreated {
+		t.Errorf("dispute of the new feedback: %d %+v", code, renewed)
+	}
+
 	// Each dispute mail arrived once, with the Message-ID of its outbox key.
 	var keys []string
 	for _, id := range []string{opened.Dispute.ID, ret.Dispute.ID} {
