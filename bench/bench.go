@@ -50,6 +50,9 @@ type result struct {
 	Aim      string  `json:"aim"`
 	Note     string  `json:"note,omitempty"`
 	Failed   int     `json:"failed,omitempty"` // requests that failed while it ran (the storm's probes)
+	// Missing says why Ours was not measured ("not reached", "not run"): the
+	// table prints it instead of a figure.
+	Missing string `json:"missing,omitempty"`
 }
 
 // Ratio is ours over the baseline.

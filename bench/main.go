@@ -257,7 +257,11 @@ func printTable(w io.Writer, s size, results, growth []result) {
 	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "benchmark\tmeasure\tours\tbaseline\tunit\tratio\taim\t")
 	for _, r := range results {
-		fmt.Fprintf(tw, "%s\t%s\t%.1f\t%.1f\t%s\t%.2f\t%s\t\n", r.Name, r.Measure, r.Ours, r.Baseline, r.Unit, r.Ratio(), r.Aim)
+		ours, ratio := fmt.Sprintf("%.1f", r.Ours), fmt.Sprintf("%.2f", r.Ratio())
+		if r.Missing != "" {
+			ours, ratio = r.Missing, "-"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%.1f\t%s\t%s\t%s\t\n", r.Name, r.Measure, ours, r.Baseline, r.Unit, ratio, r.Aim)
 	}
 	tw.Flush()
 	for _, r := range results {
