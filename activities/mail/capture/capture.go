@@ -3,6 +3,10 @@
 // It accepts any mail (and any AUTH PLAIN credentials) on a loopback address,
 // decodes it into Message values and optionally persists each one as JSON so
 // captured mail survives a restart. It never relays anything.
+//
+// With a folder, memory holds only the latest messages (Keep): a marketplace's
+// sweep mails every seller, and holding a million mails took gigabytes of the
+// dev process. Every message stays on disk.
 package capture
 
 import (
@@ -29,6 +33,10 @@ import (
 
 // MaxMessageBytes caps a single captured message.
 const MaxMessageBytes = 32 << 20
+
+// Keep is how many of the latest messages a server with a folder holds in
+// memory (Messages and Wait see those); the folder keeps them all.
+const Keep = 10_000
 
 // ErrClosed is returned by Wait once the server has been closed.
 var ErrClosed = errors.New("capture: server closed")
@@ -67,18 +75,33 @@ type Server struct {
 	serveErr chan error
 	done     chan struct{}
 
-	mu     sync.Mutex
-	msgs   []Message
-	notify chan struct{} // closed and replaced on every new message
-	closed bool
+	mu   sync.Mutex
+	msgs []Message
+	// keep bounds msgs (0: no bound); dropped counts the messages let go
+	// from its front, so Wait's positions survive a trim.
+	keep    int
+	dropped int
+	total   int           // captured ever, the folder's included
+	notify  chan struct{} // closed and replaced on every new message
+	closed  bool
 }
 
 // Start listens on addr, which must be a loopback address such as
 // "127.0.0.1:0" or "localhost:2525": the server accepts any credentials over
 // plaintext, so it must not be reachable from other hosts. If dir is not
 // empty, messages already stored there are loaded and new ones are written
-// there as <id>.json.
+// there as <id>.json, and memory holds only the latest Keep.
 func Start(addr string, dir string) (*Server, error) {
+	keep := 0
+	if dir != "" {
+		keep = Keep
+	}
+	return StartKeeping(addr, dir, keep)
+}
+
+// StartKeeping is Start holding at most keep messages in memory (0: all; with
+// no folder, the ones let go are gone).
+func StartKeeping(addr string, dir string, keep int) (*Server, error) {
 	host, _, err := net.SplitHostPort(addr)
 	if err != nil {
 		return nil, fmt.Errorf("capture: bad listen address %q: %v", addr, err)
@@ -86,7 +109,7 @@ func Start(addr string, dir string) (*Server, error) {
 	if ip := net.ParseIP(host); !(host == "localhost" || ip != nil && ip.IsLoopback()) {
 		return nil, fmt.Errorf("capture: listen address %q is not loopback", addr)
 	}
-	s := &Server{dir: dir, notify: make(chan struct{}), done: make(chan struct{}), serveErr: make(chan error, 1)}
+	s := &Server{dir: dir, keep: keep, notify: make(chan struct{}), done: make(chan struct{}), serveErr: make(chan error, 1)}
 	if dir != "" {
 		if err := s.load(); err != nil {
 			return nil, err
@@ -124,7 +147,8 @@ func (s *Server) Addr() string { return s.ln.Addr().String() }
 // URL returns an smtp:// URL for mail.Config.
 func (s *Server) URL() string { return "smtp://" + s.Addr() }
 
-// Messages returns copies of all captured messages, oldest first.
+// Messages returns copies of the captured messages held in memory (all, or the
+// latest Keep), oldest first.
 func (s *Server) Messages() []Message {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -135,9 +159,17 @@ func (s *Server) Messages() []Message {
 	return out
 }
 
+// Total is how many messages were captured, those only on disk included.
+func (s *Server) Total() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.total
+}
+
 // Wait returns the first message, already captured or arriving later, for
-// which pred returns true (nil pred matches anything). It gives up when ctx is
-// done or the server is closed.
+// which pred returns true (nil pred matches anything); of those captured before,
+// only the ones still held in memory. It gives up when ctx is done or the
+// server is closed.
 func (s *Server) Wait(ctx context.Context, pred func(Message) bool) (Message, error) {
 	if pred == nil {
 		pred = func(Message) bool { return true }
@@ -148,11 +180,12 @@ func (s *Server) Wait(ctx context.Context, pred func(Message) bool) (Message, er
 		// Copy under the lock, evaluate pred outside it: pred may call back
 		// into the server (e.g. Messages).
 		s.mu.Lock()
-		batch := make([]Message, 0, len(s.msgs)-next)
-		for _, m := range s.msgs[next:] {
+		from := max(next-s.dropped, 0) // next counts from the first message ever held
+		batch := make([]Message, 0, len(s.msgs)-from)
+		for _, m := range s.msgs[from:] {
 			batch = append(batch, m.clone())
 		}
-		next = len(s.msgs)
+		next = s.dropped + len(s.msgs)
 		ch := s.notify
 		s.mu.Unlock()
 		for _, m := range batch {
@@ -210,9 +243,22 @@ func (s *Server) add(m Message) error {
 		}
 	}
 	s.msgs = append(s.msgs, m)
+	s.total++
+	s.trim()
 	close(s.notify)
 	s.notify = make(chan struct{})
 	return nil
+}
+
+// trim lets go of the oldest messages past keep, a quarter of keep at a time so
+// that adding stays cheap.
+func (s *Server) trim() {
+	if s.keep <= 0 || len(s.msgs) <= s.keep+s.keep/4 {
+		return
+	}
+	n := len(s.msgs) - s.keep
+	s.msgs = append([]Message(nil), s.msgs[n:]...)
+	s.dropped += n
 }
 
 func newID(t time.Time) string {
@@ -254,11 +300,22 @@ func (s *Server) load() error {
 	if err != nil {
 		return fmt.Errorf("capture: %w", err)
 	}
+	var names []string
 	for _, e := range entries {
 		name := e.Name()
 		if e.IsDir() || strings.HasPrefix(name, ".") || !strings.HasSuffix(name, ".json") {
 			continue
 		}
+		names = append(names, name)
+	}
+	// A name starts with its instant (newID), so the latest sort last.
+	sort.Strings(names)
+	s.total = len(names)
+	if s.keep > 0 && len(names) > s.keep {
+		s.dropped = len(names) - s.keep
+		names = names[s.dropped:]
+	}
+	for _, name := range names {
 		p := filepath.Join(s.dir, name)
 		data, err := os.ReadFile(p)
 		if err != nil {

@@ -195,3 +195,52 @@ func TestStartRejects(t *testing.T) {
 		t.Errorf("corrupt file: %v", err)
 	}
 }
+
+// A server with a folder holds only the latest messages in memory; the folder
+// keeps every one, and a restart loads the latest again.
+func TestKeepsTheLatestInMemoryAndAllOnDisk(t *testing.T) {
+	dir := t.TempDir()
+	s, err := StartKeeping("127.0.0.1:0", dir, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	subject := func(i int) string { return "n" + string(rune('a'+i)) }
+	for i := range 10 {
+		send(t, s, "f@example.com", []string{"t@example.com"}, "Subject: "+subject(i)+"\n\nbody\n")
+	}
+	// Wait sees a message arriving after the trims.
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if m, err := s.Wait(ctx, func(m Message) bool { return m.Subject == subject(9) }); err != nil || m.Subject != subject(9) {
+		t.Fatalf("wait for the last: %v %q", err, m.Subject)
+	}
+	held := s.Messages()
+	if len(held) < 4 || len(held) > 5 || held[len(held)-1].Subject != subject(9) {
+		t.Fatalf("held %d messages, last %q; want the latest 4 or 5", len(held), held[len(held)-1].Subject)
+	}
+	if s.Total() != 10 {
+		t.Errorf("total %d, want 10", s.Total())
+	}
+	s.Close()
+	files, _ := filepath.Glob(filepath.Join(dir, "*.json"))
+	if len(files) != 10 {
+		t.Fatalf("%d files on disk, want 10", len(files))
+	}
+
+	again, err := StartKeeping("127.0.0.1:0", dir, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer again.Close()
+	var got []string
+	for _, m := range again.Messages() {
+		got = append(got, m.Subject)
+	}
+	if !slices.Equal(got, []string{subject(6), subject(7), subject(8), subject(9)}) || again.Total() != 10 {
+		t.Errorf("after a restart: %q of %d", got, again.Total())
+	}
+	send(t, again, "f@example.com", []string{"t@example.com"}, "Subject: later\n\nbody\n")
+	if m, err := again.Wait(ctx, func(m Message) bool { return m.Subject == "later" }); err != nil || m.Subject != "later" {
+		t.Fatalf("wait after a restart: %v", err)
+	}
+}

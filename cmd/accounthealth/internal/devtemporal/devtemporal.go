@@ -131,7 +131,12 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 		PluginName:   sqliteplugin.PluginName,
 		DatabaseName: dbPath,
 		// File-backed, created if missing (as the lite server does; "memory" would be ephemeral).
-		ConnectAttributes: map[string]string{"mode": "rwc"},
+		// WAL with synchronous=NORMAL: a commit appends to the log without an
+		// fsync (SQLite's default journal syncs two files per commit, which held
+		// the server to a few workflows a second on this machine's disk). A
+		// killed process loses nothing committed; only a power cut can lose the
+		// last commits, which a development server may.
+		ConnectAttributes: map[string]string{"mode": "rwc", "journal_mode": "wal", "synchronous": "normal"},
 	}
 	if err := createNamespace(sqlCfg, o.Namespace); err != nil {
 		return nil, fmt.Errorf("devtemporal: %w", err)
