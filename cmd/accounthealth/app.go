@@ -109,6 +109,8 @@ func (a *app) startWorker(c client.Client, st *store.Store, smtpURL string) (*ma
 	if err != nil {
 		return nil, fmt.Errorf("mail (AH_SMTP_URL): %w", err)
 	}
+	// Process-wide, and read when the first worker starts.
+	worker.SetStickyWorkflowCacheSize(a.cfg.WorkflowCache)
 	// On SIGTERM the worker stops polling and lets running activities finish
 	// (a mail being sent, a row being written) for up to WorkerStopTimeout.
 	w := worker.New(c, flow.TaskQueue, worker.Options{WorkerStopTimeout: a.cfg.WorkerStopTimeout,

@@ -55,7 +55,15 @@ type config struct {
 	// flight at once (more get 429): a marketplace whose services reach the API
 	// from a few addresses raises it.
 	InFlightPerClient int
+	// WorkflowCache is how many workflows the worker keeps in memory between
+	// their tasks (Temporal's sticky cache). A case waits days between tasks;
+	// one evicted replays its short history on its next task.
+	WorkflowCache int
 }
+
+// defaultWorkflowCache replaces the SDK's 10,000: a sweep that told 5,000
+// cases kept all of them, 13,000 goroutines and their state, in the worker.
+const defaultWorkflowCache = 2000
 
 // knownVariables are every AH_* variable the program or its tests read; any
 // other is reported at start, as it is most likely a misspelling.
@@ -65,6 +73,7 @@ var knownVariables = []string{
 	"AH_TEMPORAL_ADDRESS", "AH_TEMPORAL_NAMESPACE", "AH_TEMPORAL_DEV_PORT",
 	"AH_TEMPORAL_TLS_CERT", "AH_TEMPORAL_TLS_KEY", "AH_TEMPORAL_TLS_CA", "AH_TEMPORAL_TLS_SERVER_NAME", "AH_TEMPORAL_API_KEY",
 	"AH_WORKER_STOP_TIMEOUT", "AH_WORKER_ADDR", "AH_TRUSTED_PROXIES", "AH_IN_FLIGHT_PER_CLIENT",
+	"AH_WORKFLOW_CACHE",
 	"AH_LOG_LEVEL", "AH_LOG_FORMAT", "AH_WEBHOOK_ALLOW_PRIVATE",
 	// crash tests and test runs
 	"AH_KILLPOINTS", "AH_TEST_POSTGRES_URL", "AH_RECORD_HISTORIES", "AH_CHAOS_SEED", "AH_CHAOS_RUNS", "AH_CHAOS_DB",
@@ -160,6 +169,9 @@ func loadConfig(mode string, getenv func(string) string) (config, error) {
 	}
 	if c.InFlightPerClient, err = strconv.Atoi(get("AH_IN_FLIGHT_PER_CLIENT", strconv.Itoa(api.DefaultInFlightPerClient))); err != nil || c.InFlightPerClient < 1 {
 		return c, &configError{"AH_IN_FLIGHT_PER_CLIENT", fmt.Sprintf("%q must be a whole number of requests, at least 1", getenv("AH_IN_FLIGHT_PER_CLIENT"))}
+	}
+	if c.WorkflowCache, err = strconv.Atoi(get("AH_WORKFLOW_CACHE", strconv.Itoa(defaultWorkflowCache))); err != nil || c.WorkflowCache < 1 || c.WorkflowCache > 1_000_000 {
+		return c, &configError{"AH_WORKFLOW_CACHE", fmt.Sprintf("%q must be a whole number of workflows, from 1 to 1000000", getenv("AH_WORKFLOW_CACHE"))}
 	}
 	if c.TemporalDevPort, err = strconv.Atoi(get("AH_TEMPORAL_DEV_PORT", "7233")); err != nil || c.TemporalDevPort < 1 || c.TemporalDevPort > 64535 {
 		return c, &configError{"AH_TEMPORAL_DEV_PORT", fmt.Sprintf("%q must be a port from 1 to 64535 (its Web UI takes the port + 1000)", getenv("AH_TEMPORAL_DEV_PORT"))}

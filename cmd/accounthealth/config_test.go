@@ -85,6 +85,12 @@ func TestTemporalConnectionSettings(t *testing.T) {
 		if err != nil || raised.InFlightPerClient != 500 {
 			t.Errorf("AH_IN_FLIGHT_PER_CLIENT=500: %d, %v", raised.InFlightPerClient, err)
 		}
+		if c.WorkflowCache != defaultWorkflowCache {
+			t.Errorf("workflow cache %d, want %d", c.WorkflowCache, defaultWorkflowCache)
+		}
+		if cached, err := loadConfig("worker", workerEnv(map[string]string{"AH_WORKFLOW_CACHE": "50000"})); err != nil || cached.WorkflowCache != 50000 {
+			t.Errorf("AH_WORKFLOW_CACHE=50000: %d, %v", cached.WorkflowCache, err)
+		}
 	})
 	t.Run("mutual TLS with a private CA", func(t *testing.T) {
 		c, err := loadConfig("worker", workerEnv(map[string]string{"AH_TEMPORAL_TLS_CERT": cert, "AH_TEMPORAL_TLS_KEY": key,
@@ -131,6 +137,8 @@ func TestTemporalConnectionSettings(t *testing.T) {
 		{"bad stop timeout", map[string]string{"AH_WORKER_STOP_TIMEOUT": "soon"}, "AH_WORKER_STOP_TIMEOUT", "duration"},
 		{"no requests in flight", map[string]string{"AH_IN_FLIGHT_PER_CLIENT": "0"}, "AH_IN_FLIGHT_PER_CLIENT", "at least 1"},
 		{"requests in flight not a number", map[string]string{"AH_IN_FLIGHT_PER_CLIENT": "many"}, "AH_IN_FLIGHT_PER_CLIENT", "whole number"},
+		{"no workflow cache", map[string]string{"AH_WORKFLOW_CACHE": "0"}, "AH_WORKFLOW_CACHE", "from 1"},
+		{"workflow cache not a number", map[string]string{"AH_WORKFLOW_CACHE": "lots"}, "AH_WORKFLOW_CACHE", "whole number"},
 		{"TLS for the embedded server", map[string]string{"AH_TEMPORAL_ADDRESS": "", "AH_TEMPORAL_API_KEY": "k"}, "AH_TEMPORAL_API_KEY", "embedded"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
