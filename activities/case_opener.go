@@ -39,8 +39,14 @@ type news struct {
 	sellerID   string
 	metric     health.MetricID
 	workflowID string
+	runID      string // the case's run, once told (Observe answers it)
 	obs        flow.Observation
 }
+
+// opening is how long a case told of a breach may take to write its row before
+// the sweep stops taking it for one on its way: seconds as a rule; a run that
+// never writes one is told again after this.
+const opening = time.Hour
 
 // news decides what the shard's evaluation found that the cases do not know yet:
 // a new breach (signal-with-start opens its case), a recovery of a warned case,
@@ -66,6 +72,20 @@ func (o CaseOpener) news(ctx context.Context, evaluationID string, at time.Time,
 	if err != nil {
 		return nil, err
 	}
+	// A case told of a breach writes its row a moment later (its first
+	// workflow task): until then the case rows do not show it open.
+	var toldRuns []string
+	for _, m := range told {
+		for _, t := range m {
+			if t.RunID != "" {
+				toldRuns = append(toldRuns, t.RunID)
+			}
+		}
+	}
+	recorded, err := o.Store.RecordedRuns(ctx, toldRuns)
+	if err != nil {
+		return nil, err
+	}
 	holds, err := o.Store.Holds(ctx, ids)
 	if err != nil {
 		return nil, err
@@ -85,6 +105,9 @@ func (o CaseOpener) news(ctx context.Context, evaluationID string, at time.Time,
 				// a final decision stands: no new warning for what it already decided
 			case r.Status == health.Bad && !isOpen && held(holds, sm.SellerID, r):
 				// a reviewer withdrew this breach: it stands until the metric is worse or recovers (health.Hold)
+			case r.Status == health.Bad && !isOpen && wasTold && last.Status == health.Bad && last.Same(r.Status, r.Numerator, r.Denominator) &&
+				last.RunID != "" && !recorded[last.RunID] && at.Sub(last.ToldAt) < opening:
+				// the case told of this breach has not written its row yet: it is opening, and knows these figures
 			case r.Status == health.Bad && !isOpen:
 				out = append(out, news{sellerID: sm.SellerID, metric: r.Metric, obs: obs})
 			case !isOpen:
@@ -94,7 +117,7 @@ func (o CaseOpener) news(ctx context.Context, evaluationID string, at time.Time,
 			case r.Status != health.Bad && c.State != string(health.Warned):
 				// only a warned case closes on recovery; an enforced one waits for its appeal
 			default:
-				out = append(out, news{sellerID: sm.SellerID, metric: r.Metric, workflowID: c.WorkflowID, obs: obs})
+				out = append(out, news{sellerID: sm.SellerID, metric: r.Metric, workflowID: c.WorkflowID, runID: c.RunID, obs: obs})
 			}
 		}
 	}
@@ -107,21 +130,23 @@ func held(holds map[string]map[health.MetricID]health.Hold, sellerID string, r s
 	return ok && !h.Opens(r.Value, r.Policy.Target)
 }
 
-// tell gives one piece of news to its case.
-func (o CaseOpener) tell(ctx context.Context, n news) error {
+// tell gives one piece of news to its case, and answers it with the case's run.
+func (o CaseOpener) tell(ctx context.Context, n news) (news, error) {
 	if n.workflowID != "" {
-		return o.Flow.Tell(ctx, n.workflowID, n.obs)
+		return n, o.Flow.Tell(ctx, n.workflowID, n.obs)
 	}
 	rule := o.Policy.Metrics[n.metric]
 	in := flow.CaseInput{SellerID: n.sellerID, Kind: health.MetricBreach, Metric: n.metric,
 		Action: rule.OnBreach, Policy: o.Policy.Cases, Rule: rule}
-	return o.Flow.Observe(ctx, in, n.obs)
+	var err error
+	n.runID, err = o.Flow.Observe(ctx, in, n.obs)
+	return n, err
 }
 
 // told is what a case knows once Temporal took the news.
 func (n news) told() store.Told {
 	return store.Told{SellerID: n.sellerID, Metric: n.metric, EvaluationID: n.obs.EvaluationID, Status: n.obs.Status,
-		Numerator: n.obs.Evidence.Numerator, Denominator: n.obs.Evidence.Denominator, ToldAt: time.Now()}
+		Numerator: n.obs.Evidence.Numerator, Denominator: n.obs.Evidence.Denominator, ToldAt: time.Now(), RunID: n.runID}
 }
 
 // Observe tells the cases at once what the shard found that they do not know
@@ -141,7 +166,8 @@ func (o CaseOpener) Observe(ctx context.Context, evaluationID string, at time.Ti
 	g.SetLimit(tellAtOnce)
 	for _, n := range ns {
 		g.Go(func() error {
-			if err := o.tell(gctx, n); err != nil {
+			n, err := o.tell(gctx, n)
+			if err != nil {
 				return err
 			}
 			mu.Lock()
@@ -191,7 +217,8 @@ func (o CaseOpener) TellQueued(ctx context.Context, evaluationID string) error {
 			return fmt.Errorf("news for %s/%s: %w", row.SellerID, row.Metric, err)
 		}
 		g.Go(func() error {
-			if err := o.tell(gctx, n); err != nil {
+			n, err := o.tell(gctx, n)
+			if err != nil {
 				return err
 			}
 			killpoint.Hit(killpoint.EvaluateAfterTell)

@@ -22,6 +22,9 @@ type Told struct {
 	Numerator    int64
 	Denominator  int64
 	ToldAt       time.Time `gorm:"serializer:unixms"` // when Temporal took it
+	// RunID is the case's run that took it: a breach told to a run that has
+	// not written its case row yet belongs to a case that is opening.
+	RunID string
 }
 
 func (Told) TableName() string { return "case_told" }
@@ -44,6 +47,21 @@ func (s *Store) ToldCases(ctx context.Context, sellerIDs []string) (map[string]m
 				out[r.SellerID] = map[health.MetricID]Told{}
 			}
 			out[r.SellerID][r.Metric] = r
+		}
+	}
+	return out, nil
+}
+
+// RecordedRuns says which of the runs have written their case row.
+func (s *Store) RecordedRuns(ctx context.Context, runIDs []string) (map[string]bool, error) {
+	out := make(map[string]bool, len(runIDs))
+	for _, c := range chunks(len(runIDs), maxParams(s.dialect)-10) {
+		var ids []string
+		if err := s.read.WithContext(ctx).Model(&CaseRow{}).Where("run_id IN ?", runIDs[c.from:c.from+c.n]).Pluck("run_id", &ids).Error; err != nil {
+			return nil, fmt.Errorf("recorded case runs: %w", err)
+		}
+		for _, id := range ids {
+			out[id] = true
 		}
 	}
 	return out, nil

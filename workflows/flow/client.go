@@ -202,14 +202,14 @@ func (f *Client) OpenPolicyCase(ctx context.Context, in CaseInput) (health.Case,
 // Observe tells the case of in's seller and metric what an evaluation saw,
 // opening the case if none runs (signal-with-start), so a breach found again
 // while a case is open adds to that case and never opens a second.
-func (f *Client) Observe(ctx context.Context, in CaseInput, o Observation) error {
+func (f *Client) Observe(ctx context.Context, in CaseInput, o Observation) (runID string, err error) {
 	id := CaseWorkflowID(in.SellerID, in.Metric)
-	_, err := f.c.SignalWithStartWorkflow(ctx, id, SignalObservation, o,
+	run, err := f.c.SignalWithStartWorkflow(ctx, id, SignalObservation, o,
 		client.StartWorkflowOptions{ID: id, TaskQueue: TaskQueue}, CaseWorkflowType, in)
 	if err != nil {
-		return fmt.Errorf("open case %s: %w", id, err)
+		return "", fmt.Errorf("open case %s: %w", id, err)
 	}
-	return nil
+	return run.GetRunID(), nil
 }
 
 // Tell sends an observation to a running case only; a case that has just closed
