@@ -60,20 +60,14 @@ func (o CaseOpener) news(ctx context.Context, evaluationID string, at time.Time,
 	for i, sm := range results {
 		ids[i] = sm.SellerID
 	}
-	open, err := o.Store.OpenCases(ctx, ids)
-	if err != nil {
-		return nil, err
-	}
-	final, err := o.Store.FinalCases(ctx, ids)
-	if err != nil {
-		return nil, err
-	}
 	told, err := o.Store.ToldCases(ctx, ids)
 	if err != nil {
 		return nil, err
 	}
 	// A case told of a breach writes its row a moment later (its first
-	// workflow task): until then the case rows do not show it open.
+	// workflow task): until then the case rows do not show it open. Its runs
+	// are read before the open cases, so a row written between the two reads
+	// shows as open, never as neither opening nor open.
 	var toldRuns []string
 	for _, m := range told {
 		for _, t := range m {
@@ -83,6 +77,14 @@ func (o CaseOpener) news(ctx context.Context, evaluationID string, at time.Time,
 		}
 	}
 	recorded, err := o.Store.RecordedRuns(ctx, toldRuns)
+	if err != nil {
+		return nil, err
+	}
+	open, err := o.Store.OpenCases(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	final, err := o.Store.FinalCases(ctx, ids)
 	if err != nil {
 		return nil, err
 	}
