@@ -107,7 +107,7 @@ func (o CaseOpener) news(ctx context.Context, evaluationID string, at time.Time,
 				// a final decision stands: no new warning for what it already decided
 			case r.Status == health.Bad && !isOpen && held(holds, sm.SellerID, r):
 				// a reviewer withdrew this breach: it stands until the metric is worse or recovers (health.Hold)
-			case r.Status == health.Bad && !isOpen && wasTold && last.Status == health.Bad && last.Same(r.Status, r.Numerator, r.Denominator) &&
+			case r.Status == health.Bad && !isOpen && wasTold && last.Same(r.Status, r.Numerator, r.Denominator) &&
 				last.RunID != "" && !recorded[last.RunID] && at.Sub(last.ToldAt) < opening:
 				// the case told of this breach has not written its row yet: it is opening, and knows these figures
 			case r.Status == health.Bad && !isOpen:
