@@ -144,24 +144,22 @@ func (a *Standing) revocations(ctx context.Context, sh store.Shard, ids []string
 	}
 	var out []store.ProgramChange
 	for _, p := range a.Policy.Programs {
-		members := 0
+		var members []string
 		for _, id := range ids {
 			if rows[id][p.Name].Status == store.ProgramAccepted {
-				members++
+				members = append(members, id)
 			}
 		}
-		if members == 0 {
+		if len(members) == 0 {
 			continue
 		}
-		_, counts, err := a.Store.WindowCounts(ctx, sh, q.End().Add(-p.Window()), q.End())
+		// Only members can be revoked: count their orders alone.
+		_, counts, err := a.Store.WindowCounts(ctx, store.Shard{IDs: members}, q.End().Add(-p.Window()), q.End())
 		if err != nil {
 			return nil, err
 		}
-		for _, id := range ids {
+		for _, id := range members {
 			row := rows[id][p.Name]
-			if row.Status != store.ProgramAccepted {
-				continue
-			}
 			ok, cs := p.Judge(counts[id])
 			if ok {
 				continue
@@ -186,28 +184,41 @@ func (a *Standing) revocations(ctx context.Context, sh store.Shard, ids []string
 
 // invite invites once, by mail, every seller of a shard who newly meets every
 // criterion of a program over its window ending at asOf, and answers the keys of
-// the mail queued. It runs with every evaluation.
+// the mail queued. It runs with every evaluation, so it counts the orders of only
+// the sellers a program could invite: not those invited before, members or
+// sellers who declined (after a marketplace's first sweep, almost everyone).
 func (a *Standing) invite(ctx context.Context, sh store.Shard, asOf time.Time) ([]string, error) {
+	if len(a.Policy.Programs) == 0 {
+		return nil, nil
+	}
+	ids, err := a.Store.ShardSellers(ctx, sh)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := a.Store.Programs(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
 	var changes []store.ProgramChange
-	var rows map[string]map[string]store.SellerProgram
 	var sellers map[string]store.Seller
 	for _, p := range a.Policy.Programs {
-		ids, counts, err := a.Store.WindowCounts(ctx, sh, asOf.Add(-p.Window()), asOf)
+		open := Invitable(ids, rows, p.Name)
+		if len(open) == 0 {
+			continue
+		}
+		_, counts, err := a.Store.WindowCounts(ctx, store.Shard{IDs: open}, asOf.Add(-p.Window()), asOf)
 		if err != nil {
 			return nil, err
 		}
-		if rows == nil {
-			if rows, err = a.Store.Programs(ctx, ids); err != nil {
-				return nil, err
-			}
-			if sellers, err = a.Store.SellersByID(ctx, ids); err != nil {
-				return nil, err
-			}
-		}
-		for _, id := range ids {
+		for _, id := range open {
 			ok, cs := p.Judge(counts[id])
-			if row, seen := rows[id][p.Name]; !ok || (seen && row.Status != store.ProgramRevoked) {
-				continue // invited once; a revoked member is invited again when eligible again
+			if !ok {
+				continue
+			}
+			if sellers == nil {
+				if sellers, err = a.Store.SellersByID(ctx, ids); err != nil {
+					return nil, err
+				}
 			}
 			doc, err := json.Marshal(cs)
 			if err != nil {
@@ -229,6 +240,20 @@ func (a *Standing) invite(ctx context.Context, sh store.Shard, asOf time.Time) (
 		return nil, nil
 	}
 	return a.Store.SaveProgramChanges(ctx, changes)
+}
+
+// Invitable are the sellers among ids whom program could invite, by what they
+// hold (rows, from Store.Programs): never invited, or revoked (a revoked member
+// is invited again when eligible again). Invited, members and those who declined
+// are invited once.
+func Invitable(ids []string, rows map[string]map[string]store.SellerProgram, program string) []string {
+	var out []string
+	for _, id := range ids {
+		if row, seen := rows[id][program]; !seen || row.Status == store.ProgramRevoked {
+			out = append(out, id)
+		}
+	}
+	return out
 }
 
 // FinishTiers marks the tier evaluation completed or failed.

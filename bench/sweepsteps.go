@@ -4,6 +4,9 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/accounthealth/accounthealth/activities"
+	"github.com/accounthealth/accounthealth/store"
 )
 
 // sweepSteps runs the sweep's store work for every shard one after another,
@@ -35,9 +38,22 @@ func sweepSteps(ctx context.Context, e *env, id string) (string, error) {
 		}
 		save += time.Since(t)
 		t = time.Now()
+		// The invitations' counts, as the sweep makes them: of the sellers a
+		// program could still invite by what the store holds now
+		// (activities.Invitable). Nothing is invited here.
+		ids, err := e.store.ShardSellers(ctx, sh)
+		if err != nil {
+			return "", err
+		}
+		held, err := e.store.Programs(ctx, ids)
+		if err != nil {
+			return "", err
+		}
 		for _, p := range e.policy.Programs {
-			if _, _, err := e.store.WindowCounts(ctx, sh, now.Add(-p.Window()), now); err != nil {
-				return "", err
+			if open := activities.Invitable(ids, held, p.Name); len(open) > 0 {
+				if _, _, err := e.store.WindowCounts(ctx, store.Shard{IDs: open}, now.Add(-p.Window()), now); err != nil {
+					return "", err
+				}
 			}
 		}
 		programs += time.Since(t)

@@ -43,12 +43,11 @@ GROUP BY o.seller_id`
 // those orders. Every seller of the shard is in the answer, those without orders
 // with zero counts; the sellers come back in id order.
 func (s *Store) WindowCounts(ctx context.Context, sh Shard, from, to time.Time) ([]string, map[string]health.WindowCounts, error) {
-	db := s.read.WithContext(ctx)
-	cond, shardArgs := sh.where("id")
-	ids, err := queryStrings(db, "SELECT id FROM sellers WHERE "+cond+" ORDER BY id", toAny(shardArgs)...)
+	ids, err := s.ShardSellers(ctx, sh)
 	if err != nil {
-		return nil, nil, fmt.Errorf("list shard sellers: %w", err)
+		return nil, nil, err
 	}
+	db := s.read.WithContext(ctx)
 	out := make(map[string]health.WindowCounts, len(ids))
 	for _, id := range ids {
 		out[id] = health.WindowCounts{Metrics: map[health.MetricID]health.Fraction{}}
@@ -56,7 +55,7 @@ func (s *Store) WindowCounts(ctx context.Context, sh Shard, from, to time.Time) 
 	if len(ids) == 0 {
 		return ids, out, nil
 	}
-	cond, shardArgs = sh.where("o.seller_id")
+	cond, shardArgs := sh.where("o.seller_id")
 	args := append(shardArgs, sql.Named("from", ms(from)), sql.Named("to", ms(to)))
 	rows, err := db.Raw(fmt.Sprintf(windowCountsSQL, cond), toAny(args)...).Rows()
 	if err != nil {
@@ -81,6 +80,16 @@ func (s *Store) WindowCounts(ctx context.Context, sh Shard, from, to time.Time) 
 		}}
 	}
 	return ids, out, rows.Err()
+}
+
+// ShardSellers lists the sellers of a shard in id order.
+func (s *Store) ShardSellers(ctx context.Context, sh Shard) ([]string, error) {
+	cond, args := sh.where("id")
+	ids, err := queryStrings(s.read.WithContext(ctx), "SELECT id FROM sellers WHERE "+cond+" ORDER BY id", toAny(args)...)
+	if err != nil {
+		return nil, fmt.Errorf("list shard sellers: %w", err)
+	}
+	return ids, nil
 }
 
 // Tier evaluation statuses are the evaluations' (EvaluationRunning, …).
