@@ -53,6 +53,9 @@ type result struct {
 	// Missing says why Ours was not measured ("not reached", "not run"): the
 	// table prints it instead of a figure.
 	Missing string `json:"missing,omitempty"`
+	// Again is the growth table's second sweep of the same facts (seconds): the
+	// first mails every eligible seller a program invitation, the second nothing.
+	Again float64 `json:"again,omitempty"`
 }
 
 // Ratio is ours over the baseline.

@@ -25,6 +25,9 @@ func TestSmoke(t *testing.T) {
 		if r.Ours <= 0 || r.Baseline <= 0 {
 			t.Errorf("%s (%s) measured nothing: %+v", r.Name, r.Measure, r)
 		}
+		if r.Name == "growth" && r.Again <= 0 {
+			t.Errorf("growth (%s): no second sweep: %+v", r.Measure, r)
+		}
 		if r.Failed > 0 {
 			t.Errorf("%s: %d requests failed while it ran (%s)", r.Name, r.Failed, r.Note)
 		}
@@ -34,7 +37,7 @@ func TestSmoke(t *testing.T) {
 			t.Errorf("%d %s results, want %d", seen[name], name, n)
 		}
 	}
-	if !strings.Contains(out.String(), "ratio") || !strings.Contains(out.String(), "seconds per million orders") {
+	if !strings.Contains(out.String(), "ratio") || !strings.Contains(out.String(), "second sweep s") {
 		t.Errorf("the report lacks its table:\n%s", out.String())
 	}
 	t.Log("\n" + out.String())
