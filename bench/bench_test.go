@@ -37,7 +37,7 @@ func TestSmoke(t *testing.T) {
 			t.Errorf("%d %s results, want %d", seen[name], name, n)
 		}
 	}
-	if !strings.Contains(out.String(), "ratio") || !strings.Contains(out.String(), "second sweep s") {
+	if !strings.Contains(out.String(), "ratio") || !strings.Contains(out.String(), "second sweep s") || !strings.Contains(out.String(), ", autovacuum o") {
 		t.Errorf("the report lacks its table:\n%s", out.String())
 	}
 	t.Log("\n" + out.String())

@@ -22,6 +22,8 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/accounthealth/accounthealth/store/storetest"
 )
 
@@ -50,7 +52,8 @@ func main() {
 			fmt.Fprintln(os.Stderr, "bench:", err)
 			os.Exit(1)
 		}
-		printTable(os.Stdout, size{Name: fmt.Sprintf("marketplace (%d sellers, %d orders)", mp.Sellers, mp.Orders)}, results, nil)
+		printTable(os.Stdout, size{Name: fmt.Sprintf("marketplace (%d sellers, %d orders)", mp.Sellers, mp.Orders)},
+			serverSettings(context.Background(), storetest.PostgresAdminURL()), results, nil)
 		save(*out, "marketplace", results)
 		return
 	}
@@ -252,12 +255,30 @@ func run(ctx context.Context, s size, only []string, stdout, progress io.Writer)
 				Ours: took.Seconds(), Again: again.Seconds(), Baseline: float64(n) / 1e6, Unit: "s"})
 		}
 	}
-	printTable(stdout, s, results, growth)
+	printTable(stdout, s, serverSettings(ctx, admin), results, growth)
 	return append(results, growth...), nil
 }
 
-func printTable(w io.Writer, s size, results, growth []result) {
-	fmt.Fprintf(w, "\naccounthealth bench, size %s, on %d cores (%s/%s), %s\n\n", s.Name, runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, time.Now().Format("2006-01-02"))
+// serverSettings names the PostgreSQL settings the figures depend on. Autovacuum
+// above all: a server without it never analyzes the tables a sweep fills, and the
+// planner then scans them whole (README, Performance).
+func serverSettings(ctx context.Context, url string) string {
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		return "PostgreSQL settings unknown: " + err.Error()
+	}
+	defer conn.Close(ctx)
+	var version, autovacuum, buffers string
+	err = conn.QueryRow(ctx, `SELECT current_setting('server_version'), current_setting('autovacuum'), current_setting('shared_buffers')`).
+		Scan(&version, &autovacuum, &buffers)
+	if err != nil {
+		return "PostgreSQL settings unknown: " + err.Error()
+	}
+	return fmt.Sprintf("PostgreSQL %s, autovacuum %s, shared_buffers %s", version, autovacuum, buffers)
+}
+
+func printTable(w io.Writer, s size, server string, results, growth []result) {
+	fmt.Fprintf(w, "\naccounthealth bench, size %s, on %d cores (%s/%s), %s, %s\n\n", s.Name, runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, server, time.Now().Format("2006-01-02"))
 	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "benchmark\tmeasure\tours\tbaseline\tunit\tratio\taim\t")
 	for _, r := range results {
