@@ -285,6 +285,17 @@ func (a *Cases) DeliverAll(ctx context.Context, keys []string) error {
 	return nil
 }
 
+// DeliverBatch sends what is left to send of a shard's batch of mail (see
+// flow.ShardResult.MailBatch), as DeliverAll does; a retry finds only what the
+// relay has not yet accepted.
+func (a *Cases) DeliverBatch(ctx context.Context, batch string) error {
+	keys, err := a.Store.BatchMail(ctx, batch)
+	if err != nil {
+		return err
+	}
+	return a.DeliverAll(ctx, keys)
+}
+
 // Recheck measures a case's metric now, for the end of its grace period.
 func (a *Cases) Recheck(ctx context.Context, in flow.RecheckInput) (flow.Observation, error) {
 	now := time.Now().UTC()

@@ -86,9 +86,15 @@ func (a *Evaluation) EvaluateShard(ctx context.Context, in flow.ShardInput) (flo
 	res := flow.ShardResult{Sellers: len(results), Breaches: breaches}
 	if a.Standing != nil {
 		sh := store.Shard{From: in.Shard.From, To: in.Shard.To, IDs: in.Shard.IDs}
-		if res.Mail, err = a.Standing.invite(ctx, sh, in.AsOf); err != nil {
+		batch := ""
+		if in.MailBatch {
+			batch = mailBatch("evaluation/"+in.EvaluationID, in.Shard)
+		}
+		keys, err := a.Standing.invite(ctx, sh, in.AsOf, batch)
+		if err != nil {
 			return res, fmt.Errorf("invite to programs: %w", err)
 		}
+		res.Mail, res.MailBatch = mailToDeliver(ctx, batch, keys)
 	}
 	return res, nil
 }

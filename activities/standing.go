@@ -127,8 +127,22 @@ func (a *Standing) EvaluateTierShard(ctx context.Context, in flow.TierShardInput
 	if err != nil {
 		return res, err
 	}
-	res.Mail, err = a.Store.SaveTierShard(ctx, in.EvaluationID, changes, revoked)
-	return res, err
+	batch := ""
+	if in.MailBatch {
+		batch = mailBatch("tiers/"+in.EvaluationID, in.Shard)
+		for _, c := range changes {
+			inBatch(batch, c.Mail)
+		}
+		for _, c := range revoked {
+			inBatch(batch, c.Mail)
+		}
+	}
+	keys, err := a.Store.SaveTierShard(ctx, in.EvaluationID, changes, revoked)
+	if err != nil {
+		return res, err
+	}
+	res.Mail, res.MailBatch = mailToDeliver(ctx, batch, keys)
+	return res, nil
 }
 
 func tierMailKey(seller, quarter, tier string) string {
@@ -184,10 +198,10 @@ func (a *Standing) revocations(ctx context.Context, sh store.Shard, ids []string
 
 // invite invites once, by mail, every seller of a shard who newly meets every
 // criterion of a program over its window ending at asOf, and answers the keys of
-// the mail queued. It runs with every evaluation, so it counts the orders of only
+// the mail queued (in batch, unless it is ""). It runs with every evaluation, so it counts the orders of only
 // the sellers a program could invite: not those invited before, members or
 // sellers who declined (after a marketplace's first sweep, almost everyone).
-func (a *Standing) invite(ctx context.Context, sh store.Shard, asOf time.Time) ([]string, error) {
+func (a *Standing) invite(ctx context.Context, sh store.Shard, asOf time.Time, batch string) ([]string, error) {
 	if len(a.Policy.Programs) == 0 {
 		return nil, nil
 	}
@@ -232,6 +246,7 @@ func (a *Standing) invite(ctx context.Context, sh store.Shard, asOf time.Time) (
 			if err != nil {
 				return nil, err
 			}
+			inBatch(batch, m)
 			changes = append(changes, store.ProgramChange{Program: store.SellerProgram{SellerID: id, Program: p.Name,
 				Status: store.ProgramInvited, Criteria: string(doc), InvitedAt: &now, UpdatedAt: now}, Mail: m})
 		}

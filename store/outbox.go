@@ -28,6 +28,7 @@ type OutboxMail struct {
 	FailedAt   *time.Time `gorm:"serializer:unixms"` // given up on: see Status
 	Attempts   int
 	LastError  *string
+	Batch      *string // the shard's batch that queued it, if one did (see BatchMail)
 }
 
 func (OutboxMail) TableName() string { return "outbox" }
@@ -92,6 +93,17 @@ func queueIn(tx *gorm.DB, mail []OutboxMail) error {
 		}
 	}
 	return nil
+}
+
+// BatchMail answers the keys of a batch's mail still to send (neither sent nor
+// given up on), in key order.
+func (s *Store) BatchMail(ctx context.Context, batch string) ([]string, error) {
+	keys, err := queryStrings(s.db.WithContext(ctx),
+		"SELECT key FROM outbox WHERE batch = ? AND sent_at IS NULL AND failed_at IS NULL ORDER BY key", batch)
+	if err != nil {
+		return nil, fmt.Errorf("mail of batch %s: %w", batch, err)
+	}
+	return keys, nil
 }
 
 // Mail reads one outbox message.

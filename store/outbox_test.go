@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"errors"
+	"slices"
 	"testing"
 	"time"
 
@@ -69,6 +70,44 @@ func TestFailedMailIsKeptAndResentOnce(t *testing.T) {
 		rest, end, _ := st.ListMail(ctx, "", store.Page{Limit: 2, After: next})
 		if len(first) != 2 || next == nil || len(rest) != 1 || end != nil || rest[0].ID <= first[1].ID {
 			t.Errorf("pages: %d then %d (cursors %v, %v)", len(first), len(rest), next, end)
+		}
+	})
+}
+
+// TestBatchMailListsWhatIsLeftToSend: a batch answers its own mail still to
+// send, in key order; not another batch's, not mail in no batch, not what was
+// sent or given up on.
+func TestBatchMailListsWhatIsLeftToSend(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		b1, b2 := "evaluation/e1/s001", "evaluation/e1/s501"
+		queue := func(key string, batch *string) {
+			t.Helper()
+			if err := st.QueueMail(ctx, store.OutboxMail{Key: key, Template: "program_invited", Recipients: `["x@example.com"]`,
+				Subject: "s", TextBody: "t", HTMLBody: "h", CreatedAt: time.Now().UTC(), Batch: batch}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, k := range []string{"program/s003/b/invited", "program/s001/b/invited", "program/s002/b/invited", "program/s004/b/invited"} {
+			queue(k, &b1)
+		}
+		queue("program/s501/b/invited", &b2)
+		queue("program/s005/b/invited", nil)
+		if err := st.MarkMailSent(ctx, "program/s002/b/invited"); err != nil {
+			t.Fatal(err)
+		}
+		if ok, err := st.MarkMailUndeliverable(ctx, "program/s004/b/invited", errors.New("550 no such user")); !ok || err != nil {
+			t.Fatalf("undeliverable: %v %v", ok, err)
+		}
+		got, err := st.BatchMail(ctx, b1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := []string{"program/s001/b/invited", "program/s003/b/invited"}; !slices.Equal(got, want) {
+			t.Errorf("batch %s: %v, want %v", b1, got, want)
+		}
+		if got, err := st.BatchMail(ctx, "evaluation/e1/none"); err != nil || len(got) != 0 {
+			t.Errorf("a batch with no mail: %v %v", got, err)
 		}
 	})
 }

@@ -50,9 +50,10 @@ func EvaluationWorkflow(ctx workflow.Context, in flow.EvaluationInput) (res flow
 	}
 	mail := &mailer{}
 	queueNews := workflow.GetVersion(ctx, changeQueuedNews, workflow.DefaultVersion, 1) == 1
+	batched := workflow.GetVersion(ctx, changeMailBatch, workflow.DefaultVersion, 1) == 1
 	err = fanOut(ctx, shards, func(sh flow.Shard) workflow.Future {
 		return workflow.ExecuteActivity(ctx, evaluationActivities.EvaluateShard,
-			flow.ShardInput{EvaluationID: in.EvaluationID, Shard: sh, AsOf: asOf, QueueNews: queueNews})
+			flow.ShardInput{EvaluationID: in.EvaluationID, Shard: sh, AsOf: asOf, QueueNews: queueNews, MailBatch: batched})
 	}, func(f workflow.Future) error {
 		var r flow.ShardResult
 		if err := f.Get(ctx, &r); err != nil {
@@ -61,6 +62,7 @@ func EvaluationWorkflow(ctx workflow.Context, in flow.EvaluationInput) (res flow
 		res.Sellers += r.Sellers
 		res.Breaches += r.Breaches
 		mail.send(ctx, r.Mail)
+		mail.sendBatch(ctx, r.MailBatch)
 		return nil
 	})
 	if err == nil && queueNews {
@@ -126,12 +128,29 @@ func (m *mailer) send(ctx workflow.Context, keys []string) {
 	if len(keys) == 0 || workflow.GetVersion(ctx, changeShardMail, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
 		return
 	}
+	m.deliver(ctx, caseActivities.DeliverAll, keys, "mails", len(keys))
+}
+
+// changeMailBatch makes a shard name its mail as a batch, delivered by
+// DeliverBatch, instead of answering every key: with the keys in it, the history
+// of a marketplace's first sweep (hundreds of invitations a shard) passed
+// Temporal's 50 MB limit about 1,000 shards in, and the server terminated it.
+// Evaluations recorded before it carry the keys.
+const changeMailBatch = "mail-batch"
+
+func (m *mailer) sendBatch(ctx workflow.Context, batch string) {
+	if batch != "" {
+		m.deliver(ctx, caseActivities.DeliverBatch, batch, "batch", batch)
+	}
+}
+
+func (m *mailer) deliver(ctx workflow.Context, activity, arg any, about ...any) {
 	m.running++
 	workflow.Go(ctx, func(ctx workflow.Context) {
 		defer func() { m.running-- }()
 		dctx := workflow.WithActivityOptions(ctx, deliveryOptions)
-		if err := workflow.ExecuteActivity(dctx, caseActivities.DeliverAll, keys).Get(dctx, nil); err != nil {
-			workflow.GetLogger(ctx).Error("mail not delivered; it stays in the outbox with its error", "mails", len(keys), "error", err)
+		if err := workflow.ExecuteActivity(dctx, activity, arg).Get(dctx, nil); err != nil {
+			workflow.GetLogger(ctx).Error("mail not delivered; it stays in the outbox with its error", append(about, "error", err)...)
 		}
 	})
 }

@@ -3,6 +3,7 @@ package workflows
 import (
 	"context"
 	"errors"
+	"slices"
 	"sync/atomic"
 	"testing"
 
@@ -75,5 +76,48 @@ func TestEvaluationWorkflowRecordsAFailure(t *testing.T) {
 	}
 	if finished.EvaluationID != "e2" || finished.Failure == "" {
 		t.Errorf("finished with %+v, want e2 failed with a reason", finished)
+	}
+}
+
+// TestEvaluationWorkflowDeliversShardsMailByBatch: new evaluations ask the shards
+// for batches and deliver each batch named, so no mail key enters the history.
+func TestEvaluationWorkflowDeliversShardsMailByBatch(t *testing.T) {
+	var ts testsuite.WorkflowTestSuite
+	env := ts.NewTestWorkflowEnvironment()
+	a, c := &activities.Evaluation{}, &activities.Cases{}
+	env.RegisterActivity(a)
+	env.RegisterActivity(c)
+	env.OnActivity(a.Plan, mock.Anything, mock.Anything).Return([]flow.Shard{{From: "s1"}, {From: "s2"}, {From: "s3"}}, nil)
+	var unbatched atomic.Int32
+	env.OnActivity(a.EvaluateShard, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in flow.ShardInput) (flow.ShardResult, error) {
+			if !in.MailBatch {
+				unbatched.Add(1)
+			}
+			if in.Shard.From == "s2" { // queued no mail
+				return flow.ShardResult{Sellers: 1}, nil
+			}
+			return flow.ShardResult{Sellers: 1, MailBatch: "evaluation/e3/" + in.Shard.From}, nil
+		})
+	env.OnActivity(a.Finish, mock.Anything, mock.Anything).Return(nil)
+	var delivered []string
+	env.OnActivity(c.DeliverBatch, mock.Anything, mock.Anything).Return(func(_ context.Context, batch string) error {
+		delivered = append(delivered, batch)
+		return nil
+	})
+	env.OnActivity(c.DeliverAll, mock.Anything, mock.Anything).Return(func(_ context.Context, keys []string) error {
+		t.Errorf("DeliverAll called with %v: keys in the history", keys)
+		return nil
+	})
+	env.ExecuteWorkflow(EvaluationWorkflow, flow.EvaluationInput{EvaluationID: "e3"})
+	if err := env.GetWorkflowError(); err != nil {
+		t.Fatal(err)
+	}
+	if n := unbatched.Load(); n != 0 {
+		t.Errorf("%d shards not asked for a batch", n)
+	}
+	slices.Sort(delivered)
+	if want := []string{"evaluation/e3/s1", "evaluation/e3/s3"}; !slices.Equal(delivered, want) {
+		t.Errorf("delivered %v, want %v", delivered, want)
 	}
 }

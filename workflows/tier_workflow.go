@@ -49,9 +49,10 @@ func TierEvaluationWorkflow(ctx workflow.Context, in flow.TierEvaluationInput) (
 		return res, err
 	}
 	mail := &mailer{}
+	batched := workflow.GetVersion(ctx, changeMailBatch, workflow.DefaultVersion, 1) == 1
 	err = fanOut(ctx, shards, func(sh flow.Shard) workflow.Future {
 		return workflow.ExecuteActivity(ctx, standingActivities.EvaluateTierShard,
-			flow.TierShardInput{EvaluationID: in.EvaluationID, Quarter: in.Quarter, Shard: sh})
+			flow.TierShardInput{EvaluationID: in.EvaluationID, Quarter: in.Quarter, Shard: sh, MailBatch: batched})
 	}, func(f workflow.Future) error {
 		var r flow.TierShardResult
 		if err := f.Get(ctx, &r); err != nil {
@@ -60,6 +61,7 @@ func TierEvaluationWorkflow(ctx workflow.Context, in flow.TierEvaluationInput) (
 		res.Sellers += r.Sellers
 		res.Changed += r.Changed
 		mail.send(ctx, r.Mail)
+		mail.sendBatch(ctx, r.MailBatch)
 		return nil
 	})
 	if werr := mail.wait(ctx); err == nil {

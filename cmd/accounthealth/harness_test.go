@@ -20,6 +20,7 @@ import (
 	historypb "go.temporal.io/api/history/v1"
 	"go.temporal.io/sdk/client"
 	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/accounthealth/accounthealth/api/apitest"
 )
@@ -198,6 +199,20 @@ func saveHistory(t *testing.T, d *devProcess, workflowID, name string) {
 	if dir == "" {
 		return
 	}
+	h := historyOf(t, d, workflowID)
+	b, err := protojson.MarshalOptions{Indent: "  "}.Marshal(h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("wrote the history of %s (%d events) to %s", workflowID, len(h.Events), name)
+}
+
+// historyOf reads a workflow's whole history from the dev server.
+func historyOf(t *testing.T, d *devProcess, workflowID string) *historypb.History {
+	t.Helper()
 	c, err := client.Dial(client.Options{HostPort: d.temporal})
 	if err != nil {
 		t.Fatal(err)
@@ -212,12 +227,23 @@ func saveHistory(t *testing.T, d *devProcess, workflowID, name string) {
 		}
 		h.Events = append(h.Events, e)
 	}
-	b, err := protojson.MarshalOptions{Indent: "  "}.Marshal(&h)
-	if err != nil {
-		t.Fatal(err)
+	return &h
+}
+
+// noMailKeysIn fails when a workflow's history carries a mail key (one starting
+// with one of prefixes) in any payload: a shard names its mail as a batch, so
+// the history stays the same size however much mail the shards queue.
+func noMailKeysIn(t *testing.T, d *devProcess, workflowID string, prefixes ...string) {
+	t.Helper()
+	for _, e := range historyOf(t, d, workflowID).Events {
+		raw, err := proto.Marshal(e) // payloads as they are stored, not base64
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range prefixes {
+			if bytes.Contains(raw, []byte(p)) {
+				t.Errorf("%s: event %d (%s) carries a mail key %q...", workflowID, e.EventId, e.EventType, p)
+			}
+		}
 	}
-	if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("wrote the history of %s (%d events) to %s", workflowID, len(h.Events), name)
 }

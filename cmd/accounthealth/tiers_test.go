@@ -203,9 +203,10 @@ programs:
 	// Programs: a sweep invites the sellers meeting every criterion, once.
 	first := evaluate(t, d, map[string]any{})
 	evaluate(t, d, map[string]any{})
-	saveHistory(t, d, "evaluation/"+first.ID, "evaluation_invitations.json")
+	saveHistory(t, d, "evaluation/"+first.ID, "evaluation_mail_batch.json")
 	waitMailsTo(t, d, "prem@example.com", "invited", 1)
 	waitMailsTo(t, d, "adv@example.com", "invited", 1) // late 2/120 = 1.7% < 2%
+	noMailKeysIn(t, d, "evaluation/"+first.ID, "program/")
 	if n := mailsTo(t, d, "std@example.com", "invited") + mailsTo(t, d, "bas@example.com", "invited"); n != 0 {
 		t.Errorf("%d invitations to sellers not meeting the criteria", n)
 	}
@@ -306,7 +307,8 @@ programs:
 	if code := call(t, "POST", d.base+"/v1/events", d.adminKey, map[string]any{"events": fixes}, nil); code != http.StatusOK {
 		t.Fatalf("post fixes: %d", code)
 	}
-	saveHistory(t, d, "tier-evaluation/"+evaluateQuarter(t, d, q.String()), "tier_evaluation.json")
+	fixed := "tier-evaluation/" + evaluateQuarter(t, d, q.String())
+	saveHistory(t, d, fixed, "tier_evaluation_mail_batch.json")
 	for _, s := range sellers {
 		want := s.wantTier
 		switch {
@@ -322,6 +324,7 @@ programs:
 	waitMailsTo(t, d, "adv@example.com", "performance tier", 2)
 	waitMailsTo(t, d, "bas@example.com", "performance tier", 2)
 	waitMailsTo(t, d, "prem@example.com", "membership", 1)
+	noMailKeysIn(t, d, fixed, "tier/", "program/")
 	var progs struct {
 		Programs []programResp `json:"programs"`
 	}

@@ -198,13 +198,19 @@ type ShardInput struct {
 	// evaluation tells them once every shard's facts are stored (TellCases).
 	// Evaluations recorded before leave it false: each shard tells its own.
 	QueueNews bool `json:",omitempty"`
+	// MailBatch: the shard names its mail as a batch (ShardResult.MailBatch)
+	// instead of answering every key. Evaluations recorded before leave it false.
+	MailBatch bool `json:",omitempty"`
 }
 
 // ShardResult is what a shard found.
 type ShardResult struct {
 	Sellers  int
 	Breaches int
-	Mail     []string `json:",omitempty"` // keys of the mail it queued (program invitations)
+	Mail     []string `json:",omitempty"` // keys of the mail it queued (program invitations), without MailBatch
+	// MailBatch names the mail it queued, for Cases.DeliverBatch: the keys stay
+	// out of the workflow's history, which a marketplace's mail would outgrow.
+	MailBatch string `json:",omitempty"`
 }
 
 // FinishInput closes an evaluation.
@@ -231,11 +237,14 @@ type TierShardInput struct {
 	EvaluationID string
 	Quarter      string
 	Shard        Shard
+	MailBatch    bool `json:",omitempty"` // as ShardInput.MailBatch
 }
 
 // TierShardResult is what a shard of a tier evaluation did.
 type TierShardResult struct {
 	Sellers int
 	Changed int
-	Mail    []string // keys of the mail it queued
+	Mail    []string // keys of the mail it queued, without MailBatch
+	// MailBatch names the mail it queued, as ShardResult.MailBatch.
+	MailBatch string `json:",omitempty"`
 }
