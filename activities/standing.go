@@ -198,9 +198,10 @@ func (a *Standing) revocations(ctx context.Context, sh store.Shard, ids []string
 
 // invite invites once, by mail, every seller of a shard who newly meets every
 // criterion of a program over its window ending at asOf, and answers the keys of
-// the mail queued (in batch, unless it is ""). It runs with every evaluation, so it counts the orders of only
-// the sellers a program could invite: not those invited before, members or
-// sellers who declined (after a marketplace's first sweep, almost everyone).
+// the mail queued (in batch, unless it is ""). It runs with every evaluation, so
+// it counts the orders of only the sellers a program could invite: not those
+// invited before, members or sellers who declined (after a marketplace's first
+// sweep, almost everyone).
 func (a *Standing) invite(ctx context.Context, sh store.Shard, asOf time.Time, batch string) ([]string, error) {
 	if len(a.Policy.Programs) == 0 {
 		return nil, nil
