@@ -201,7 +201,7 @@ func (d *devSystem) tierEvaluation(ctx context.Context, c client.Client, quarter
 		return 0, 0, err
 	}
 	start := time.Now()
-	if _, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: flow.TierEvaluationWorkflowID(id), TaskQueue: flow.TaskQueue},
+	if _, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: flow.TierEvaluationWorkflowID(id), TaskQueue: flow.EvaluationTaskQueue},
 		flow.TierEvaluationWorkflowType, flow.TierEvaluationInput{EvaluationID: id, Quarter: quarter}); err != nil {
 		return 0, 0, err
 	}

@@ -111,24 +111,16 @@ func (a *app) startWorker(c client.Client, st *store.Store, smtpURL string) (*ma
 	}
 	// Process-wide, and read when the first worker starts.
 	worker.SetStickyWorkflowCacheSize(a.cfg.WorkflowCache)
-	// On SIGTERM the worker stops polling and lets running activities finish
-	// (a mail being sent, a row being written) for up to WorkerStopTimeout.
-	w := worker.New(c, flow.TaskQueue, worker.Options{WorkerStopTimeout: a.cfg.WorkerStopTimeout,
-		Interceptors: []interceptor.WorkerInterceptor{&telemetry.LogInterceptor{}}})
-	workflows.Register(w)
-	standing := &activities.Standing{Store: st, Policy: a.cfg.Policy, PublicURL: a.cfg.PublicURL}
-	w.RegisterActivity(&activities.Evaluation{Store: st, Policy: a.cfg.Policy, Log: a.log, Standing: standing,
-		Sink: activities.CaseOpener{Flow: flow.NewClient(c), Store: st, Policy: a.cfg.Policy}, Finished: a.evaluationFinished})
-	w.RegisterActivity(standing)
-	w.RegisterActivity(&activities.Retention{Store: st, Policy: a.cfg.Policy.Retention})
-	w.RegisterActivity(&activities.Cases{Store: st, Policy: a.cfg.Policy, Mailer: sender, PublicURL: a.cfg.PublicURL,
-		MailFailed: a.metrics.MailGivenUp})
-	w.RegisterActivity(&activities.Webhooks{Store: st, Policy: a.cfg.Policy.Webhooks, Log: a.log,
-		Sender: webhook.NewSender(a.cfg.WebhookReach, a.cfg.Policy.Webhooks.Timeout), Observe: a.metrics.WebhookAttempt})
-	if err := w.Start(); err != nil {
-		return nil, fmt.Errorf("start worker: %w", err)
+	// One worker per task queue, both registering everything: a backlog of case
+	// tasks after a big sweep never delays the next evaluation, and a workflow
+	// started on either queue before an upgrade still finds its code.
+	for _, queue := range []string{flow.TaskQueue, flow.EvaluationTaskQueue} {
+		w := a.newWorker(c, queue, st, sender)
+		if err := w.Start(); err != nil {
+			return nil, fmt.Errorf("start worker of %s: %w", queue, err)
+		}
+		a.onClose(w.Stop)
 	}
-	a.onClose(w.Stop)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	// Each endpoint's workflow runs already, as a rule; this starts one whose
@@ -149,6 +141,25 @@ func (a *app) startWorker(c client.Client, st *store.Store, smtpURL string) (*ma
 		return nil, err
 	}
 	return sender, flow.NewClient(c).EnsureTierSchedule(ctx)
+}
+
+// newWorker makes a worker of queue with every workflow and activity registered.
+func (a *app) newWorker(c client.Client, queue string, st *store.Store, sender *mail.Sender) worker.Worker {
+	// On SIGTERM the worker stops polling and lets running activities finish
+	// (a mail being sent, a row being written) for up to WorkerStopTimeout.
+	w := worker.New(c, queue, worker.Options{WorkerStopTimeout: a.cfg.WorkerStopTimeout,
+		Interceptors: []interceptor.WorkerInterceptor{&telemetry.LogInterceptor{}}})
+	workflows.Register(w)
+	standing := &activities.Standing{Store: st, Policy: a.cfg.Policy, PublicURL: a.cfg.PublicURL}
+	w.RegisterActivity(&activities.Evaluation{Store: st, Policy: a.cfg.Policy, Log: a.log, Standing: standing,
+		Sink: activities.CaseOpener{Flow: flow.NewClient(c), Store: st, Policy: a.cfg.Policy}, Finished: a.evaluationFinished})
+	w.RegisterActivity(standing)
+	w.RegisterActivity(&activities.Retention{Store: st, Policy: a.cfg.Policy.Retention})
+	w.RegisterActivity(&activities.Cases{Store: st, Policy: a.cfg.Policy, Mailer: sender, PublicURL: a.cfg.PublicURL,
+		MailFailed: a.metrics.MailGivenUp})
+	w.RegisterActivity(&activities.Webhooks{Store: st, Policy: a.cfg.Policy.Webhooks, Log: a.log,
+		Sender: webhook.NewSender(a.cfg.WebhookReach, a.cfg.Policy.Webhooks.Timeout), Observe: a.metrics.WebhookAttempt})
+	return w
 }
 
 // startHTTP listens (so the address is taken before anything is printed) and serves.
@@ -209,7 +220,7 @@ func (a *app) worker(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	a.log.Info("worker started", "task_queue", flow.TaskQueue, "temporal", a.cfg.TemporalAddress, "probes", "http://"+addr.String())
+	a.log.Info("worker started", "task_queues", []string{flow.TaskQueue, flow.EvaluationTaskQueue}, "temporal", a.cfg.TemporalAddress, "probes", "http://"+addr.String())
 	return wait(ctx, done)
 }
 

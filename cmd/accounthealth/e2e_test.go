@@ -14,6 +14,7 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/accounthealth/accounthealth/store/storetest"
+	"github.com/accounthealth/accounthealth/workflows/flow"
 )
 
 // An order as the test generates it: the truth its events are made from.
@@ -461,6 +462,7 @@ func TestEndToEnd(t *testing.T) {
 		t.Fatalf("evaluation: %+v", ev)
 	}
 	saveHistory(t, d, "evaluation/"+ev.ID, "evaluation.json")
+	ranOn(t, d, "evaluation/"+ev.ID, flow.EvaluationTaskQueue)
 	breaches := 0
 	for _, s := range sellers {
 		var h healthResp

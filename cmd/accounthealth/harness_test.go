@@ -247,3 +247,32 @@ func noMailKeysIn(t *testing.T, d *devProcess, workflowID string, prefixes ...st
 		}
 	}
 }
+
+// ranOn fails unless workflowID and every activity it scheduled ran on queue.
+func ranOn(t *testing.T, d *devProcess, workflowID, queue string) {
+	t.Helper()
+	c, err := client.Dial(client.Options{HostPort: d.temporal})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	desc, err := c.DescribeWorkflowExecution(context.Background(), workflowID, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := desc.GetWorkflowExecutionInfo().GetTaskQueue(); got != queue {
+		t.Errorf("%s ran on task queue %q, want %q", workflowID, got, queue)
+	}
+	activities := 0
+	for _, e := range historyOf(t, d, workflowID).Events {
+		if a := e.GetActivityTaskScheduledEventAttributes(); a != nil {
+			activities++
+			if got := a.GetTaskQueue().GetName(); got != queue {
+				t.Errorf("%s scheduled %s on task queue %q, want %q", workflowID, a.GetActivityType().GetName(), got, queue)
+			}
+		}
+	}
+	if activities == 0 {
+		t.Errorf("%s scheduled no activity", workflowID)
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/accounthealth/accounthealth/store/storetest"
+	"github.com/accounthealth/accounthealth/workflows/flow"
 )
 
 type mailMsg struct {
@@ -312,6 +313,7 @@ func TestCaseLifecycleEndToEnd(t *testing.T) {
 		t.Errorf("appeals on the case: %+v", c.Appeals)
 	}
 	saveHistory(t, d, "case/lena/odr", "case_reinstated.json")
+	ranOn(t, d, "case/lena/odr", flow.TaskQueue) // never on the evaluations' queue, where its activities would wait behind a sweep
 
 	// Every message once: nothing sent twice.
 	seen := map[string]int{}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/accounthealth/accounthealth/health"
 	"github.com/accounthealth/accounthealth/store/storetest"
+	"github.com/accounthealth/accounthealth/workflows/flow"
 )
 
 // quarterSeller is a seller's orders of one quarter, as the test writes them.
@@ -204,6 +205,7 @@ programs:
 	first := evaluate(t, d, map[string]any{})
 	evaluate(t, d, map[string]any{})
 	saveHistory(t, d, "evaluation/"+first.ID, "evaluation_mail_batch.json")
+	ranOn(t, d, "evaluation/"+first.ID, flow.EvaluationTaskQueue)
 	waitMailsTo(t, d, "prem@example.com", "invited", 1)
 	waitMailsTo(t, d, "adv@example.com", "invited", 1) // late 2/120 = 1.7% < 2%
 	noMailKeysIn(t, d, "evaluation/"+first.ID, "program/")
@@ -309,6 +311,7 @@ programs:
 	}
 	fixed := "tier-evaluation/" + evaluateQuarter(t, d, q.String())
 	saveHistory(t, d, fixed, "tier_evaluation_mail_batch.json")
+	ranOn(t, d, fixed, flow.EvaluationTaskQueue)
 	for _, s := range sellers {
 		want := s.wantTier
 		switch {

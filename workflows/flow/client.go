@@ -69,7 +69,7 @@ func (f *Client) DeliverMail(ctx context.Context, id, key string) error {
 // StartTierEvaluation starts the tier evaluation workflow of in.EvaluationID.
 func (f *Client) StartTierEvaluation(ctx context.Context, in TierEvaluationInput) error {
 	id := TierEvaluationWorkflowID(in.EvaluationID)
-	_, err := f.c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: id, TaskQueue: TaskQueue}, TierEvaluationWorkflowType, in)
+	_, err := f.c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: id, TaskQueue: EvaluationTaskQueue}, TierEvaluationWorkflowType, in)
 	if err != nil {
 		return fmt.Errorf("start %s: %w", id, err)
 	}
@@ -88,19 +88,41 @@ func (f *Client) EnsureTierSchedule(ctx context.Context) error {
 			Month: every(1, 10, 3), DayOfMonth: every(1, 1, 1), Hour: every(0, 0, 1), Minute: every(5, 5, 1), Second: every(0, 0, 1)}}},
 		Overlap: enums.SCHEDULE_OVERLAP_POLICY_SKIP,
 		Action: &client.ScheduleWorkflowAction{
-			ID: "tiers", Workflow: TierEvaluationWorkflowType, Args: []any{TierEvaluationInput{}}, TaskQueue: TaskQueue,
+			ID: "tiers", Workflow: TierEvaluationWorkflowType, Args: []any{TierEvaluationInput{}}, TaskQueue: EvaluationTaskQueue,
 		},
 	})
-	if err != nil && !errors.Is(err, temporal.ErrScheduleAlreadyRunning) {
+	if err == nil {
+		return nil
+	}
+	if !errors.Is(err, temporal.ErrScheduleAlreadyRunning) {
 		return fmt.Errorf("create tier schedule: %w", err)
 	}
-	return nil
+	return f.c.ScheduleClient().GetHandle(ctx, TierScheduleID).Update(ctx, client.ScheduleUpdateOptions{
+		DoUpdate: func(in client.ScheduleUpdateInput) (*client.ScheduleUpdate, error) {
+			s := in.Description.Schedule
+			if !moveToQueue(&s, EvaluationTaskQueue) {
+				return nil, temporal.ErrSkipScheduleUpdate
+			}
+			return &client.ScheduleUpdate{Schedule: &s}, nil
+		}})
+}
+
+// moveToQueue points a schedule's workflow action at queue and says whether it
+// had to: schedules made before evaluations had a queue of their own start
+// them on TaskQueue until a worker of this version moves them.
+func moveToQueue(s *client.Schedule, queue string) bool {
+	a, ok := s.Action.(*client.ScheduleWorkflowAction)
+	if !ok || a.TaskQueue == queue {
+		return false
+	}
+	a.TaskQueue = queue
+	return true
 }
 
 // StartEvaluation starts the evaluation workflow of in.EvaluationID.
 func (f *Client) StartEvaluation(ctx context.Context, in EvaluationInput) error {
 	id := EvaluationWorkflowID(in.EvaluationID)
-	_, err := f.c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: id, TaskQueue: TaskQueue}, EvaluationWorkflowType, in)
+	_, err := f.c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: id, TaskQueue: EvaluationTaskQueue}, EvaluationWorkflowType, in)
 	if err != nil {
 		return fmt.Errorf("start %s: %w", id, err)
 	}
@@ -228,7 +250,7 @@ func (f *Client) Tell(ctx context.Context, workflowID string, o Observation) err
 // starting at once all end with one schedule.
 func (f *Client) EnsureSweepSchedule(ctx context.Context, interval time.Duration) error {
 	return f.ensureIntervalSchedule(ctx, SweepScheduleID, interval, &client.ScheduleWorkflowAction{
-		ID: "sweep", Workflow: EvaluationWorkflowType, Args: []any{EvaluationInput{}}, TaskQueue: TaskQueue,
+		ID: "sweep", Workflow: EvaluationWorkflowType, Args: []any{EvaluationInput{}}, TaskQueue: EvaluationTaskQueue,
 	})
 }
 
@@ -268,7 +290,8 @@ func (f *Client) ensureIntervalSchedule(ctx context.Context, id string, interval
 	}
 	return h.Update(ctx, client.ScheduleUpdateOptions{DoUpdate: func(in client.ScheduleUpdateInput) (*client.ScheduleUpdate, error) {
 		s := in.Description.Schedule
-		if s.Spec != nil && len(s.Spec.Intervals) == 1 && s.Spec.Intervals[0].Every == interval {
+		moved := moveToQueue(&s, action.TaskQueue)
+		if !moved && s.Spec != nil && len(s.Spec.Intervals) == 1 && s.Spec.Intervals[0].Every == interval {
 			return nil, temporal.ErrSkipScheduleUpdate
 		}
 		s.Spec = &spec

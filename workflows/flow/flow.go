@@ -11,8 +11,16 @@ package flow
 
 import "github.com/accounthealth/accounthealth/health"
 
-// TaskQueue is the one task queue the worker polls.
-const TaskQueue = "account-health"
+// Task queues. The worker polls both, each with its own pollers and slots.
+const (
+	// TaskQueue carries the cases, their mail, webhooks and retention.
+	TaskQueue = "account-health"
+	// EvaluationTaskQueue carries the evaluations (sweeps and tier evaluations)
+	// and their shards: a sweep that opens 50,000 cases leaves as many first
+	// workflow tasks queued on TaskQueue, and the next evaluation must not
+	// wait behind them.
+	EvaluationTaskQueue = "account-health-evaluations"
+)
 
 // Workflow type names: the names the worker registers the workflow functions under.
 const (
