@@ -130,6 +130,12 @@ type marketplaceSweep struct {
 	facts, told time.Duration
 	toTell      int
 	toldCount   int
+	// opened is when every case had its row (its case workflow ran its
+	// first tasks: the case recorded, the warning queued); openedCount how
+	// many had by then. Told is the server's having taken the breach, which
+	// a seller does not see.
+	opened      time.Duration
+	openedCount int
 	// evaluated of total sellers when the wait ended; ended when the
 	// evaluation did (its facts stored and every case told).
 	evaluated, total int
@@ -139,7 +145,10 @@ type marketplaceSweep struct {
 // factsReached says whether every seller's facts were stored within the wait.
 func (s marketplaceSweep) factsReached() bool { return s.facts > 0 }
 
-func (d *devSystem) followSweep(ctx context.Context, limit time.Duration, step func(string, ...any)) (marketplaceSweep, error) {
+// followSweep starts a sweep and follows it for at most limit. With opening set
+// (a first sweep on an empty database, each breach a new case) it then waits,
+// within the same limit, until the database holds as many cases as it told.
+func (d *devSystem) followSweep(ctx context.Context, limit time.Duration, opening bool, step func(string, ...any)) (marketplaceSweep, error) {
 	start := time.Now()
 	var started struct{ ID string }
 	if err := d.call(ctx, "POST", "/v1/evaluations", map[string]any{}, &started); err != nil {
@@ -171,7 +180,11 @@ func (d *devSystem) followSweep(ctx context.Context, limit time.Duration, step f
 		s.evaluated, s.total = e.SellersEvaluated, e.SellersTotal
 		if s.facts > 0 && (e.Status == "completed" || e.Cases.Told >= e.Cases.ToTell) {
 			s.told, s.ended = time.Since(start), true
-			return s, nil
+			if !opening {
+				return s, nil
+			}
+			step("every case told after %s; waiting for the %d cases' rows", s.told.Round(time.Second), s.toTell)
+			return s, d.waitOpened(ctx, &s, start, limit, s.toTell, step)
 		}
 		if time.Since(start) > limit {
 			s.told = time.Since(start)
@@ -181,6 +194,29 @@ func (d *devSystem) followSweep(ctx context.Context, limit time.Duration, step f
 		if time.Since(lastShown) > 30*time.Second {
 			lastShown = time.Now()
 			step("sweep: %d of %d sellers evaluated, %d of %d cases told", e.SellersEvaluated, e.SellersTotal, e.Cases.Told, e.Cases.ToTell)
+		}
+	}
+}
+
+// waitOpened waits until the database holds opens cases, or start+limit.
+func (d *devSystem) waitOpened(ctx context.Context, s *marketplaceSweep, start time.Time, limit time.Duration, opens int, step func(string, ...any)) error {
+	lastShown := time.Now()
+	for ; ; time.Sleep(time.Second) {
+		if err := d.pg.QueryRow(ctx, `SELECT count(*) FROM cases`).Scan(&s.openedCount); err != nil {
+			return fmt.Errorf("count cases: %w", err)
+		}
+		if s.openedCount >= opens {
+			s.opened = time.Since(start)
+			step("every case opened after %s", s.opened.Round(time.Second))
+			return nil
+		}
+		if time.Since(start) > limit {
+			step("stopped waiting after %s: %d of %d cases opened", limit, s.openedCount, opens)
+			return nil
+		}
+		if time.Since(lastShown) > 30*time.Second {
+			lastShown = time.Now()
+			step("%d of %d cases opened", s.openedCount, opens)
 		}
 	}
 }
@@ -260,7 +296,7 @@ func benchMarketplace(ctx context.Context, pgAdmin string, m marketplace, step f
 	}
 	breaches := m.Sellers / 20
 	step("sweep 1 (opens %d cases), waiting at most %s for every case to be told", breaches, m.TellLimit)
-	first, err := d.followSweep(ctx, m.TellLimit, step)
+	first, err := d.followSweep(ctx, m.TellLimit, true, step)
 	if err != nil {
 		return nil, err
 	}
@@ -340,6 +376,13 @@ func benchMarketplace(ctx context.Context, pgAdmin string, m marketplace, step f
 		told.Ours, told.Baseline, told.Unit, told.Aim = float64(first.toldCount)/(first.told-first.facts).Seconds(), 1/perBare, "1/s", "ratio >= 0.67"
 		told.Note = fmt.Sprintf("the bare rate is %d empty workflows' in %.1f s", sample, bare.Seconds())
 	}
+	opened := result{Name: "marketplace", Measure: fmt.Sprintf("sweep 1: every case opened (its row written), %d vs %d empty workflows", first.toTell, first.toTell),
+		Ours: first.opened.Seconds(), Baseline: perBare * float64(first.toTell), Unit: "s", Aim: "(informative)",
+		Note: "opened: the case workflow recorded the case and queued its warning; told counts only the breaches the Temporal server took"}
+	if first.opened == 0 {
+		opened.Missing = "not reached"
+		opened.Note = fmt.Sprintf("%d of %d cases opened within the wait", first.openedCount, first.toTell)
+	}
 	tierResult := result{Name: "marketplace", Measure: "tier evaluation of " + q.String() + " vs one SQL query", Ours: tiers.Seconds(), Baseline: handTiers.Seconds(), Unit: "s", Aim: "ratio <= 2",
 		Note: "the tier evaluation was started through Temporal as the quarterly schedule starts it (the API takes only an ended quarter); the first of the quarter, it mails every change of tier"}
 	if tiered < m.Sellers {
@@ -370,6 +413,7 @@ func benchMarketplace(ctx context.Context, pgAdmin string, m marketplace, step f
 		factsRow,
 		perMillion,
 		told,
+		opened,
 		sweep2,
 		p99,
 		tierResult,
@@ -408,7 +452,7 @@ func (d *devSystem) sweepUnderLoad(ctx context.Context, m marketplace, healthReq
 			}
 		}
 	}()
-	second, err = d.followSweep(ctx, m.TellLimit, step)
+	second, err = d.followSweep(ctx, m.TellLimit, false, step)
 	stopLoad()
 	<-loaded2
 	if err != nil {
