@@ -138,17 +138,31 @@ func (m *mailer) send(ctx workflow.Context, keys []string) {
 // Evaluations recorded before it carry the keys.
 const changeMailBatch = "mail-batch"
 
+// changeBulkMailQueue delivers the batches on flow.BulkMailTaskQueue, whose
+// worker sends a few at once; evaluations recorded before it deliver them on
+// their own queue.
+const changeBulkMailQueue = "bulk-mail-queue"
+
 func (m *mailer) sendBatch(ctx workflow.Context, batch string) {
-	if batch != "" {
-		m.deliver(ctx, caseActivities.DeliverBatch, batch, "batch", batch)
+	if batch == "" {
+		return
 	}
+	opts := deliveryOptions
+	if workflow.GetVersion(ctx, changeBulkMailQueue, workflow.DefaultVersion, 1) == 1 {
+		opts.TaskQueue = flow.BulkMailTaskQueue
+	}
+	m.deliverWith(ctx, opts, caseActivities.DeliverBatch, batch, "batch", batch)
 }
 
 func (m *mailer) deliver(ctx workflow.Context, activity, arg any, about ...any) {
+	m.deliverWith(ctx, deliveryOptions, activity, arg, about...)
+}
+
+func (m *mailer) deliverWith(ctx workflow.Context, opts workflow.ActivityOptions, activity, arg any, about ...any) {
 	m.running++
 	workflow.Go(ctx, func(ctx workflow.Context) {
 		defer func() { m.running-- }()
-		dctx := workflow.WithActivityOptions(ctx, deliveryOptions)
+		dctx := workflow.WithActivityOptions(ctx, opts)
 		if err := workflow.ExecuteActivity(dctx, activity, arg).Get(dctx, nil); err != nil {
 			workflow.GetLogger(ctx).Error("mail not delivered; it stays in the outbox with its error", append(about, "error", err)...)
 		}

@@ -111,13 +111,14 @@ func (a *app) startWorker(c client.Client, st *store.Store, smtpURL string) (*ma
 	}
 	// Process-wide, and read when the first worker starts.
 	worker.SetStickyWorkflowCacheSize(a.cfg.WorkflowCache)
-	// One worker per task queue, both registering everything: a backlog of case
-	// tasks after a big sweep never delays the next evaluation, and a workflow
-	// started on either queue before an upgrade still finds its code.
-	for _, queue := range []string{flow.TaskQueue, flow.EvaluationTaskQueue} {
-		w := a.newWorker(c, queue, st, sender)
+	// One worker per task queue, each registering everything: a backlog of case
+	// tasks after a big sweep never delays the next evaluation, a workflow
+	// started on any queue before an upgrade still finds its code, and the
+	// bulk mail's worker runs only a few batches at a time.
+	for _, q := range a.workerQueues() {
+		w := a.newWorker(c, q.name, q.slots, st, sender)
 		if err := w.Start(); err != nil {
-			return nil, fmt.Errorf("start worker of %s: %w", queue, err)
+			return nil, fmt.Errorf("start worker of %s: %w", q.name, err)
 		}
 		a.onClose(w.Stop)
 	}
@@ -143,11 +144,23 @@ func (a *app) startWorker(c client.Client, st *store.Store, smtpURL string) (*ma
 	return sender, flow.NewClient(c).EnsureTierSchedule(ctx)
 }
 
-// newWorker makes a worker of queue with every workflow and activity registered.
-func (a *app) newWorker(c client.Client, queue string, st *store.Store, sender *mail.Sender) worker.Worker {
+// workerQueues are the task queues the worker polls, with how many activities
+// each runs at once (0: the SDK's default): bulk mail AH_BULK_MAIL_BATCHES.
+func (a *app) workerQueues() []workerQueue {
+	return []workerQueue{{flow.TaskQueue, 0}, {flow.EvaluationTaskQueue, 0}, {flow.BulkMailTaskQueue, a.cfg.BulkMailBatches}}
+}
+
+type workerQueue struct {
+	name  string
+	slots int
+}
+
+// newWorker makes a worker of queue with every workflow and activity registered,
+// running at most slots activities at once (0: the SDK's default).
+func (a *app) newWorker(c client.Client, queue string, slots int, st *store.Store, sender *mail.Sender) worker.Worker {
 	// On SIGTERM the worker stops polling and lets running activities finish
 	// (a mail being sent, a row being written) for up to WorkerStopTimeout.
-	w := worker.New(c, queue, worker.Options{WorkerStopTimeout: a.cfg.WorkerStopTimeout,
+	w := worker.New(c, queue, worker.Options{WorkerStopTimeout: a.cfg.WorkerStopTimeout, MaxConcurrentActivityExecutionSize: slots,
 		Interceptors: []interceptor.WorkerInterceptor{&telemetry.LogInterceptor{}}})
 	workflows.Register(w)
 	standing := &activities.Standing{Store: st, Policy: a.cfg.Policy, PublicURL: a.cfg.PublicURL}
@@ -220,7 +233,11 @@ func (a *app) worker(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	a.log.Info("worker started", "task_queues", []string{flow.TaskQueue, flow.EvaluationTaskQueue}, "temporal", a.cfg.TemporalAddress, "probes", "http://"+addr.String())
+	var queues []string
+	for _, q := range a.workerQueues() {
+		queues = append(queues, q.name)
+	}
+	a.log.Info("worker started", "task_queues", queues, "temporal", a.cfg.TemporalAddress, "probes", "http://"+addr.String())
 	return wait(ctx, done)
 }
 

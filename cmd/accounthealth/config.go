@@ -59,11 +59,25 @@ type config struct {
 	// their tasks (Temporal's sticky cache). A case waits days between tasks;
 	// one evicted replays its short history on its next task.
 	WorkflowCache int
+	// BulkMailBatches is how many batches of bulk mail (program invitations,
+	// news of a tier) the worker delivers at once, each one message after another.
+	BulkMailBatches int
 }
 
 // defaultWorkflowCache replaces the SDK's 10,000: a sweep that told 5,000
 // cases kept all of them, 13,000 goroutines and their state, in the worker.
 const defaultWorkflowCache = 2000
+
+// defaultBulkMailBatches bounds the evaluations' batches of mail in delivery at
+// once. Unbounded (one a shard), a first sweep at 100,000 sellers delivered 200
+// at once, more than a third of the dev process's CPU while its cases opened;
+// too few would leave a relay that takes a second a message hours behind. dev
+// captures its mail in the process, where a message costs CPU, not waiting:
+// there 2 opened a rehearsal's cases sooner than 8 (bench/results).
+const (
+	defaultBulkMailBatches    = 8
+	defaultDevBulkMailBatches = 2
+)
 
 // knownVariables are every AH_* variable the program or its tests read; any
 // other is reported at start, as it is most likely a misspelling.
@@ -73,7 +87,7 @@ var knownVariables = []string{
 	"AH_TEMPORAL_ADDRESS", "AH_TEMPORAL_NAMESPACE", "AH_TEMPORAL_DEV_PORT",
 	"AH_TEMPORAL_TLS_CERT", "AH_TEMPORAL_TLS_KEY", "AH_TEMPORAL_TLS_CA", "AH_TEMPORAL_TLS_SERVER_NAME", "AH_TEMPORAL_API_KEY",
 	"AH_WORKER_STOP_TIMEOUT", "AH_WORKER_ADDR", "AH_TRUSTED_PROXIES", "AH_IN_FLIGHT_PER_CLIENT",
-	"AH_WORKFLOW_CACHE",
+	"AH_WORKFLOW_CACHE", "AH_BULK_MAIL_BATCHES",
 	"AH_LOG_LEVEL", "AH_LOG_FORMAT", "AH_WEBHOOK_ALLOW_PRIVATE",
 	// crash tests and test runs
 	"AH_KILLPOINTS", "AH_TEST_POSTGRES_URL", "AH_RECORD_HISTORIES", "AH_CHAOS_SEED", "AH_CHAOS_RUNS", "AH_CHAOS_DB",
@@ -172,6 +186,13 @@ func loadConfig(mode string, getenv func(string) string) (config, error) {
 	}
 	if c.WorkflowCache, err = strconv.Atoi(get("AH_WORKFLOW_CACHE", strconv.Itoa(defaultWorkflowCache))); err != nil || c.WorkflowCache < 1 || c.WorkflowCache > 1_000_000 {
 		return c, &configError{"AH_WORKFLOW_CACHE", fmt.Sprintf("%q must be a whole number of workflows, from 1 to 1000000", getenv("AH_WORKFLOW_CACHE"))}
+	}
+	bulkMail := defaultBulkMailBatches
+	if dev {
+		bulkMail = defaultDevBulkMailBatches
+	}
+	if c.BulkMailBatches, err = strconv.Atoi(get("AH_BULK_MAIL_BATCHES", strconv.Itoa(bulkMail))); err != nil || c.BulkMailBatches < 1 || c.BulkMailBatches > 1000 {
+		return c, &configError{"AH_BULK_MAIL_BATCHES", fmt.Sprintf("%q must be a whole number of batches, from 1 to 1000", getenv("AH_BULK_MAIL_BATCHES"))}
 	}
 	if c.TemporalDevPort, err = strconv.Atoi(get("AH_TEMPORAL_DEV_PORT", "7233")); err != nil || c.TemporalDevPort < 1 || c.TemporalDevPort > 64535 {
 		return c, &configError{"AH_TEMPORAL_DEV_PORT", fmt.Sprintf("%q must be a port from 1 to 64535 (its Web UI takes the port + 1000)", getenv("AH_TEMPORAL_DEV_PORT"))}

@@ -91,6 +91,16 @@ func TestTemporalConnectionSettings(t *testing.T) {
 		if cached, err := loadConfig("worker", workerEnv(map[string]string{"AH_WORKFLOW_CACHE": "50000"})); err != nil || cached.WorkflowCache != 50000 {
 			t.Errorf("AH_WORKFLOW_CACHE=50000: %d, %v", cached.WorkflowCache, err)
 		}
+		if c.BulkMailBatches != defaultBulkMailBatches {
+			t.Errorf("bulk mail batches %d, want %d", c.BulkMailBatches, defaultBulkMailBatches)
+		}
+		if raised, err := loadConfig("worker", workerEnv(map[string]string{"AH_BULK_MAIL_BATCHES": "64"})); err != nil || raised.BulkMailBatches != 64 {
+			t.Errorf("AH_BULK_MAIL_BATCHES=64: %d, %v", raised.BulkMailBatches, err)
+		}
+		// dev's mail is captured in the process, where it costs CPU, not waiting.
+		if dev, err := loadConfig("dev", func(string) string { return "" }); err != nil || dev.BulkMailBatches != defaultDevBulkMailBatches {
+			t.Errorf("dev's bulk mail batches %d, %v; want %d", dev.BulkMailBatches, err, defaultDevBulkMailBatches)
+		}
 	})
 	t.Run("mutual TLS with a private CA", func(t *testing.T) {
 		c, err := loadConfig("worker", workerEnv(map[string]string{"AH_TEMPORAL_TLS_CERT": cert, "AH_TEMPORAL_TLS_KEY": key,
@@ -139,6 +149,8 @@ func TestTemporalConnectionSettings(t *testing.T) {
 		{"requests in flight not a number", map[string]string{"AH_IN_FLIGHT_PER_CLIENT": "many"}, "AH_IN_FLIGHT_PER_CLIENT", "whole number"},
 		{"no workflow cache", map[string]string{"AH_WORKFLOW_CACHE": "0"}, "AH_WORKFLOW_CACHE", "from 1"},
 		{"workflow cache not a number", map[string]string{"AH_WORKFLOW_CACHE": "lots"}, "AH_WORKFLOW_CACHE", "whole number"},
+		{"no bulk mail", map[string]string{"AH_BULK_MAIL_BATCHES": "0"}, "AH_BULK_MAIL_BATCHES", "from 1"},
+		{"bulk mail not a number", map[string]string{"AH_BULK_MAIL_BATCHES": "many"}, "AH_BULK_MAIL_BATCHES", "whole number"},
 		{"TLS for the embedded server", map[string]string{"AH_TEMPORAL_ADDRESS": "", "AH_TEMPORAL_API_KEY": "k"}, "AH_TEMPORAL_API_KEY", "embedded"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -23,6 +23,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/accounthealth/accounthealth/api/apitest"
+	"github.com/accounthealth/accounthealth/workflows/flow"
 )
 
 // freePort finds a loopback port that is free, and (for Temporal) port+1000 too.
@@ -248,8 +249,10 @@ func noMailKeysIn(t *testing.T, d *devProcess, workflowID string, prefixes ...st
 	}
 }
 
-// ranOn fails unless workflowID and every activity it scheduled ran on queue.
-func ranOn(t *testing.T, d *devProcess, workflowID, queue string) {
+// ranOn fails unless workflowID and every activity it scheduled ran on queue,
+// but its batches of bulk mail, which must run on flow.BulkMailTaskQueue. It
+// answers how many batches it found, each of them completed.
+func ranOn(t *testing.T, d *devProcess, workflowID, queue string) (batches int) {
 	t.Helper()
 	c, err := client.Dial(client.Options{HostPort: d.temporal})
 	if err != nil {
@@ -263,16 +266,27 @@ func ranOn(t *testing.T, d *devProcess, workflowID, queue string) {
 	if got := desc.GetWorkflowExecutionInfo().GetTaskQueue(); got != queue {
 		t.Errorf("%s ran on task queue %q, want %q", workflowID, got, queue)
 	}
-	activities := 0
+	activities, batchScheduled := 0, map[int64]bool{}
 	for _, e := range historyOf(t, d, workflowID).Events {
 		if a := e.GetActivityTaskScheduledEventAttributes(); a != nil {
 			activities++
-			if got := a.GetTaskQueue().GetName(); got != queue {
-				t.Errorf("%s scheduled %s on task queue %q, want %q", workflowID, a.GetActivityType().GetName(), got, queue)
+			want := queue
+			if a.GetActivityType().GetName() == "DeliverBatch" {
+				want, batchScheduled[e.GetEventId()] = flow.BulkMailTaskQueue, true
 			}
+			if got := a.GetTaskQueue().GetName(); got != want {
+				t.Errorf("%s scheduled %s on task queue %q, want %q", workflowID, a.GetActivityType().GetName(), got, want)
+			}
+		}
+		if a := e.GetActivityTaskCompletedEventAttributes(); a != nil && batchScheduled[a.GetScheduledEventId()] {
+			batches++
 		}
 	}
 	if activities == 0 {
 		t.Errorf("%s scheduled no activity", workflowID)
 	}
+	if batches != len(batchScheduled) {
+		t.Errorf("%s completed %d of its %d batches of mail", workflowID, batches, len(batchScheduled))
+	}
+	return batches
 }

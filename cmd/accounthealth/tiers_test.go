@@ -204,8 +204,10 @@ programs:
 	// Programs: a sweep invites the sellers meeting every criterion, once.
 	first := evaluate(t, d, map[string]any{})
 	evaluate(t, d, map[string]any{})
-	saveHistory(t, d, "evaluation/"+first.ID, "evaluation_mail_batch.json")
-	ranOn(t, d, "evaluation/"+first.ID, flow.EvaluationTaskQueue)
+	saveHistory(t, d, "evaluation/"+first.ID, "evaluation_bulk_mail.json")
+	if ranOn(t, d, "evaluation/"+first.ID, flow.EvaluationTaskQueue) == 0 {
+		t.Errorf("the sweep that invites delivered no batch of mail")
+	}
 	waitMailsTo(t, d, "prem@example.com", "invited", 1)
 	waitMailsTo(t, d, "adv@example.com", "invited", 1) // late 2/120 = 1.7% < 2%
 	noMailKeysIn(t, d, "evaluation/"+first.ID, "program/")
@@ -310,7 +312,7 @@ programs:
 		t.Fatalf("post fixes: %d", code)
 	}
 	fixed := "tier-evaluation/" + evaluateQuarter(t, d, q.String())
-	saveHistory(t, d, fixed, "tier_evaluation_mail_batch.json")
+	saveHistory(t, d, fixed, "tier_evaluation_bulk_mail.json")
 	ranOn(t, d, fixed, flow.EvaluationTaskQueue)
 	for _, s := range sellers {
 		want := s.wantTier

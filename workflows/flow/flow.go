@@ -11,7 +11,7 @@ package flow
 
 import "github.com/accounthealth/accounthealth/health"
 
-// Task queues. The worker polls both, each with its own pollers and slots.
+// Task queues. The worker polls each, with its own pollers and slots.
 const (
 	// TaskQueue carries the cases, their mail, webhooks and retention.
 	TaskQueue = "account-health"
@@ -20,6 +20,11 @@ const (
 	// workflow tasks queued on TaskQueue, and the next evaluation must not
 	// wait behind them.
 	EvaluationTaskQueue = "account-health-evaluations"
+	// BulkMailTaskQueue carries the evaluations' batches of mail (program
+	// invitations, news of a tier): its worker delivers only a few batches at
+	// once, so a marketplace's first sweep, which invites most sellers, does
+	// not take the CPU the cases it opens need to warn their sellers.
+	BulkMailTaskQueue = "account-health-bulk-mail"
 )
 
 // Workflow type names: the names the worker registers the workflow functions under.
