@@ -54,8 +54,8 @@ func TestMarketplaceSmoke(t *testing.T) {
 	if err != nil {
 		t.Fatalf("%v\n%s", err, progress.String())
 	}
-	if len(results) != 9 {
-		t.Fatalf("%d results, want 9: %+v", len(results), results)
+	if len(results) != 10 {
+		t.Fatalf("%d results, want 10: %+v", len(results), results)
 	}
 	for _, r := range results {
 		if r.Ours <= 0 || r.Baseline <= 0 {
@@ -64,5 +64,8 @@ func TestMarketplaceSmoke(t *testing.T) {
 	}
 	if !strings.Contains(results[3].Measure, "every case told, 10 breaches") {
 		t.Errorf("sweep 1 told %q, want all 10 breaches told within the limit\n%s", results[3].Measure, progress.String())
+	}
+	if opened := results[4]; !strings.Contains(opened.Measure, "every case opened") || opened.Missing != "" || opened.Ours < results[3].Ours {
+		t.Errorf("sweep 1's cases opened: %+v, want every one opened, no sooner than told\n%s", opened, progress.String())
 	}
 }

@@ -108,19 +108,26 @@ func newEnv(ctx context.Context, pgAdmin string) (*env, error) {
 		return e, err
 	}
 	e.sink = &switchSink{next: activities.CaseOpener{Flow: flow.NewClient(e.client), Store: e.store, Policy: e.policy}}
-	w := worker.New(e.client, flow.TaskQueue, worker.Options{})
-	workflows.Register(w)
-	w.RegisterWorkflow(emptyWorkflow)
-	standing := &activities.Standing{Store: e.store, Policy: e.policy, PublicURL: "http://bench"}
-	w.RegisterActivity(&activities.Evaluation{Store: e.store, Policy: e.policy, Sink: e.sink, Standing: standing})
-	w.RegisterActivity(standing)
-	w.RegisterActivity(&activities.Cases{Store: e.store, Policy: e.policy, Mailer: sender, PublicURL: "http://bench"})
-	w.RegisterActivity(&activities.Webhooks{Store: e.store, Policy: e.policy.Webhooks, Log: quiet,
-		Sender: webhook.NewSender(webhook.Any, e.policy.Webhooks.Timeout)})
-	if err := w.Start(); err != nil {
-		return e, err
+	// As the binary's worker: the cases and evaluations on one queue, the
+	// evaluations' batches of mail on theirs, 8 at a time (serve's default).
+	for _, q := range []struct {
+		name  string
+		slots int
+	}{{flow.TaskQueue, 0}, {flow.BulkMailTaskQueue, 8}} {
+		w := worker.New(e.client, q.name, worker.Options{MaxConcurrentActivityExecutionSize: q.slots})
+		workflows.Register(w)
+		w.RegisterWorkflow(emptyWorkflow)
+		standing := &activities.Standing{Store: e.store, Policy: e.policy, PublicURL: "http://bench"}
+		w.RegisterActivity(&activities.Evaluation{Store: e.store, Policy: e.policy, Sink: e.sink, Standing: standing})
+		w.RegisterActivity(standing)
+		w.RegisterActivity(&activities.Cases{Store: e.store, Policy: e.policy, Mailer: sender, PublicURL: "http://bench"})
+		w.RegisterActivity(&activities.Webhooks{Store: e.store, Policy: e.policy.Webhooks, Log: quiet,
+			Sender: webhook.NewSender(webhook.Any, e.policy.Webhooks.Timeout)})
+		if err := w.Start(); err != nil {
+			return e, err
+		}
+		e.closers = append(e.closers, w.Stop)
 	}
-	e.closers = append(e.closers, w.Stop)
 	srv := api.New(api.Config{Store: e.store, Workflows: flow.NewClient(e.client), Policy: e.policy,
 		AdminKeyHash: api.HashKey(adminKey), Mailer: sender, PublicURL: "http://bench", Logger: quiet,
 		InFlightPerClient: 1000,         // the benchmark's 64 clients share one address
