@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -18,6 +17,7 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/worker"
 
+	"github.com/accounthealth/accounthealth/internal/loopback"
 	"github.com/accounthealth/accounthealth/store/storetest"
 )
 
@@ -42,25 +42,10 @@ func (d *devSystem) close() {
 
 // freeAddr is a free loopback port; for Temporal, port+1000 (its UI) must be free too.
 func freeAddr(withUI bool) (int, error) {
-	for range 100 {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return 0, err
-		}
-		p := l.Addr().(*net.TCPAddr).Port
-		_ = l.Close()
-		if !withUI {
-			return p, nil
-		}
-		if p+1000 > 65535 {
-			continue
-		}
-		if u, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p+1000)); err == nil {
-			_ = u.Close()
-			return p, nil
-		}
+	if withUI {
+		return loopback.Port(1000)
 	}
-	return 0, fmt.Errorf("no free port")
+	return loopback.Port(0)
 }
 
 // startDev builds the binary and starts `accounthealth dev`, with no sweep schedule.

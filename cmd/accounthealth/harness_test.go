@@ -6,8 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"math/rand/v2"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -23,29 +21,22 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/accounthealth/accounthealth/api/apitest"
+	"github.com/accounthealth/accounthealth/internal/loopback"
 	"github.com/accounthealth/accounthealth/workflows/flow"
 )
 
 // freePort finds a loopback port that is free, and (for Temporal) port+1000 too.
 func freePort(t *testing.T, withUI bool) int {
 	t.Helper()
-	for range 200 {
-		p := 20000 + rand.IntN(30000)
-		if bindable(p) && (!withUI || bindable(p+1000)) {
-			return p
-		}
+	offset := 0
+	if withUI {
+		offset = 1000
 	}
-	t.Fatal("no free port")
-	return 0
-}
-
-func bindable(p int) bool {
-	l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p))
+	p, err := loopback.Port(offset)
 	if err != nil {
-		return false
+		t.Fatal(err)
 	}
-	_ = l.Close()
-	return true
+	return p
 }
 
 // syncBuffer is a bytes.Buffer safe to write from the program and read from the test.

@@ -35,6 +35,7 @@ import (
 	uiconfig "github.com/temporalio/ui-server/v2/server/config"
 	uioptions "github.com/temporalio/ui-server/v2/server/server_options"
 
+	"github.com/accounthealth/accounthealth/internal/loopback"
 	"github.com/accounthealth/accounthealth/workflows/flow"
 )
 
@@ -116,9 +117,9 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 		}
 	}
 	// history/matching/worker are only reached through the static host map
-	// below (no ringpop, nothing persisted), so any free port will do and a
-	// second instance can never collide with them.
-	internal, err := freePorts(3)
+	// below (no ringpop, nothing persisted), so any free port will do; picked
+	// outside the ephemeral range so no client connection takes one first.
+	internal, err := loopback.Ports(3)
 	if err != nil {
 		return nil, fmt.Errorf("devtemporal: %w", err)
 	}
@@ -393,24 +394,4 @@ func checkPortFree(port int) error {
 		return fmt.Errorf("port %d unavailable: %w", port, err)
 	}
 	return l.Close()
-}
-
-// freePorts returns n distinct ports the OS considers free right now.
-func freePorts(n int) ([]int, error) {
-	ls := make([]net.Listener, 0, n)
-	defer func() {
-		for _, l := range ls {
-			_ = l.Close()
-		}
-	}()
-	ports := make([]int, 0, n)
-	for range n {
-		l, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
-		if err != nil {
-			return nil, fmt.Errorf("pick free port: %w", err)
-		}
-		ls = append(ls, l)
-		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
-	}
-	return ports, nil
 }

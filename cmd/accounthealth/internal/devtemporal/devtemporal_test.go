@@ -20,6 +20,8 @@ import (
 	sdklog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
+
+	"github.com/accounthealth/accounthealth/internal/loopback"
 )
 
 const (
@@ -42,22 +44,14 @@ func testLogger() *slog.Logger {
 	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 }
 
-// freeTestPort finds P such that P and P+1000 are both free.
+// freeTestPort finds P such that P and P+1000 (its UI) are both free.
 func freeTestPort(t *testing.T) int {
 	t.Helper()
-	for range 50 {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		p := l.Addr().(*net.TCPAddr).Port
-		_ = l.Close()
-		if p+uiPortOffset <= 65535 && checkPortFree(p+uiPortOffset) == nil {
-			return p
-		}
+	p, err := loopback.Port(uiPortOffset)
+	if err != nil {
+		t.Fatal(err)
 	}
-	t.Fatal("no free port pair")
-	return 0
+	return p
 }
 
 func start(t *testing.T, dir string, port int) *Server {
