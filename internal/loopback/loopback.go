@@ -16,9 +16,8 @@ const (
 	// lowest is where picks start: clear of the well-known and registered
 	// ports most local services use.
 	lowest = 10000
-	// ephemeralDefault is Linux's default lower bound of the ephemeral range,
-	// assumed where /proc cannot be read.
-	ephemeralDefault = 32768
+	// Linux's default ephemeral range, assumed where /proc cannot be read.
+	ephemeralDefaultLow, ephemeralDefaultHigh = 32768, 60999
 )
 
 // Port returns a port on 127.0.0.1 that is free now and, when offset > 0,
@@ -40,7 +39,7 @@ func Port(offset int) (int, error) {
 	}
 	for range 200 {
 		p := lo + rand.IntN(hi-lo)
-		if free(p) && (offset <= 0 || free(p+offset)) {
+		if Check(p) == nil && (offset <= 0 || Check(p+offset) == nil) {
 			return p, nil
 		}
 	}
@@ -64,14 +63,13 @@ func Ports(n int) ([]int, error) {
 	return out, nil
 }
 
-// free reports whether nothing listens on 127.0.0.1:port right now.
-func free(port int) bool {
+// Check says why 127.0.0.1:port cannot be bound right now, or nil when it can.
+func Check(port int) error {
 	l, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
 	if err != nil {
-		return false
+		return fmt.Errorf("port %d unavailable: %w", port, err)
 	}
-	_ = l.Close()
-	return true
+	return l.Close()
 }
 
 // ephemeralRange reads the kernel's ephemeral port range, or assumes Linux's
@@ -87,5 +85,5 @@ func ephemeralRange() (int, int) {
 			}
 		}
 	}
-	return ephemeralDefault, 60999
+	return ephemeralDefaultLow, ephemeralDefaultHigh
 }

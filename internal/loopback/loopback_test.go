@@ -26,13 +26,13 @@ func TestPortIsFreeAndOutsideTheEphemeralRange(t *testing.T) {
 	}
 }
 
-func TestFreeSeesAListener(t *testing.T) {
+func TestCheckSeesAListener(t *testing.T) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer l.Close()
-	if free(l.Addr().(*net.TCPAddr).Port) {
+	if Check(l.Addr().(*net.TCPAddr).Port) == nil {
 		t.Fatal("a port with a listener was reported free")
 	}
 }

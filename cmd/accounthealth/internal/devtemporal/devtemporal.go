@@ -112,7 +112,7 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 	// taken, so fail early with an error instead.
 	uiPort := o.Port + uiPortOffset
 	for _, p := range []int{o.Port, uiPort} {
-		if err := checkPortFree(p); err != nil {
+		if err := loopback.Check(p); err != nil {
 			return nil, fmt.Errorf("devtemporal: %w", err)
 		}
 	}
@@ -386,12 +386,4 @@ func (s *Server) startUI(ctx context.Context, frontendAddr, namespace string, po
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
-}
-
-func checkPortFree(port int) error {
-	l, err := net.Listen("tcp", net.JoinHostPort(host, strconv.Itoa(port)))
-	if err != nil {
-		return fmt.Errorf("port %d unavailable: %w", port, err)
-	}
-	return l.Close()
 }
